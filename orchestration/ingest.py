@@ -1,0 +1,201 @@
+"""Loading one export into the ``raw`` schema and recording it in ``audit`` and ``quality``.
+
+Plain functions over a DuckDB connection; the Dagster assets in ``assets/ingest.py`` call them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.contract import InputFile
+from orchestration.exports import Export, ExportError, read_csv
+from orchestration.validation import QUARANTINE_DDL, run_row_checks
+
+AUDIT_DDL = """
+create schema if not exists audit;
+create table if not exists audit.exports (
+    export_id varchar primary key,
+    export_dir varchar not null,
+    exported_at timestamptz not null,
+    manifest_written_by varchar not null,
+    files json not null,
+    loaded_at timestamptz not null
+);
+create table if not exists audit.runs (
+    run_id varchar primary key,
+    export_id varchar not null,
+    data_cutoff date not null,
+    profile varchar not null,
+    parameters json not null,
+    code_version varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    outcome varchar not null,
+    snapshot varchar
+);
+create table if not exists audit.current_export (
+    run_id varchar,
+    export_id varchar,
+    export_dir varchar,
+    export_date date,
+    data_cutoff date,
+    profile varchar,
+    dbt_vars json
+);
+"""
+
+
+@dataclass(frozen=True)
+class CurrentExport:
+    """The export the warehouse is building from, as registered by the first asset of a run."""
+
+    run_id: str
+    export_id: str
+    export_dir: str
+    export_date: date
+    data_cutoff: date
+    profile: str
+    dbt_vars: str
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(AUDIT_DDL)
+    con.execute(QUARANTINE_DDL)
+
+
+def register_export(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    run_id: str,
+    data_cutoff: date,
+    profile: str,
+    dbt_vars: str,
+    code_version: str,
+) -> CurrentExport:
+    """Record the export and the run in ``audit`` and make the export the current one."""
+    ensure_schemas(con)
+    now = datetime.now(timezone.utc)
+    con.execute("delete from audit.exports where export_id = ?", [export.export_id])
+    con.execute(
+        "insert into audit.exports values (?, ?, ?, ?, ?, ?)",
+        [export.export_id, str(export.directory), export.exported_at, export.manifest_written_by,
+         export.as_json(), now],
+    )
+    con.execute("delete from audit.runs where run_id = ?", [run_id])
+    con.execute(
+        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, null, 'running', null)",
+        [run_id, export.export_id, data_cutoff, profile, dbt_vars, code_version, now],
+    )
+    current = CurrentExport(run_id, export.export_id, str(export.directory), export.export_date,
+                            data_cutoff, profile, dbt_vars)
+    con.execute("delete from audit.current_export")
+    con.execute(
+        "insert into audit.current_export values (?, ?, ?, ?, ?, ?, ?)",
+        [current.run_id, current.export_id, current.export_dir, current.export_date,
+         current.data_cutoff, current.profile, current.dbt_vars],
+    )
+    return current
+
+
+def current_export(con: duckdb.DuckDBPyConnection) -> CurrentExport:
+    """The export registered by the run's first asset; a clear error if there is none yet."""
+    try:
+        row = con.execute("select * from audit.current_export").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is None:
+        raise ExportError("no export is registered yet: materialise audit/current_export first")
+    return CurrentExport(*row)
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, snapshot: str | None = None) -> None:
+    con.execute(
+        "update audit.runs set finished_at = ?, outcome = ?, snapshot = coalesce(?, snapshot) "
+        "where run_id = ?",
+        [datetime.now(timezone.utc), outcome, snapshot, run_id],
+    )
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a data manager wants to know about one loaded file."""
+
+    path: str
+    rows: int
+    staged_rows: int
+    quarantined_rows: int
+    problems_by_rule: dict[str, int]
+    encoding: str
+    extra_columns: tuple[str, ...]
+    manifest_rows: int
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.quarantined_rows / self.rows if self.rows else 0.0
+
+
+def registered_files(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, dict]:
+    (files,) = con.execute("select files from audit.exports where export_id = ?", [export_id]).fetchone()
+    return {item["path"]: item for item in json.loads(files)}
+
+
+def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> IngestResult:
+    """Load one file into ``raw.<source>_<domain>`` and quarantine its bad rows."""
+    registered = registered_files(con, current.export_id)[spec.path]
+    data = (Path(current.export_dir) / spec.path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != registered["sha256"]:
+        raise ExportError(
+            f"{spec.path}: the file changed since the export was registered (SHA-256 differs); "
+            "export refused"
+        )
+    loaded = read_csv(spec, data)
+    manifest_rows = int(registered["rows"])
+    if manifest_rows >= 0 and manifest_rows != loaded.table.num_rows:
+        raise ExportError(
+            f"{spec.path}: {loaded.table.num_rows} data rows, but manifest.json says {manifest_rows}; "
+            "the file is incomplete or changed, export refused"
+        )
+    rows = loaded.table.num_rows
+    table = loaded.table.append_column("_export_id", pa.array([current.export_id] * rows, pa.string()))
+    table = table.append_column("_file", pa.array([spec.path] * rows, pa.string()))
+    ensure_schemas(con)
+    columns = ", ".join(f'"{c}"' for c in spec.column_names)
+    con.register("_incoming", table)
+    try:
+        con.execute(
+            f"create or replace table raw.{spec.raw_table} as "
+            f"select {columns}, _export_id, _file, _line from _incoming order by _line"
+        )
+    finally:
+        con.unregister("_incoming")
+    run_row_checks(con, spec, current.export_id, current.export_date.isoformat())
+    if loaded.short_lines:
+        width = len(spec.column_names) + len(loaded.extra_columns)
+        con.executemany(
+            "insert into quality.quarantine values (?, ?, ?, null, null, 'field_count', ?)",
+            [
+                [current.export_id, spec.path, line, f"line has {found} fields, the header has {width}"]
+                for line, found in loaded.short_lines
+            ],
+        )
+    by_rule = dict(
+        con.execute(
+            "select rule, count(*) from quality.quarantine where export_id = ? and file = ? "
+            "group by rule order by rule",
+            [current.export_id, spec.path],
+        ).fetchall()
+    )
+    (quarantined,) = con.execute(
+        "select count(distinct line) from quality.quarantine where export_id = ? and file = ?",
+        [current.export_id, spec.path],
+    ).fetchone()
+    return IngestResult(spec.path, rows, rows - quarantined, quarantined, by_rule, loaded.encoding,
+                        loaded.extra_columns, manifest_rows)

@@ -1,0 +1,112 @@
+"""Where the warehouse lives and which study configuration a refresh uses.
+
+Both are read once, at the edge (the CLI or the Dagster resources), never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orchestration.contract import DBT_PROJECT_DIR
+
+REPO_ROOT = DBT_PROJECT_DIR.parent
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+DEFAULT_PROFILE = "lensirt"
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    """Every path the warehouse writes, all below one absolute WAREHOUSE_HOME."""
+
+    home: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> WarehousePaths:
+        environ = os.environ if environ is None else environ
+        raw = environ.get("WAREHOUSE_HOME") or str(REPO_ROOT / ".warehouse")
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def database(self) -> Path:
+        """The build database: only the refresh job opens it."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.home / "snapshots"
+
+    @property
+    def current(self) -> Path:
+        """Symlink to the newest published snapshot folder, switched atomically."""
+        return self.home / "current"
+
+    @property
+    def current_database(self) -> Path:
+        return self.current / "warehouse.duckdb"
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.home / "dbt" / "target"
+
+    def ensure(self) -> WarehousePaths:
+        for folder in (self.home, self.snapshots, self.landing, self.dagster_home):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def dbt_project_vars() -> dict[str, Any]:
+    """The study defaults: the `vars` block of dbt_project.yml, the single study configuration."""
+    with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
+        return dict(yaml.safe_load(handle).get("vars", {}))
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Section-5 parameters for one refresh: dbt_project.yml defaults, then a profile, then a file."""
+
+    profile: str = DEFAULT_PROFILE
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, profile: str | None = None, config_file: Path | None = None) -> StudyConfig:
+        profile = profile or DEFAULT_PROFILE
+        parameters = dbt_project_vars()
+        profile_file = PROFILES_DIR / f"{profile}.yml"
+        if not profile_file.exists():
+            known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yml")))
+            raise ValueError(f"unknown study profile '{profile}' (known profiles: {known})")
+        parameters.update(_read_yaml(profile_file))
+        if config_file is not None:
+            parameters.update(_read_yaml(Path(config_file)))
+        unknown = sorted(set(parameters) - set(dbt_project_vars()))
+        if unknown:
+            raise ValueError(f"unknown study parameter(s): {', '.join(unknown)}")
+        return cls(profile=profile, parameters=parameters)
+
+    def dbt_vars(self, export_id: str, export_date: str, data_cutoff: str) -> str:
+        """The `--vars` argument for one dbt invocation (pure: unit-tested)."""
+        values = dict(self.parameters)
+        values.update(export_id=export_id, export_date=export_date, data_cutoff=data_cutoff)
+        return json.dumps(values, sort_keys=True, default=str)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        content = yaml.safe_load(handle) or {}
+    if not isinstance(content, dict):
+        raise ValueError(f"{path}: expected a mapping of study parameters")
+    return content.get("parameters", content)

@@ -1,0 +1,261 @@
+"""Row-level checks of SPEC section 4, generated from the input contract and run in DuckDB.
+
+Each rule becomes one set-based SELECT over the raw table; the union of them is written to
+``quality.quarantine``. A row with at least one problem is left out of staging (the staging
+models anti-join on the quarantine), so every input row is either staged or quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from orchestration.contract import SUBJECT_FILE, Column, InputFile, codelists
+
+MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+EDC_DATE_SHAPE = rf"^(UN|[0-9]{{2}}) (UNK|{MONTHS}) [0-9]{{4}}$"
+ISO_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+QUARANTINE_DDL = """
+create schema if not exists quality;
+create table if not exists quality.quarantine (
+    export_id varchar not null,
+    file varchar not null,
+    line integer not null,
+    column_name varchar,
+    value varchar,
+    rule varchar not null,
+    message varchar not null
+);
+"""
+
+RULES = {
+    "field_count": "the line has a different number of fields than the header",
+    "required": "a required value is empty",
+    "format": "the value does not have the expected format",
+    "code_list": "the value is not in its code list",
+    "not_a_number": "the value is not a number",
+    "out_of_range": "the value is outside its allowed range",
+    "invalid_date": "the date cannot be parsed or does not exist",
+    "partial_date": "the date is partial where a complete date is required",
+    "future_date": "the date is after the export date",
+    "unknown_subject": "SUBJID is not enrolled in dm.csv",
+    "duplicate_row": "the row repeats an earlier row of the same file verbatim",
+    "duplicate_key": "two or more rows share a key with different values",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule on one column: a WHERE condition over the raw table and a message expression."""
+
+    rule: str
+    column: str | None
+    condition: str
+    message: str  # SQL expression producing the message
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _message(text: str, value_column: str | None = None) -> str:
+    if value_column is None:
+        return _quote(text)
+    return f"{_quote(text + ': ')} || coalesce({value_column}, '(empty)')"
+
+
+def column_checks(column: Column, export_date_sql: str) -> list[Check]:
+    """The checks that one contract column implies (its value is ``"<name>"`` in the raw table)."""
+    col = f'"{column.name}"'
+    present = f"{col} is not null"
+    checks: list[Check] = []
+    if column.required:
+        checks.append(Check("required", column.name, f"{col} is null", _message(f"{column.name} is required")))
+    if column.pattern:
+        checks.append(
+            Check(
+                "format",
+                column.name,
+                f"{present} and not regexp_full_match({col}, {_quote(column.pattern)})",
+                _message(f"{column.name} must match {column.pattern}", col),
+            )
+        )
+    if column.kind == "code":
+        allowed = codelists()[column.codelist]
+        listed = ", ".join(_quote(code) for code in allowed)
+        checks.append(
+            Check(
+                "code_list",
+                column.name,
+                f"{present} and {col} not in ({listed})",
+                _message(f"{column.name} must be one of {' | '.join(allowed)}", col),
+            )
+        )
+    elif column.kind in ("int", "decimal"):
+        sql_type = "bigint" if column.kind == "int" else "double"
+        number = f"try_cast({col} as {sql_type})"
+        if column.kind == "int":
+            # try_cast('2.5' as bigint) rounds; insist on an integer literal.
+            not_number = f"{present} and not regexp_full_match({col}, '^[+-]?[0-9]+$')"
+        else:
+            not_number = f"{present} and {number} is null"
+        checks.append(
+            Check("not_a_number", column.name, not_number, _message(f"{column.name} must be a number", col))
+        )
+        bounds = []
+        if column.minimum is not None:
+            bounds.append(f"{number} < {column.minimum}")
+        if column.maximum is not None:
+            bounds.append(f"{number} > {column.maximum}")
+        if bounds:
+            range_text = f"{_format(column.minimum)} to {_format(column.maximum)}"
+            checks.append(
+                Check(
+                    "out_of_range",
+                    column.name,
+                    f"{present} and {number} is not null and ({' or '.join(bounds)})",
+                    _message(f"{column.name} must be within {range_text}", col),
+                )
+            )
+    elif column.kind == "edc_date":
+        checks.extend(_edc_date_checks(column, col, present, export_date_sql))
+    elif column.kind == "iso_date":
+        parsed = f"try_strptime({col}, '%Y-%m-%d')"
+        checks.append(
+            Check(
+                "invalid_date",
+                column.name,
+                f"{present} and (not regexp_full_match({col}, {_quote(ISO_DATE_SHAPE)}) or {parsed} is null)",
+                _message(f"{column.name} must be a real date written yyyy-mm-dd", col),
+            )
+        )
+        checks.append(
+            Check(
+                "future_date",
+                column.name,
+                f"{present} and cast({parsed} as date) > {export_date_sql}",
+                _message(f"{column.name} is after the export date", col),
+            )
+        )
+    return checks
+
+
+def _edc_date_checks(column: Column, col: str, present: str, export_date_sql: str) -> list[Check]:
+    shape_ok = f"regexp_full_match(upper({col}), {_quote(EDC_DATE_SHAPE)})"
+    complete = f"{shape_ok} and not starts_with(upper({col}), 'UN')"
+    # A partial date must still be a real month/year; a complete one a real calendar day.
+    month_part = f"regexp_replace(upper({col}), '^(UN|[0-9]{{2}}) ', '01 ')"
+    parsed_complete = f"try_strptime({col}, '%d %b %Y')"
+    parsed_month = f"try_strptime({month_part}, '%d %b %Y')"
+    unknown_month = f"regexp_full_match(upper({col}), '^UN UNK [0-9]{{4}}$')"
+    checks = [
+        Check(
+            "invalid_date",
+            column.name,
+            f"{present} and (not {shape_ok} or ({complete} and {parsed_complete} is null) "
+            f"or (starts_with(upper({col}), 'UN') and not {unknown_month} and {parsed_month} is null) "
+            f"or regexp_full_match(upper({col}), '^[0-9]{{2}} UNK [0-9]{{4}}$'))",
+            _message(f"{column.name} must be a real date written dd MMM yyyy", col),
+        ),
+        Check(
+            "future_date",
+            column.name,
+            f"{present} and {complete} and cast({parsed_complete} as date) > {export_date_sql}",
+            _message(f"{column.name} is after the export date", col),
+        ),
+    ]
+    if not column.partial_ok:
+        checks.append(
+            Check(
+                "partial_date",
+                column.name,
+                f"{present} and {shape_ok} and starts_with(upper({col}), 'UN')",
+                _message(f"{column.name} must be a complete date (no UN/UNK)", col),
+            )
+        )
+    return checks
+
+
+def _format(number: float | None) -> str:
+    if number is None:
+        return "any"
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def file_checks(spec: InputFile, export_date_sql: str) -> list[Check]:
+    """All row checks for one file, in a stable order."""
+    checks: list[Check] = []
+    for column in spec.columns:
+        checks.extend(column_checks(column, export_date_sql))
+    for target, condition in spec.required_when:
+        checks.append(
+            Check(
+                "required",
+                target,
+                f'"{target}" is null and ({condition})',
+                _message(f"{target} is required when {condition}"),
+            )
+        )
+    return checks
+
+
+def quarantine_sql(spec: InputFile, raw_table: str, export_id: str, export_date_sql: str) -> str:
+    """One INSERT ... SELECT that writes every problem of one file to quality.quarantine."""
+    selects = []
+    for check in file_checks(spec, export_date_sql):
+        value = f'"{check.column}"' if check.column else "null"
+        column = _quote(check.column) if check.column else "null"
+        selects.append(
+            f"select _line as line, {column} as column_name, {value} as value, "
+            f"{_quote(check.rule)} as rule, {check.message} as message "
+            f"from {raw_table} where {check.condition}"
+        )
+    if spec is not SUBJECT_FILE:
+        selects.append(
+            "select r._line, 'SUBJID', r.\"SUBJID\", 'unknown_subject', "
+            "'SUBJID ' || r.\"SUBJID\" || ' is not enrolled (not a valid row of edc/dm.csv)' "
+            f"from {raw_table} r where r.\"SUBJID\" is not null and not exists ("
+            "select 1 from raw.edc_dm d where d.\"SUBJID\" = r.\"SUBJID\" and not exists ("
+            "select 1 from quality.quarantine q where q.export_id = d._export_id "
+            "and q.file = d._file and q.line = d._line))"
+        )
+    selects.extend(_duplicate_selects(spec, raw_table))
+    union = "\nunion all\n".join(selects)
+    return (
+        f"insert into quality.quarantine\n"
+        f"select {_quote(export_id)}, {_quote(spec.path)}, line, column_name, value, rule, message\n"
+        f"from (\n{union}\n) problems order by line, rule, column_name"
+    )
+
+
+def _duplicate_selects(spec: InputFile, raw_table: str) -> list[str]:
+    key = ", ".join(f'"{c}"' for c in spec.key)
+    everything = ", ".join(f'"{c}"' for c in spec.column_names)
+    key_text = " || '/' || ".join(f"coalesce(\"{c}\", '')" for c in spec.key)
+    ranked = (
+        f"select _line, {key_text} as key_text, "
+        f"row_number() over (partition by {everything} order by _line) as copy_n, "
+        f"min(_line) over (partition by {everything}) as first_line, "
+        f"count(distinct md5(concat_ws('|', {everything}))) over (partition by {key}) as variants "
+        f"from {raw_table}"
+    )
+    return [
+        f"select _line, null, key_text, 'duplicate_row', "
+        f"'repeats line ' || first_line || ' verbatim (key ' || key_text || ')' "
+        f"from ({ranked}) where variants = 1 and copy_n > 1",
+        f"select _line, null, key_text, 'duplicate_key', "
+        f"'key ' || key_text || ' appears on several lines with different values' "
+        f"from ({ranked}) where variants > 1",
+    ]
+
+
+def run_row_checks(
+    con: duckdb.DuckDBPyConnection, spec: InputFile, export_id: str, export_date: str
+) -> None:
+    """Replace this export's quarantine rows for one file with a fresh evaluation."""
+    con.execute(QUARANTINE_DDL)
+    con.execute("delete from quality.quarantine where export_id = ? and file = ?", [export_id, spec.path])
+    export_date_sql = f"date {_quote(export_date)}"
+    con.execute(quarantine_sql(spec, f"raw.{spec.raw_table}", export_id, export_date_sql))
