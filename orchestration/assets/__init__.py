@@ -1,0 +1,1 @@
+"""Dagster assets by layer: ingest, dbt, checks, publish."""

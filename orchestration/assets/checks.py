@@ -1,0 +1,69 @@
+"""Great Expectations suites as blocking asset checks on the raw files and on the ADaM marts."""
+
+import dagster as dg
+
+from orchestration.assets.ingest import raw_asset_key
+from orchestration.contract import INPUT_FILES, InputFile
+from orchestration.ingest import current_export, registered_files
+from orchestration.resources import WarehouseResource
+
+ADSL = dg.AssetKey(["adam", "adsl"])
+
+
+def _result(outcome) -> dg.AssetCheckResult:  # noqa: ANN001
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=outcome.summary(),
+        metadata={
+            "expectations": outcome.evaluated,
+            "failed": len(outcome.failures),
+            "failures": dg.MetadataValue.md(
+                "\n".join(f"- `{f.expectation}` on {f.column or 'table'}: {f.detail}" for f in outcome.failures)
+                or "none"
+            ),
+        },
+    )
+
+
+def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=raw_asset_key(spec),
+        name="great_expectations",
+        blocking=True,
+        description=f"Great Expectations suite on raw {spec.path}: contract columns, lineage, row count.",
+    )
+    def raw_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from expectations import validate
+        from expectations.raw_files import suite
+
+        with warehouse.connect() as con:
+            current = current_export(con)
+            rows = int(registered_files(con, current.export_id)[spec.path]["rows"])
+            frame = con.execute(f"select * from raw.{spec.raw_table}").df()
+        return _result(validate(frame, f"raw_{spec.raw_table}", suite(spec, rows if rows >= 0 else None)))
+
+    return raw_expectations
+
+
+RAW_EXPECTATION_CHECKS = [build_raw_expectations_check(spec) for spec in INPUT_FILES]
+
+
+@dg.asset_check(
+    asset=ADSL,
+    name="great_expectations",
+    blocking=True,
+    description="Great Expectations suite on ADSL: one row per enrolled patient, arms, populations, dates.",
+)
+def adsl_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from expectations import validate
+    from expectations.adsl import suite
+
+    with warehouse.connect() as con:
+        frame = con.execute("select * from adam.adsl").df()
+        (enrolled,) = con.execute("select count(*) from staging.stg_edc__dm").fetchone()
+        arms = [row[0] for row in con.execute("select code from reference.codelists where codelist = 'ARM'").fetchall()]
+    return _result(validate(frame, "adsl", suite(arms, int(enrolled))))
+
+
+EXPECTATION_CHECKS = [*RAW_EXPECTATION_CHECKS, adsl_expectations]

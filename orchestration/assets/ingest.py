@@ -1,0 +1,178 @@
+"""Ingest: register the export, then load each file into `raw` and quarantine its bad rows."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from orchestration.contract import INPUT_FILES, SUBJECT_FILE, InputFile
+from orchestration.exports import ExportError, is_complete, open_export
+from orchestration.ingest import current_export, load_file, register_export
+from orchestration.resources import WarehouseResource
+from orchestration.settings import StudyConfig
+from orchestration.version import code_version
+
+CURRENT_EXPORT = dg.AssetKey(["audit", "current_export"])
+QUARANTINE = dg.AssetKey(["quality", "quarantine"])
+# Above this share of a file's rows in quarantine the refresh stops (dm.csv: any row).
+QUARANTINE_LIMIT = 0.05
+
+
+class ExportConfig(dg.Config):
+    """Which export a refresh builds from; every field may be left empty."""
+
+    export_dir: str = Field("", description="Export folder; empty: the newest complete export in WAREHOUSE_HOME/landing.")
+    data_cutoff: str = Field("", description="Data cut-off (YYYY-MM-DD); empty: the study configuration, else the export date.")
+    profile: str = Field("", description="Study profile (lensirt, pharmaverse); empty: lensirt.")
+    config_file: str = Field("", description="YAML file of study parameters overriding the profile.")
+
+
+def newest_complete_export(landing: Path) -> Path:
+    """The most recent export folder in landing whose manifest.json has been written."""
+    complete = [d for d in landing.iterdir() if d.is_dir() and is_complete(d)] if landing.is_dir() else []
+    if not complete:
+        raise ExportError(f"no complete export (a folder with manifest.json) in {landing}")
+    return max(complete, key=lambda d: ((d / "manifest.json").stat().st_mtime, d.name))
+
+
+@dg.asset(
+    key=CURRENT_EXPORT,
+    group_name="ingest",
+    description=(
+        "The export this refresh builds from: the manifest is checked (every file present, SHA-256 "
+        "and row counts match) and the export and run are recorded in audit.exports and audit.runs."
+    ),
+    kinds={"duckdb"},
+)
+def current_export_asset(
+    context: dg.AssetExecutionContext, config: ExportConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    paths = warehouse.paths
+    directory = Path(config.export_dir) if config.export_dir else newest_complete_export(paths.landing)
+    export = open_export(directory)
+    study = StudyConfig.load(config.profile or None, Path(config.config_file) if config.config_file else None)
+    cutoff = date.fromisoformat(config.data_cutoff) if config.data_cutoff else (
+        date.fromisoformat(str(study.parameters["data_cutoff"]))
+        if study.parameters.get("data_cutoff") else export.export_date
+    )
+    dbt_vars = study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat())
+    with warehouse.connect() as con:
+        current = register_export(con, export, context.run_id, cutoff, study.profile, dbt_vars, code_version())
+    files = "\n".join(f"| {f.path} | {f.rows if f.rows >= 0 else '—'} | `{f.sha256[:12]}` |" for f in export.files)
+    return dg.MaterializeResult(
+        metadata={
+            "export_id": current.export_id,
+            "export_dir": dg.MetadataValue.path(current.export_dir),
+            "exported_at": export.exported_at.isoformat(),
+            "data_cutoff": current.data_cutoff.isoformat(),
+            "profile": current.profile,
+            "manifest": "written by the sender" if export.manifest_written_by == "sender" else "computed by the warehouse",
+            "files": dg.MetadataValue.md("| file | rows | sha256 |\n|---|---|---|\n" + files),
+        }
+    )
+
+
+def raw_asset_key(spec: InputFile) -> dg.AssetKey:
+    return dg.AssetKey(["raw", spec.raw_table])
+
+
+def _quarantine_preview(con, export_id: str, path: str) -> str:  # noqa: ANN001
+    frame = con.execute(
+        "select line, column_name, value, rule, message from quality.quarantine "
+        "where export_id = ? and file = ? order by line, rule limit 20",
+        [export_id, path],
+    ).df()
+    return frame.to_markdown(index=False) if len(frame) else "no quarantined rows"
+
+
+def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
+    deps = [CURRENT_EXPORT] + ([] if spec is SUBJECT_FILE else [raw_asset_key(SUBJECT_FILE)])
+    limit_text = "any row" if spec is SUBJECT_FILE else f"more than {QUARANTINE_LIMIT:.0%} of its rows"
+
+    @dg.asset(
+        key=raw_asset_key(spec),
+        deps=deps,
+        group_name="ingest",
+        description=(
+            f"`{spec.path}` as exported, one row per line with `_export_id`, `_file`, `_line`. "
+            f"Rows breaking the input contract (key {', '.join(spec.key)}) are written to "
+            f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined."
+        ),
+        kinds={"duckdb", "csv"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                "quarantine_within_limit",
+                asset=raw_asset_key(spec),
+                blocking=True,
+                description=f"Blocks the refresh when {limit_text} of {spec.path} is quarantined.",
+            )
+        ],
+    )
+    def raw_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN202
+        with warehouse.connect() as con:
+            current = current_export(con)
+            result = load_file(con, current, spec)
+            preview = _quarantine_preview(con, current.export_id, spec.path)
+        context.log.info(
+            f"{spec.path}: {result.rows} rows, {result.staged_rows} staged, "
+            f"{result.quarantined_rows} quarantined ({result.encoding})"
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "staged_rows": result.staged_rows,
+                "quarantined_rows": result.quarantined_rows,
+                "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
+                "encoding": result.encoding,
+                "extra_columns_ignored": ", ".join(result.extra_columns) or "none",
+                "quarantined_preview": dg.MetadataValue.md(preview),
+                "export_id": current.export_id,
+            }
+        )
+        allowed = 0 if spec is SUBJECT_FILE else int(result.rows * QUARANTINE_LIMIT)
+        yield dg.AssetCheckResult(
+            check_name="quarantine_within_limit",
+            passed=result.quarantined_rows <= allowed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"{result.quarantined_rows} of {result.rows} rows quarantined "
+                f"({result.quarantined_share:.1%}); allowed: {allowed}"
+            ),
+            metadata={"quarantined_rows": result.quarantined_rows, "allowed": allowed,
+                      "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule)},
+        )
+
+    return raw_file
+
+
+RAW_ASSETS = [build_raw_asset(spec) for spec in INPUT_FILES]
+
+
+@dg.asset(
+    key=QUARANTINE,
+    deps=[raw_asset_key(spec) for spec in INPUT_FILES],
+    group_name="quality",
+    description=(
+        "Every input row rejected by ingest, with export id, file, line, column, value and the rule "
+        "broken. Data managers fix these at the source; staging leaves them out."
+    ),
+    kinds={"duckdb"},
+)
+def quarantine_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        current = current_export(con)
+        summary = con.execute(
+            "select file, rule, count(*) as problems, count(distinct line) as lines "
+            "from quality.quarantine where export_id = ? group by all order by file, rule",
+            [current.export_id],
+        ).df()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(summary["problems"].sum()) if len(summary) else 0,
+            "by_file_and_rule": dg.MetadataValue.md(
+                summary.to_markdown(index=False) if len(summary) else "nothing quarantined"
+            ),
+            "export_id": current.export_id,
+        }
+    )

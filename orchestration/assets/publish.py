@@ -1,0 +1,50 @@
+"""Publish: the snapshot analysts query, written only when every upstream check passed."""
+
+import dagster as dg
+
+from orchestration.assets.ingest import QUARANTINE
+from orchestration.ingest import current_export, finish_run
+from orchestration.publishing import new_snapshot_id, publish
+from orchestration.resources import WarehouseResource
+from orchestration.version import code_version
+
+SNAPSHOT = dg.AssetKey(["published", "snapshot"])
+PUBLISHED_AFTER = [dg.AssetKey(["adam", "adsl"]), dg.AssetKey(["quality", "row_reconciliation"]), QUARANTINE]
+
+
+@dg.asset(
+    key=SNAPSHOT,
+    deps=PUBLISHED_AFTER,
+    group_name="publish",
+    description=(
+        "The read-only snapshot analysts query: a new immutable folder (DuckDB file readable by "
+        "DuckDB 1.x, Parquet of the adam and reporting tables) and the `current` link switched to it "
+        "atomically. Runs only when every blocking check upstream passed."
+    ),
+    kinds={"duckdb", "parquet"},
+)
+def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    paths = warehouse.paths
+    with warehouse.connect() as con:
+        current = current_export(con)
+        provenance = {
+            "export_id": current.export_id,
+            "data_cutoff": current.data_cutoff.isoformat(),
+            "profile": current.profile,
+            "run_id": context.run_id,
+            "code_version": code_version(),
+        }
+        # The snapshot carries its own audit row, so it must say "published" before it is copied.
+        snapshot_id = new_snapshot_id(current.export_id)
+        finish_run(con, context.run_id, "published", snapshot_id)
+        snapshot = publish(con, paths, snapshot_id, provenance)
+    context.log.info(f"published snapshot {snapshot.snapshot_id}")
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot": dg.MetadataValue.path(str(snapshot.folder)),
+            "current": dg.MetadataValue.path(str(paths.current)),
+            "export_id": current.export_id,
+            "tables": len(snapshot.tables),
+            "adsl_rows": snapshot.tables.get("adam.adsl", 0),
+        }
+    )

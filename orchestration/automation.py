@@ -1,0 +1,73 @@
+"""When refreshes run: nightly, when a complete export lands, and what a failed run records."""
+
+import hashlib
+
+import dagster as dg
+import duckdb
+
+from orchestration.exports import MANIFEST, is_complete
+from orchestration.ingest import finish_run
+from orchestration.resources import WarehouseResource
+from orchestration.settings import WarehousePaths
+
+REFRESH_JOB_NAME = "refresh"
+
+refresh_job = dg.define_asset_job(
+    REFRESH_JOB_NAME,
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,  # DuckDB has one writer; in-process is also faster here
+    description="Load the newest export, build staging and ADaM, check everything, publish a snapshot.",
+)
+
+nightly_refresh = dg.ScheduleDefinition(
+    name="nightly_refresh",
+    job=refresh_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    description="Every night at 02:00 UTC: refresh from the newest complete export in the landing folder.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+def landing_run_requests(paths: WarehousePaths) -> list[dg.RunRequest]:
+    """One run request per complete export folder; the run key makes each export run once."""
+    if not paths.landing.is_dir():
+        return []
+    requests = []
+    for folder in sorted(p for p in paths.landing.iterdir() if p.is_dir()):
+        if not is_complete(folder):
+            continue  # still being written: the sender writes manifest.json last
+        manifest_hash = hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()[:16]
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{folder.name}:{manifest_hash}",
+                run_config={"ops": {"audit__current_export": {"config": {"export_dir": str(folder)}}}},
+                tags={"export": folder.name},
+            )
+        )
+    return requests
+
+
+@dg.sensor(
+    name="new_export_sensor",
+    job=refresh_job,
+    minimum_interval_seconds=60,
+    description="Starts a refresh when a new complete export (manifest.json present) lands in WAREHOUSE_HOME/landing.",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def new_export_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
+    return dg.SensorResult(run_requests=landing_run_requests(warehouse.paths))
+
+
+@dg.run_failure_sensor(
+    name="record_failed_refresh",
+    monitored_jobs=[refresh_job],
+    description="Marks a failed refresh as failed in audit.runs (the published snapshot is untouched).",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def record_failed_refresh(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+    try:
+        with warehouse.connect() as con:
+            finish_run(con, context.dagster_run.run_id, "failed")
+    except duckdb.Error as error:  # another refresh holds the database: it will not touch this row
+        context.log.warning(f"could not record failure of run {context.dagster_run.run_id}: {error}")

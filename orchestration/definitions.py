@@ -1,0 +1,27 @@
+"""The Dagster code location: assembles assets, checks, resources, schedule and sensors."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.checks import EXPECTATION_CHECKS
+from orchestration.assets.dbt import DBT_PROJECT, dbt_models
+from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
+from orchestration.assets.publish import snapshot_asset
+from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
+from orchestration.progress import progress_logger
+from orchestration.resources import WarehouseResource
+
+defs = dg.Definitions(
+    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, snapshot_asset],
+    asset_checks=EXPECTATION_CHECKS,
+    jobs=[refresh_job],
+    schedules=[nightly_refresh],
+    sensors=[new_export_sensor, record_failed_refresh],
+    loggers={"progress": progress_logger},
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+    },
+)

@@ -1,0 +1,100 @@
+"""Readable progress for `warehouse refresh`: one line per step, asset and failed check.
+
+Dagster's own console log is written for developers; a data manager running a refresh wants to
+see which file is loading, how many rows were quarantined, and in plain words why a run stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import dagster as dg
+
+
+def _key(asset_key: Any) -> str:
+    return "/".join(asset_key.path) if asset_key is not None else "?"
+
+
+def _root_message(error: Any) -> str:
+    """The innermost cause of a Dagster error, without the exception's class name."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    if error is None:
+        return "unknown error"
+    message = (error.message or "").strip().splitlines()[0] if error.message else ""
+    prefix, sep, rest = message.partition(": ")
+    return rest if sep and "." in prefix or prefix.endswith("Error") else message
+
+
+class ProgressPrinter(logging.Handler):
+    """Turns Dagster events into short lines and remembers why a run did not publish."""
+
+    def __init__(self, enabled: bool = True, stream: Any = None) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.enabled = enabled
+        self.stream = stream or sys.stdout
+        self.published = False
+        self._problems: list[str] = []
+        self._started: dict[str, float] = {}
+
+    def problems(self) -> tuple[str, ...]:
+        return tuple(self._problems)
+
+    def _line(self, text: str) -> None:
+        if self.enabled:
+            print(text, file=self.stream, flush=True)
+
+    def emit(self, record: logging.LogRecord) -> None:  # called by Dagster's log manager
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is not None:
+            self.event(event)
+
+    def event(self, event: Any) -> None:
+        kind = event.event_type_value
+        data = event.event_specific_data
+        if kind == "STEP_START":
+            self._started[event.step_key] = time.monotonic()
+            self._line(f"▸ {event.step_key}")
+        elif kind == "STEP_SUCCESS":
+            seconds = time.monotonic() - self._started.get(event.step_key, time.monotonic())
+            self._line(f"  done in {seconds:.1f} s")
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = data.materialization
+            key = _key(materialization.asset_key)
+            metadata = materialization.metadata
+            details = []
+            for name, label in (("dagster/row_count", "rows"), ("quarantined_rows", "quarantined")):
+                if name in metadata:
+                    details.append(f"{metadata[name].value:,} {label}")
+            self._line(f"  ✓ {key}" + (f" ({', '.join(details)})" if details else ""))
+            if key == "published/snapshot":
+                self.published = True
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = data
+            if not evaluation.passed:
+                key = _key(evaluation.asset_key)
+                text = evaluation.description or ""
+                self._problems.append(f"check {evaluation.check_name} failed on {key}: {text}")
+                self._line(f"  ✗ check {evaluation.check_name} on {key}: {text.splitlines()[0] if text else ''}")
+        elif kind == "STEP_FAILURE":
+            message = _root_message(data.error)
+            self._problems.append(f"{event.step_key} failed: {message}")
+            self._line(f"  ✗ {event.step_key} failed: {message}")
+        elif kind == "STEP_SKIPPED" or kind == "STEP_UP_FOR_RETRY":
+            self._line(f"  - {event.step_key} skipped")
+
+
+ACTIVE: dict[str, ProgressPrinter] = {}
+
+
+@dg.logger(description="Concise progress lines for the `warehouse` command line.")
+def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.Logger("warehouse.progress", level=logging.DEBUG)
+    printer = ACTIVE.get("printer")
+    if printer is not None:
+        logger.addHandler(printer)
+    return logger

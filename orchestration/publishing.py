@@ -1,0 +1,116 @@
+"""Publishing: an immutable snapshot folder per successful refresh and an atomic `current` switch.
+
+A snapshot folder holds a DuckDB file written in a storage format that DuckDB 1.x clients can read,
+Parquet copies of the analysis tables and a `snapshot.json` describing where it came from. The
+folder is complete before it gets its final name, and `current` is a symlink replaced in one
+`rename`, so a reader sees either the previous snapshot or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import WarehousePaths
+
+# The oldest on-disk format that still holds everything we write: readable by DuckDB >= 1.0.
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
+SNAPSHOT_SCHEMAS = ("raw", "staging", "intermediate", "adam", "reporting", "quality", "audit", "reference")
+PARQUET_SCHEMAS = ("adam", "reporting")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    folder: Path
+    tables: dict[str, int]
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "warehouse.duckdb"
+
+
+def new_snapshot_id(export_id: str) -> str:
+    """Time-ordered and unique: `<UTC timestamp>_<export id>`."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", export_id)
+    return f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}_{safe}"
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    listed = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_catalog = current_database() and table_schema in ({listed}) "
+        "order by table_schema, table_name"
+    ).fetchall()
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, paths: WarehousePaths, snapshot_id: str, provenance: dict[str, object]
+) -> Snapshot:
+    """Copy the build database into a new snapshot folder and point `current` at it."""
+    now = datetime.now(timezone.utc)
+    final = paths.snapshots / snapshot_id
+    partial = paths.snapshots / f".{snapshot_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    database = partial / "warehouse.duckdb"
+    tables = _tables(con)
+    counts: dict[str, int] = {}
+    con.execute(f"attach '{database}' as snapshot (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
+    try:
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f'create schema snapshot."{schema}"')
+        for schema, table in tables:
+            con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
+            (counts[f"{schema}.{table}"],) = con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()
+    finally:
+        con.execute("detach snapshot")
+    for schema, table in tables:
+        if schema in PARQUET_SCHEMAS:
+            target = partial / "parquet" / schema / f"{table}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
+    manifest = dict(provenance, snapshot_id=snapshot_id, published_at=now.isoformat(), tables=counts)
+    (partial / "snapshot.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    _fsync_tree(partial)
+    os.rename(partial, final)
+    switch_current(paths, final)
+    return Snapshot(snapshot_id, final, counts)
+
+
+def switch_current(paths: WarehousePaths, folder: Path) -> None:
+    """Atomically repoint `current` (a relative symlink, so the home folder can move)."""
+    link = paths.home / f".current.{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(os.path.relpath(folder, paths.home))
+    os.replace(link, paths.current)
+
+
+def current_snapshot(paths: WarehousePaths) -> Path | None:
+    """The folder `current` points at, or None before the first successful refresh."""
+    if not paths.current.is_symlink() and not paths.current.exists():
+        return None
+    return paths.current.resolve()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

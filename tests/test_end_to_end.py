@@ -1,0 +1,167 @@
+"""End to end: generated exports through the real Dagster job, dbt and publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main, run_refresh
+from orchestration.publishing import current_snapshot
+from orchestration.settings import WarehousePaths
+from orchestration.synthetic import Messiness, generate_export
+from tests.builders import clean_rows, csv_bytes, write_export
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One warehouse with a first successful refresh of a 78-patient messy export."""
+    home = tmp_path_factory.mktemp("e2e") / "warehouse"
+    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_HOME", "DAGSTER_HOME")}
+    os.environ["WAREHOUSE_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    paths = WarehousePaths(home).ensure()
+    export = generate_export(home.parent / "exports" / "first", patients=78, seed=7)
+    outcome = run_refresh(paths, export.path, progress=False)
+    yield paths, export, outcome
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def query(database: Path, sql: str):
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_refresh_publishes_a_snapshot(published):
+    paths, export, outcome = published
+    assert outcome.published, outcome.problems
+    snapshot = current_snapshot(paths)
+    assert snapshot == outcome.snapshot and snapshot.parent == paths.snapshots
+    database = paths.current_database
+    assert query(database, "select count(*) from adam.adsl") == [(78,)]
+    assert query(database, "select count(distinct TRT01P) from adam.adsl") == [(2,)]
+    assert (snapshot / "parquet" / "adam" / "adsl.parquet").exists()
+    manifest = json.loads((snapshot / "snapshot.json").read_text())
+    assert manifest["export_id"] == export.export_id
+    assert query(database, "select outcome, snapshot from audit.runs") == [("published", snapshot.name)]
+
+
+def test_every_row_is_staged_or_quarantined(published):
+    paths, export, _ = published
+    rows = query(paths.current_database, "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation")
+    assert len(rows) == 8
+    for file, raw_rows, staged, quarantined, reconciled in rows:
+        assert reconciled and raw_rows == staged + quarantined == export.rows[file]
+    # the generator's deliberate bad rows were caught
+    (quarantined,) = query(paths.current_database, "select count(distinct file || line) from quality.quarantine")[0]
+    assert quarantined >= sum(export.injected.values()) > 0
+
+
+def test_audit_records_the_export(published):
+    paths, export, _ = published
+    rows = query(paths.current_database, "select export_id, manifest_written_by, json_array_length(files) from audit.exports")
+    assert rows == [(export.export_id, "sender", 8)]
+
+
+def test_failed_check_keeps_the_previous_snapshot(published, tmp_path):
+    paths, _, first = published
+    before = current_snapshot(paths)
+    rows = clean_rows()
+    rows["edc/dm.csv"][0]["AGE"] = "150"  # any bad row in dm.csv blocks the refresh
+    bad = write_export(tmp_path / "bad", rows, export_id="BAD-DM")
+    outcome = run_refresh(paths, bad, progress=False)
+    assert not outcome.published
+    assert any("quarantine_within_limit" in p and "raw/edc_dm" in p for p in outcome.problems), outcome.problems
+    assert current_snapshot(paths) == before
+    assert query(paths.current_database, "select count(*) from adam.adsl") == [(78,)]
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        assert con.execute("select outcome from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == ("failed",)
+
+
+def test_unusable_file_stops_with_a_clear_message(published, tmp_path):
+    paths, _, _ = published
+    before = current_snapshot(paths)
+    rows = clean_rows()
+    broken = csv_bytes(["SUBJID", "DSCAT", "DSSTDAT"], rows["edc/ds.csv"])
+    bad = write_export(tmp_path / "bad", rows, raw_files={"edc/ds.csv": broken})
+    outcome = run_refresh(paths, bad, progress=False)
+    assert not outcome.published
+    assert any("edc/ds.csv, line 1: missing column DSDECOD" in p for p in outcome.problems), outcome.problems
+    assert current_snapshot(paths) == before
+
+
+def test_cli_sql_reads_the_current_snapshot(published, capsys):
+    assert main(["sql", "select TRT01P, count(*) as n from adam.adsl group by 1 order by 1", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "TRT01P,n" and len(out) == 3
+
+
+def test_cli_sql_refuses_to_write(published, capsys):
+    assert main(["sql", "create table adam.x as select 1"]) == 2
+    assert "read-only" in capsys.readouterr().err.lower()
+
+
+def test_snapshot_is_readable_by_duckdb_1x(published):
+    paths, _, _ = published
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    script = f"import duckdb; c = duckdb.connect(r'{paths.current_database.resolve()}', read_only=True); print(duckdb.__version__, c.execute('select count(*) from adam.adsl').fetchone()[0])"
+    completed = subprocess.run(
+        [uv, "run", "--no-project", "--isolated", "--with", "duckdb==1.1.3", "python", "-c", script],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["1.1.3", "78"]
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb, pathlib
+    current, deadline = pathlib.Path(sys.argv[1]), time.time() + float(sys.argv[2])
+    ok = failed = 0
+    exports = set()
+    while time.time() < deadline:
+        try:
+            with duckdb.connect(str(current.resolve() / "warehouse.duckdb"), read_only=True) as con:
+                exports.add(con.execute("select max(export_id) from audit.exports").fetchone()[0])
+                con.execute("select count(*) from adam.adsl").fetchone()
+            ok += 1
+        except Exception as error:
+            failed += 1
+            print("reader error:", error, file=sys.stderr)
+        time.sleep(0.02)
+    print(ok, failed, len(exports))
+    """
+)
+
+
+def test_readers_never_fail_while_a_refresh_publishes(published, tmp_path):
+    paths, _, _ = published
+    second = generate_export(tmp_path / "second", patients=78, seed=8, messiness=Messiness.none())
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(paths.current), "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(1)
+    outcome = run_refresh(paths, second.path, progress=False)
+    reader.terminate() if outcome is None else None
+    out, err = reader.communicate(timeout=120)
+    assert outcome.published, outcome.problems
+    ok, failed, _ = (int(x) for x in out.split())
+    assert failed == 0, err
+    assert ok > 10
+    assert query(paths.current_database, "select export_id from audit.exports where export_id = '" + second.export_id + "'")
