@@ -1,0 +1,58 @@
+{#- Study-level helpers that read the study configuration (the vars in dbt_project.yml). -#}
+
+{#- The value of a var, or none when it is unset, null or an empty string. -#}
+{% macro optional_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or (value | string | trim) in ('', 'None', 'none', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(value | string | trim) }}
+{%- endmacro %}
+
+
+{#-
+    The data cut-off as a SQL date: var data_cutoff when set, else var export_date (the date of
+    the export being loaded), else today (local development only). Nothing dated after it is used.
+-#}
+{% macro data_cutoff() -%}
+    {%- set cutoff = optional_var('data_cutoff') -%}
+    {%- set origin = 'data_cutoff' -%}
+    {%- if cutoff is none -%}
+        {%- set cutoff = optional_var('export_date') -%}
+        {%- set origin = 'export_date' -%}
+    {%- endif -%}
+    {%- if cutoff is none -%}
+        current_date
+    {%- else -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', cutoff) -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ origin ~ " must be a date written YYYY-MM-DD, got '" ~ cutoff ~ "'") }}
+        {%- endif -%}
+        date '{{ cutoff }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- USUBJID: `<study_id>-<SUBJID>`, unique across the studies of a submission. -#}
+{% macro usubjid(subjid_column) -%}
+    '{{ var("study_id") }}-' || {{ subjid_column }}
+{%- endmacro %}
+
+
+{#- The arm's number (TRT01PN / TRT01AN): its position in var arms, starting at 1. -#}
+{% macro arm_number(arm_column) -%}
+    case {{ arm_column }}
+    {%- for arm in var('arms') %} when '{{ arm }}' then {{ loop.index }}{% endfor %}
+    end
+{%- endmacro %}
+
+
+{#-
+    Intermediate models switch on var input_source (edc now, sdtm later). Any other value stops
+    the run with a message naming the model.
+-#}
+{% macro unsupported_input_source(model_name) -%}
+    {{ exceptions.raise_compiler_error(
+        model_name ~ ": var input_source '" ~ var('input_source') ~ "' is not supported;"
+        ~ " expected one of: edc") }}
+{%- endmacro %}

@@ -1,0 +1,35 @@
+-- Tumour assessments: one row per patient and scan date, from the lesion measurements and the
+-- reader's timepoint verdicts (a scan may be in either or both).
+{%- if var('input_source') == 'edc' %}
+
+with lesion_scans as (
+    select
+        SUBJID,
+        SCAN_DAT_DT as SCAN_DT,
+        min(VISIT) as VISIT,
+        count(*) as LESION_RECORDS
+    from {{ ref('stg_imaging__lesions') }}
+    group by SUBJID, SCAN_DAT_DT
+),
+
+reader_timepoints as (
+    select SUBJID, SCAN_DAT_DT as SCAN_DT, VISIT, READER_OVERALL
+    from {{ ref('stg_imaging__timepoints') }}
+)
+
+select
+    {{ usubjid('coalesce(reader_timepoints.SUBJID, lesion_scans.SUBJID)') }} as USUBJID,
+    coalesce(reader_timepoints.SUBJID, lesion_scans.SUBJID) as SUBJID,
+    coalesce(reader_timepoints.SCAN_DT, lesion_scans.SCAN_DT) as SCAN_DT,
+    coalesce(reader_timepoints.VISIT, lesion_scans.VISIT) as VISIT,
+    coalesce(lesion_scans.LESION_RECORDS, 0) as LESION_RECORDS,
+    reader_timepoints.READER_OVERALL
+from lesion_scans
+full outer join reader_timepoints
+    on lesion_scans.SUBJID = reader_timepoints.SUBJID
+   and lesion_scans.SCAN_DT = reader_timepoints.SCAN_DT
+order by USUBJID, SCAN_DT
+
+{%- else %}
+{{ unsupported_input_source('int_tumour_scans') }}
+{%- endif %}

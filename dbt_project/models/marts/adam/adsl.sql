@@ -1,0 +1,233 @@
+{#-
+    ADSL: subject-level analysis dataset, one row per patient enrolled on or before the data
+    cut-off. Each CTE is one derivation step of SPEC section 5, in the order of the SAP:
+    populations and treatment first, then death and last known alive, then disposition.
+    Nothing dated after the cut-off (DCUTDT) is used.
+-#}
+{%- set cutoff = data_cutoff() -%}
+
+with
+
+-- Step 1. Enrolled patients: everyone in dm enrolled on or before the cut-off.
+enrolled as (
+    select *
+    from {{ ref('int_subjects') }}
+    where ENRLDT <= {{ cutoff }}
+),
+
+-- Step 2. Study treatment on or before the cut-off. Doses starting after the cut-off do not
+-- count. A lenvatinib period still ongoing, or running past the cut-off, ends at the cut-off;
+-- an end before the start (a data query) is read as a one-day period.
+doses_within_cutoff as (
+    select
+        USUBJID,
+        EXTRT,
+        EXSTDT,
+        least(greatest(EXSTDT, coalesce(EXENDT, {{ cutoff }})), {{ cutoff }}) as EXENDT_AT_CUTOFF
+    from {{ ref('int_exposure') }}
+    where EXSTDT <= {{ cutoff }}
+),
+
+-- Step 3. First and last date of each study treatment.
+--   SIRTDT: first SIRT procedure. LENSDT / LENEDT: first and last day of lenvatinib dosing.
+treatment_dates as (
+    select
+        USUBJID,
+        min(EXSTDT) filter (where EXTRT = 'SIRT') as SIRTDT,
+        max(EXSTDT) filter (where EXTRT = 'SIRT') as LAST_SIRT_DT,
+        min(EXSTDT) filter (where EXTRT = 'LENVATINIB') as LENSDT,
+        max(EXENDT_AT_CUTOFF) filter (where EXTRT = 'LENVATINIB') as LENEDT
+    from doses_within_cutoff
+    group by USUBJID
+),
+
+-- Step 4. Start of treatment (TRTSDT) and actual treatment (TRT01A).
+--   LEN+SIRT: the SIRT date. LEN: the first lenvatinib dose.
+--   LEN+SIRT without SIRT: the first lenvatinib dose, and analysed as LEN for safety.
+--   Never treated: no TRTSDT, no TRT01A.
+--   (A patient given only the other arm's treatment starts at it: a protocol deviation query.)
+treatment as (
+    select
+        enrolled.USUBJID,
+        treatment_dates.USUBJID is not null as IS_TREATED,
+        treatment_dates.SIRTDT,
+        treatment_dates.LENSDT,
+        treatment_dates.LENEDT,
+        case
+            when enrolled.ARM = 'LEN+SIRT' then coalesce(treatment_dates.SIRTDT, treatment_dates.LENSDT)
+            else coalesce(treatment_dates.LENSDT, treatment_dates.SIRTDT)
+        end as TRTSDT,
+        greatest(treatment_dates.LENEDT, treatment_dates.LAST_SIRT_DT) as TRTEDT,
+        case
+            when treatment_dates.USUBJID is null then null
+            when enrolled.ARM = 'LEN+SIRT' and treatment_dates.SIRTDT is null then 'LEN'
+            else enrolled.ARM
+        end as TRT01A
+    from enrolled
+    left join treatment_dates using (USUBJID)
+),
+
+-- Step 5. Analysis start (STARTDT): TRTSDT when treated, else the enrolment date.
+--   Study day 1 and every time-to-event origin.
+analysis_start as (
+    select
+        enrolled.USUBJID,
+        coalesce(treatment.TRTSDT, enrolled.ENRLDT) as STARTDT
+    from enrolled
+    inner join treatment using (USUBJID)
+),
+
+-- Step 6. Latest date known alive within the cut-off, before looking at death: it bounds the
+-- imputation of a partial death date.
+alive_dates_within_cutoff as (
+    select USUBJID, ALIVE_DT
+    from {{ ref('int_alive_dates') }}
+    where ALIVE_DT <= {{ cutoff }}
+),
+
+latest_alive_date as (
+    select USUBJID, max(ALIVE_DT) as LATEST_ALIVE_DT
+    from alive_dates_within_cutoff
+    group by USUBJID
+),
+
+-- Step 7. Death (DTHDT, DTHDTF, DTHCAUS). A partial death date imputes to the 1st of the month
+-- (1 January when the month is unknown), or to the day after the latest alive date when that is
+-- later and still within the partial date (DTHDTF: D = day imputed, M = month and day).
+-- Of several death reports the earliest counts. Deaths after the cut-off are ignored: the
+-- patient is alive at the cut-off.
+death_reports as (
+    select
+        contacts.USUBJID,
+        contacts.CONTACT_SEQ,
+        {{ impute_dtc_first('contacts.DEATH_DTC', 'latest_alive_date.LATEST_ALIVE_DT + 1') }} as DTHDT,
+        {{ dtc_imputation_flag('contacts.DEATH_DTC') }} as DTHDTF,
+        contacts.DEATH_CAUSE as DTHCAUS
+    from {{ ref('int_survival_contacts') }} as contacts
+    left join latest_alive_date using (USUBJID)
+    where contacts.STATUS = 'DEAD'
+      and contacts.DEATH_DTC is not null
+),
+
+death as (
+    select USUBJID, DTHDT, DTHDTF, DTHCAUS
+    from death_reports
+    where DTHDT <= {{ cutoff }}
+    qualify row_number() over (partition by USUBJID order by DTHDT, CONTACT_SEQ) = 1
+),
+
+-- Step 8. Last known alive date (LSTALVDT): the latest of enrolment, dose, complete AE, alive
+-- contact and scan dates, on or before the cut-off and, for a patient who died, on or before
+-- the death date.
+last_known_alive as (
+    select
+        alive.USUBJID,
+        max(alive.ALIVE_DT) as LSTALVDT
+    from alive_dates_within_cutoff as alive
+    left join death using (USUBJID)
+    where death.DTHDT is null
+       or alive.ALIVE_DT <= death.DTHDT
+    group by alive.USUBJID
+),
+
+-- Step 9. End of treatment and end of study as recorded on or before the cut-off.
+--   Status COMPLETED or DISCONTINUED (with the reason) when recorded, else ONGOING
+--   (end of treatment: only for treated patients).
+disposition_within_cutoff as (
+    select USUBJID, DSCAT, DSDECOD, DSSTDT
+    from {{ ref('int_disposition') }}
+    where DSSTDT <= {{ cutoff }}
+),
+
+end_of_treatment as (
+    select USUBJID, DSDECOD, DSSTDT
+    from disposition_within_cutoff
+    where DSCAT = 'END OF TREATMENT'
+),
+
+end_of_study as (
+    select USUBJID, DSDECOD, DSSTDT
+    from disposition_within_cutoff
+    where DSCAT = 'END OF STUDY'
+),
+
+-- Step 10. Analysis populations.
+--   FASFL: every enrolled patient (efficacy, by planned arm).
+--   SAFFL: any study treatment on or before the cut-off (safety, by actual treatment).
+--   MDISFL and RESPEVFL (measurable disease at baseline; response-evaluable) come with the
+--   tumour response derivations: join them here from the baseline-assessment step.
+populations as (
+    select
+        USUBJID,
+        'Y' as FASFL,
+        case when IS_TREATED then 'Y' else 'N' end as SAFFL
+    from treatment
+)
+
+-- ADSL, one row per enrolled patient.
+select
+    enrolled.STUDYID,
+    enrolled.USUBJID,
+    enrolled.SUBJID,
+    enrolled.SITEID,
+    enrolled.AGE,
+    'YEARS' as AGEU,
+    enrolled.SEX,
+    enrolled.WEIGHTBL,
+    enrolled.ECOGBL,
+    enrolled.CHILDPGH,
+    enrolled.BCLC,
+    enrolled.ETIOLOGY,
+    enrolled.AFPBL,
+    case
+        when enrolled.AFPBL >= 400 then 'Y'
+        when enrolled.AFPBL is not null then 'N'
+    end as AFP400FL,
+    enrolled.PRTACEN,
+    enrolled.MVI as MVIFL,
+    enrolled.EHS as EHSFL,
+    enrolled.ARM,
+    enrolled.ARM as TRT01P,
+    {{ arm_number('enrolled.ARM') }} as TRT01PN,
+    treatment.TRT01A,
+    {{ arm_number('treatment.TRT01A') }} as TRT01AN,
+    enrolled.ENRLDT,
+    treatment.SIRTDT,
+    treatment.LENSDT,
+    treatment.LENEDT,
+    treatment.TRTSDT,
+    treatment.TRTEDT,
+    cast(treatment.TRTEDT - treatment.TRTSDT + 1 as integer) as TRTDURD,
+    analysis_start.STARTDT,
+    populations.FASFL,
+    populations.SAFFL,
+    -- MDISFL, RESPEVFL: next, with the tumour response derivations (step 10).
+    case
+        when end_of_treatment.DSDECOD = 'COMPLETED' then 'COMPLETED'
+        when end_of_treatment.DSDECOD is not null then 'DISCONTINUED'
+        when treatment.IS_TREATED then 'ONGOING'
+    end as EOTSTT,
+    end_of_treatment.DSSTDT as EOTDT,
+    case when end_of_treatment.DSDECOD <> 'COMPLETED' then end_of_treatment.DSDECOD end as DCTREAS,
+    case
+        when end_of_study.DSDECOD = 'COMPLETED' then 'COMPLETED'
+        when end_of_study.DSDECOD is not null then 'DISCONTINUED'
+        else 'ONGOING'
+    end as EOSSTT,
+    end_of_study.DSSTDT as EOSDT,
+    case when end_of_study.DSDECOD <> 'COMPLETED' then end_of_study.DSDECOD end as DCSREAS,
+    case when death.DTHDT is not null then 'Y' end as DTHFL,
+    death.DTHDT,
+    death.DTHDTF,
+    death.DTHCAUS,
+    last_known_alive.LSTALVDT,
+    {{ cutoff }} as DCUTDT
+from enrolled
+inner join treatment using (USUBJID)
+inner join analysis_start using (USUBJID)
+inner join populations using (USUBJID)
+left join death using (USUBJID)
+left join last_known_alive using (USUBJID)
+left join end_of_treatment using (USUBJID)
+left join end_of_study using (USUBJID)
+order by enrolled.USUBJID
