@@ -41,7 +41,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """Build the selected models and run their tests with this run's study parameters."""
     with warehouse.connect() as con:
         current = current_export(con)
-    target = warehouse.paths.dbt_target / context.run_id
+    target = warehouse.paths.dbt_target / context.run.run_id
     # dbt unit tests prove the SQL logic in the test suite; a refresh runs models and data tests.
     args = ["build", "--vars", current.dbt_vars, "--exclude-resource-type", "unit_test"]
     yield from dbt.cli(args, context=context, target_path=target).stream()

@@ -58,7 +58,7 @@ def current_export_asset(
     )
     dbt_vars = study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat())
     with warehouse.connect() as con:
-        current = register_export(con, export, context.run_id, cutoff, study.profile, dbt_vars, code_version())
+        current = register_export(con, export, context.run.run_id, cutoff, study.profile, dbt_vars, code_version())
     files = "\n".join(f"| {f.path} | {f.rows if f.rows >= 0 else '—'} | `{f.sha256[:12]}` |" for f in export.files)
     return dg.MaterializeResult(
         metadata={

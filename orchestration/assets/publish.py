@@ -31,12 +31,12 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "export_id": current.export_id,
             "data_cutoff": current.data_cutoff.isoformat(),
             "profile": current.profile,
-            "run_id": context.run_id,
+            "run_id": context.run.run_id,
             "code_version": code_version(),
         }
         # The snapshot carries its own audit row, so it must say "published" before it is copied.
         snapshot_id = new_snapshot_id(current.export_id)
-        finish_run(con, context.run_id, "published", snapshot_id)
+        finish_run(con, context.run.run_id, "published", snapshot_id)
         snapshot = publish(con, paths, snapshot_id, provenance)
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     return dg.MaterializeResult(
