@@ -1,0 +1,53 @@
+"""Study configuration: dbt_project.yml defaults, then a profile, then a file; pure dbt vars."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestration.settings import StudyConfig, WarehousePaths, dbt_project_vars
+
+
+def test_defaults_come_from_dbt_project_vars():
+    config = StudyConfig.load()
+    assert config.profile == "lensirt"
+    assert config.parameters == dbt_project_vars()
+    assert config.parameters["confirm_min_days"] == 28
+    assert config.parameters["days_per_month"] == 30.4375
+
+
+def test_config_file_overrides_the_profile(tmp_path):
+    override = tmp_path / "study.yml"
+    override.write_text("parameters:\n  confirm_min_days: 35\n  pd_min_abs_mm: 5\n")
+    config = StudyConfig.load(config_file=override)
+    assert config.parameters["confirm_min_days"] == 35
+    assert config.parameters["pd_min_abs_mm"] == 5
+    assert config.parameters["sd_min_days"] == 35  # untouched default
+
+
+def test_unknown_parameter_is_refused(tmp_path):
+    override = tmp_path / "study.yml"
+    override.write_text("confirm_min_day: 35\n")
+    with pytest.raises(ValueError, match="unknown study parameter.*confirm_min_day"):
+        StudyConfig.load(config_file=override)
+
+
+def test_unknown_profile_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown study profile 'nope'.*lensirt"):
+        StudyConfig.load("nope")
+
+
+def test_dbt_vars_carry_the_run_values():
+    values = json.loads(StudyConfig.load().dbt_vars("E1", "2025-06-30", "2025-05-31"))
+    assert values["export_id"] == "E1"
+    assert values["export_date"] == "2025-06-30"
+    assert values["data_cutoff"] == "2025-05-31"
+    assert values["visit_interval_days"] == 42
+
+
+def test_warehouse_home_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = WarehousePaths.from_env({"WAREHOUSE_HOME": "relative/home"})
+    assert paths.home == tmp_path / "relative" / "home"
+    assert paths.database == paths.home / "warehouse.duckdb"
