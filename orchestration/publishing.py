@@ -59,7 +59,7 @@ def publish(
     now = datetime.now(timezone.utc)
     final = paths.snapshots / snapshot_id
     partial = paths.snapshots / f".{snapshot_id}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
+    remove_partial_snapshots(paths)
     partial.mkdir(parents=True)
     database = partial / "warehouse.duckdb"
     tables = _tables(con)
@@ -86,6 +86,12 @@ def publish(
     os.rename(partial, final)
     switch_current(paths, final)
     return Snapshot(snapshot_id, final, counts)
+
+
+def remove_partial_snapshots(paths: WarehousePaths) -> None:
+    """Clear what an interrupted publish left behind (only one refresh runs at a time)."""
+    for leftover in paths.snapshots.glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def switch_current(paths: WarehousePaths, folder: Path) -> None:
