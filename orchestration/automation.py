@@ -7,7 +7,6 @@ import duckdb
 
 from orchestration.exports import MANIFEST, is_complete
 from orchestration.ingest import finish_run
-from orchestration.resources import WarehouseResource
 from orchestration.settings import WarehousePaths
 
 REFRESH_JOB_NAME = "refresh"
@@ -55,8 +54,8 @@ def landing_run_requests(paths: WarehousePaths) -> list[dg.RunRequest]:
     description="Starts a refresh when a new complete export (manifest.json present) lands in WAREHOUSE_HOME/landing.",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def new_export_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    return dg.SensorResult(run_requests=landing_run_requests(warehouse.paths))
+def new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    return dg.SensorResult(run_requests=landing_run_requests(WarehousePaths.from_env()))
 
 
 @dg.run_failure_sensor(
@@ -65,9 +64,9 @@ def new_export_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     description="Marks a failed refresh as failed in audit.runs (the published snapshot is untouched).",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def record_failed_refresh(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
     try:
-        with warehouse.connect() as con:
+        with duckdb.connect(str(WarehousePaths.from_env().database)) as con:
             finish_run(con, context.dagster_run.run_id, "failed")
     except duckdb.Error as error:  # another refresh holds the database: it will not touch this row
         context.log.warning(f"could not record failure of run {context.dagster_run.run_id}: {error}")

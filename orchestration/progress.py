@@ -84,6 +84,11 @@ class ProgressPrinter(logging.Handler):
             message = _root_message(data.error)
             self._problems.append(f"{event.step_key} failed: {message}")
             self._line(f"  ✗ {event.step_key} failed: {message}")
+        elif kind in ("RESOURCE_INIT_FAILURE", "PIPELINE_FAILURE") and not self._problems:
+            error = getattr(data, "error", None)
+            message = _root_message(error) if error is not None else event.message or "the run failed"
+            self._problems.append(message)
+            self._line(f"  ✗ {message}")
         elif kind == "STEP_SKIPPED" or kind == "STEP_UP_FOR_RETRY":
             self._line(f"  - {event.step_key} skipped")
 

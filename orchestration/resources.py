@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,10 +14,42 @@ import duckdb
 from orchestration.settings import WarehousePaths
 
 
+class RefreshBusy(Exception):
+    """Another refresh holds the warehouse: this one stops before touching anything."""
+
+
 class WarehouseResource(dg.ConfigurableResource):
-    """The build database below WAREHOUSE_HOME. Only the refresh job ever opens it for writing."""
+    """The build database below WAREHOUSE_HOME. Only the refresh job ever opens it for writing.
+
+    A run holds an exclusive lock on WAREHOUSE_HOME/refresh.lock from its first step to its last,
+    so a refresh started from the command line and one started by the schedule or the sensor can
+    never interleave (Dagster's run queue already runs one at a time; the lock covers the CLI).
+    """
 
     home: str = ""  # empty: $WAREHOUSE_HOME, else .warehouse in the repository
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Generator["WarehouseResource", None, None]:
+        paths = self.paths.ensure()
+        with (paths.home / "refresh.lock").open("a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise RefreshBusy(
+                    f"another refresh is running on {paths.home} ({holder}); try again when it has finished"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            try:
+                yield self
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @property
     def paths(self) -> WarehousePaths:

@@ -56,3 +56,15 @@
         model_name ~ ": var input_source '" ~ var('input_source') ~ "' is not supported;"
         ~ " expected one of: edc") }}
 {%- endmacro %}
+
+
+{#-
+    Study day of a date (SPEC section 5): date - STARTDT + 1 from the start on (day 1 is the start
+    date), date - STARTDT before it: there is no day 0.
+-#}
+{% macro study_day(date_column, start_column) -%}
+    cast(case
+        when {{ date_column }} >= {{ start_column }} then {{ date_column }} - {{ start_column }} + 1
+        else {{ date_column }} - {{ start_column }}
+    end as integer)
+{%- endmacro %}

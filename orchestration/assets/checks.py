@@ -66,4 +66,41 @@ def adsl_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return _result(validate(frame, "adsl", suite(arms, int(enrolled))))
 
 
-EXPECTATION_CHECKS = [*RAW_EXPECTATION_CHECKS, adsl_expectations]
+
+
+ADRS = dg.AssetKey(["adam", "adrs"])
+ADTTE = dg.AssetKey(["adam", "adtte"])
+
+
+@dg.asset_check(
+    asset=ADRS,
+    name="great_expectations",
+    blocking=True,
+    description="Great Expectations suite on ADRS: each FAS patient has BOR, CBOR, RSP, CRSP, CCB, PD, DEATH, LSTA, MDIS once.",
+)
+def adrs_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from expectations import validate
+    from expectations.adrs import suite
+
+    with warehouse.connect() as con:
+        frame = con.execute("select * from adam.adrs where PARAMCD <> 'OVR'").df()
+        (fas,) = con.execute("select count(*) from adam.adsl where FASFL = 'Y'").fetchone()
+    return _result(validate(frame, "adrs", suite(int(fas))))
+
+
+@dg.asset_check(
+    asset=ADTTE,
+    name="great_expectations",
+    blocking=True,
+    description="Great Expectations suite on ADTTE: one row per patient and parameter, CNSR codes, AVAL >= 1, ADT >= STARTDT.",
+)
+def adtte_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from expectations import validate
+    from expectations.adtte import suite
+
+    with warehouse.connect() as con:
+        frame = con.execute("select * from adam.adtte").df()
+    return _result(validate(frame, "adtte", suite()))
+
+
+EXPECTATION_CHECKS = [*RAW_EXPECTATION_CHECKS, adsl_expectations, adrs_expectations, adtte_expectations]

@@ -9,7 +9,13 @@ from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 
 SNAPSHOT = dg.AssetKey(["published", "snapshot"])
-PUBLISHED_AFTER = [dg.AssetKey(["adam", "adsl"]), dg.AssetKey(["quality", "row_reconciliation"]), QUARANTINE]
+PUBLISHED_AFTER = [
+    *(dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtte", "adtr")),
+    dg.AssetKey(["quality", "row_reconciliation"]),
+    dg.AssetKey(["quality", "data_queries"]),
+    dg.AssetKey(["quality", "response_discrepancies"]),
+    QUARANTINE,
+]
 
 
 @dg.asset(

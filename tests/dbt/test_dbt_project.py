@@ -99,10 +99,47 @@ ROWS: dict[str, list[dict[str, str | None]]] = {
         dict(SUBJID="101-001", VISIT="WEEK 12", SCAN_DAT="2025-04-07", LESION_ID="T01",
              LESION_CLASS="TARGET", ORGAN="LIVER", LOCATION="segment VII",
              VIABLE_DIAM_MM="12", TOTAL_DIAM_MM="48"),
+        # 101-002: the only scan before the start (20 JAN 2025) is 29 days before it: no
+        # baseline, no measurable disease; the follow-up scan is NE and a data query.
+        dict(SUBJID="101-002", VISIT="BASELINE", SCAN_DAT="2024-12-22", LESION_ID="T01",
+             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="30", TOTAL_DIAM_MM="35"),
+        dict(SUBJID="101-002", VISIT="WEEK 6", SCAN_DAT="2025-03-03", LESION_ID="T01",
+             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="20", TOTAL_DIAM_MM="35"),
+        # 102-001 (start 03 FEB 2025): baseline 24 days before with a liver and a lymph-node
+        # target and a non-target; a small typical liver lesion (equivocal) at week 6 that is
+        # 14 mm (unequivocal) at week 12: PD dated back to week 6, where the reader said SD.
+        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="NT01",
+             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
+        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="T01",
+             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="40", TOTAL_DIAM_MM="50"),
+        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="T02",
+             LESION_CLASS="TARGET", ORGAN="LYMPH NODE", VIABLE_DIAM_MM="20", TOTAL_DIAM_MM="20"),
+        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="N01",
+             LESION_CLASS="NEW", ORGAN="LIVER", LOCATION="segment II", TOTAL_DIAM_MM="8",
+             TYPICAL="Y"),
+        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="NT01",
+             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
+        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="T01",
+             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="36", TOTAL_DIAM_MM="50"),
+        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="T02",
+             LESION_CLASS="TARGET", ORGAN="LYMPH NODE", VIABLE_DIAM_MM="18", TOTAL_DIAM_MM="18"),
+        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="N01",
+             LESION_CLASS="NEW", ORGAN="LIVER", LOCATION="segment II", TOTAL_DIAM_MM="14",
+             TYPICAL="Y"),
+        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="NT01",
+             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
+        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="T01",
+             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="35", TOTAL_DIAM_MM="50"),
     ],
     "imaging_timepoints": [
         dict(SUBJID="101-001", VISIT="WEEK 6", SCAN_DAT="2025-02-24", READER_TARGET="PR",
              READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
+        dict(SUBJID="101-001", VISIT="WEEK 12", SCAN_DAT="2025-04-07", READER_TARGET="PR",
+             READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
+        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", READER_TARGET="SD",
+             READER_NONTARGET="NON-CR/NON-PD", READER_NEW="EQUIVOCAL", READER_OVERALL="SD"),
+        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", READER_TARGET="NE",
+             READER_NONTARGET="NON-CR/NON-PD", READER_NEW="Y", READER_OVERALL="PD"),
         # After the cut-off: not a last-alive date.
         dict(SUBJID="101-001", VISIT="WEEK 24", SCAN_DAT="2025-07-07", READER_TARGET="PR",
              READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
@@ -177,7 +214,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, request) -> Path:
     request.addfinalizer(monkeypatch.undo)
     monkeypatch.setenv("WAREHOUSE_HOME", str(home))
     create_raw_tables(home / "warehouse.duckdb", ROWS, QUARANTINE)
-    for command in (["seed"], ["build", "--exclude", "resource_type:seed"]):
+    # Unit tests run once, in test_unit_tests_pass.
+    for command in (["seed"], ["build", "--exclude", "resource_type:seed", "--exclude-resource-type", "unit_test"]):
         result = run_dbt(home, *command)
         assert result.success, failures(result)
     return home
@@ -240,17 +278,81 @@ def test_adsl_death_and_last_known_alive(warehouse: Path) -> None:
     assert rows["101-001"]["AFP400FL"] == "Y" and rows["101-002"]["AFP400FL"] == "N"
 
 
+def table(warehouse: Path, sql: str) -> list[dict]:
+    with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
+        return con.execute(sql).fetchdf().to_dict("records")
+
+
+def test_adsl_measurable_disease_and_response_evaluable(warehouse: Path) -> None:
+    rows = adsl(warehouse)
+    assert {s: (r["MDISFL"], r["RESPEVFL"]) for s, r in rows.items()} == {
+        "101-001": ("Y", "Y"),
+        # Scan 29 days before the start: no baseline.
+        "101-002": ("N", "N"),
+        "102-001": ("Y", "Y"),
+        "102-002": ("N", "N"),
+    }
+
+
+def test_overall_response_from_the_lesions(warehouse: Path) -> None:
+    responses = {
+        (r["SUBJID"], as_date(r["ADT"]).isoformat()): r
+        for r in table(warehouse, "select * from intermediate.int_overall_response")
+    }
+    computed = {key: r["OVR_COMPUTED"] for key, r in responses.items()}
+    assert computed == {
+        ("101-001", "2025-02-24"): "PR",
+        ("101-001", "2025-04-07"): "PR",
+        # After the cut-off, still derived: the response models leave the cut-off to ADRS.
+        ("101-001", "2025-07-07"): "NE",
+        ("101-002", "2025-03-03"): "NE",
+        # Equivocal new lesion at week 6, unequivocal at week 12: PD dated back to week 6.
+        ("102-001", "2025-03-17"): "PD",
+        ("102-001", "2025-04-28"): "PD",
+    }
+    week6 = responses[("102-001", "2025-03-17")]
+    assert (week6["TRGRESP"], week6["NTRGRESP"], week6["NEWLESION"]) == ("SD", "NON-CR/NON-PD", "Y")
+    assert week6["OVR_READER"] == "SD" and week6["AVALC"] == "PD"
+    # The lymph-node target is missing at week 12: targets NE, PD from the new lesion.
+    assert responses[("102-001", "2025-04-28")]["TRGRESP"] == "NE"
+
+
+def test_discrepancies_and_imaging_queries(warehouse: Path) -> None:
+    discrepancies = table(warehouse, "select SUBJID, ADT, OVR_COMPUTED, OVR_READER from quality.response_discrepancies")
+    assert [(r["SUBJID"], as_date(r["ADT"]).isoformat(), r["OVR_COMPUTED"], r["OVR_READER"]) for r in discrepancies] == [
+        ("102-001", "2025-03-17", "PD", "SD")]
+    queries = table(warehouse, "select SUBJID, RULE, MESSAGE from quality.dq_tumour order by SUBJID, RULE")
+    assert [(q["SUBJID"], q["RULE"]) for q in queries] == [
+        ("101-002", "NO_BASELINE_SCAN"), ("102-001", "RESPONSE_DIFFERS"), ("102-001", "TARGET_MISSING")]
+    assert "baseline target T02 (LYMPH NODE) has no record" in queries[2]["MESSAGE"]
+    assert "2025-04-28" in queries[2]["MESSAGE"]
+    rules = {r["RULE"] for r in table(warehouse, "select RULE from quality.data_queries where DOMAIN = 'IMAGING'")}
+    assert rules == {"NO_BASELINE_SCAN", "RESPONSE_DIFFERS", "TARGET_MISSING"}
+
+
+def test_adtr_sums_and_best_percent_change(warehouse: Path) -> None:
+    rows = table(warehouse, "select * from adam.adtr where SUBJID = '101-001' and PARAMCD = 'SDIAM' order by ADT")
+    assert [(r["ADY"], r["AVAL"], r["ABLFL"], r["BESTFL"]) for r in rows] == [
+        (-10, 45.0, "Y", None), (43, 20.0, None, None), (85, 12.0, None, "Y")]
+    assert round(rows[2]["PCHG"], 4) == round(100 * (12 - 45) / 45, 4)
+    assert rows[2]["NADIR"] == 20.0 and rows[2]["PCHGNAD"] == -40.0
+    # 102-001: analysed up to the first PD (week 6); the incomplete week-12 sum is not evaluable.
+    rows = table(warehouse, "select * from adam.adtr where SUBJID = '102-001' and PARAMCD = 'SDIAM' order by ADT")
+    assert [(r["AVAL"], r["ANL01FL"], r["BESTFL"]) for r in rows[:2]] == [(60.0, "Y", None), (54.0, "Y", "Y")]
+    assert rows[2]["AVAL"] != rows[2]["AVAL"] and rows[2]["ANL01FL"] is None  # NaN: not evaluable
+
+
 def test_unit_tests_pass(warehouse: Path) -> None:
     result = run_dbt(warehouse, "test", "--select", "test_type:unit")
     assert result.success, failures(result)
-    assert len(result.result) >= 10
+    assert len(result.result) >= 40
 
 
 def test_build_on_empty_raw_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An export whose files hold only headers builds: empty tables, every test passes."""
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
     create_raw_tables(tmp_path / "warehouse.duckdb", {}, [])
-    result = run_dbt(tmp_path, "build")
+    result = run_dbt(tmp_path, "build", "--exclude-resource-type", "unit_test")
     assert result.success, failures(result)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         assert con.execute("select count(*) from adam.adsl").fetchone() == (0,)

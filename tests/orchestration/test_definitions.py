@@ -9,7 +9,6 @@ import pytest
 
 from orchestration.automation import landing_run_requests, new_export_sensor, nightly_refresh
 from orchestration.definitions import defs
-from orchestration.resources import WarehouseResource
 from orchestration.settings import WarehousePaths
 from tests.builders import write_export
 
@@ -87,10 +86,11 @@ def test_nightly_schedule():
     assert result.run_requests[0].job_name in (None, "refresh")
 
 
-def test_sensor_waits_for_the_manifest(tmp_path):
+def test_sensor_waits_for_the_manifest(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
     paths = WarehousePaths(tmp_path).ensure()
     folder = write_export(paths.landing / "export-1", manifest=False)
-    context = dg.build_sensor_context(resources={"warehouse": WarehouseResource(home=str(tmp_path))})
+    context = dg.build_sensor_context()
     assert new_export_sensor(context).run_requests == []
 
     write_export(folder)  # the sender writes manifest.json last

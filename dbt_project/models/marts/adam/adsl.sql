@@ -1,83 +1,27 @@
 {#-
     ADSL: subject-level analysis dataset, one row per patient enrolled on or before the data
     cut-off. Each CTE is one derivation step of SPEC section 5, in the order of the SAP:
-    populations and treatment first, then death and last known alive, then disposition.
+    treatment first, then death and last known alive, disposition, and the populations.
     Nothing dated after the cut-off (DCUTDT) is used.
 -#}
 {%- set cutoff = data_cutoff() -%}
 
 with
 
--- Step 1. Enrolled patients: everyone in dm enrolled on or before the cut-off.
-enrolled as (
-    select *
-    from {{ ref('int_subjects') }}
-    where ENRLDT <= {{ cutoff }}
-),
-
--- Step 2. Study treatment on or before the cut-off. Doses starting after the cut-off do not
--- count. A lenvatinib period still ongoing, or running past the cut-off, ends at the cut-off;
--- an end before the start (a data query) is read as a one-day period.
-doses_within_cutoff as (
-    select
-        USUBJID,
-        EXTRT,
-        EXSTDT,
-        least(greatest(EXSTDT, coalesce(EXENDT, {{ cutoff }})), {{ cutoff }}) as EXENDT_AT_CUTOFF
-    from {{ ref('int_exposure') }}
-    where EXSTDT <= {{ cutoff }}
-),
-
--- Step 3. First and last date of each study treatment.
---   SIRTDT: first SIRT procedure. LENSDT / LENEDT: first and last day of lenvatinib dosing.
-treatment_dates as (
-    select
-        USUBJID,
-        min(EXSTDT) filter (where EXTRT = 'SIRT') as SIRTDT,
-        max(EXSTDT) filter (where EXTRT = 'SIRT') as LAST_SIRT_DT,
-        min(EXSTDT) filter (where EXTRT = 'LENVATINIB') as LENSDT,
-        max(EXENDT_AT_CUTOFF) filter (where EXTRT = 'LENVATINIB') as LENEDT
-    from doses_within_cutoff
-    group by USUBJID
-),
-
--- Step 4. Start of treatment (TRTSDT) and actual treatment (TRT01A).
---   LEN+SIRT: the SIRT date. LEN: the first lenvatinib dose.
---   LEN+SIRT without SIRT: the first lenvatinib dose, and analysed as LEN for safety.
---   Never treated: no TRTSDT, no TRT01A.
---   (A patient given only the other arm's treatment starts at it: a protocol deviation query.)
+-- Step 1. Enrolled patients (on or before the cut-off) and their start of treatment: study
+-- treatment dates from the doses given on or before the cut-off, actual treatment TRT01A and
+-- analysis start STARTDT, as derived once in int_treatment_start.
 treatment as (
-    select
-        enrolled.USUBJID,
-        treatment_dates.USUBJID is not null as IS_TREATED,
-        treatment_dates.SIRTDT,
-        treatment_dates.LENSDT,
-        treatment_dates.LENEDT,
-        case
-            when enrolled.ARM = 'LEN+SIRT' then coalesce(treatment_dates.SIRTDT, treatment_dates.LENSDT)
-            else coalesce(treatment_dates.LENSDT, treatment_dates.SIRTDT)
-        end as TRTSDT,
-        greatest(treatment_dates.LENEDT, treatment_dates.LAST_SIRT_DT) as TRTEDT,
-        case
-            when treatment_dates.USUBJID is null then null
-            when enrolled.ARM = 'LEN+SIRT' and treatment_dates.SIRTDT is null then 'LEN'
-            else enrolled.ARM
-        end as TRT01A
-    from enrolled
-    left join treatment_dates using (USUBJID)
+    select * from {{ ref('int_treatment_start') }}
 ),
 
--- Step 5. Analysis start (STARTDT): TRTSDT when treated, else the enrolment date.
---   Study day 1 and every time-to-event origin.
-analysis_start as (
-    select
-        enrolled.USUBJID,
-        coalesce(treatment.TRTSDT, enrolled.ENRLDT) as STARTDT
-    from enrolled
+enrolled as (
+    select subjects.*
+    from {{ ref('int_subjects') }} as subjects
     inner join treatment using (USUBJID)
 ),
 
--- Step 6. Latest date known alive within the cut-off, before looking at death: it bounds the
+-- Step 2. Latest date known alive within the cut-off, before looking at death: it bounds the
 -- imputation of a partial death date.
 alive_dates_within_cutoff as (
     select USUBJID, ALIVE_DT
@@ -91,7 +35,7 @@ latest_alive_date as (
     group by USUBJID
 ),
 
--- Step 7. Death (DTHDT, DTHDTF, DTHCAUS). A partial death date imputes to the 1st of the month
+-- Step 3. Death (DTHDT, DTHDTF, DTHCAUS). A partial death date imputes to the 1st of the month
 -- (1 January when the month is unknown), or to the day after the latest alive date when that is
 -- later and still within the partial date (DTHDTF: D = day imputed, M = month and day).
 -- Of several death reports the earliest counts. Deaths after the cut-off are ignored: the
@@ -116,7 +60,7 @@ death as (
     qualify row_number() over (partition by USUBJID order by DTHDT, CONTACT_SEQ) = 1
 ),
 
--- Step 8. Last known alive date (LSTALVDT): the latest of enrolment, dose, complete AE, alive
+-- Step 4. Last known alive date (LSTALVDT): the latest of enrolment, dose, complete AE, alive
 -- contact and scan dates, on or before the cut-off and, for a patient who died, on or before
 -- the death date.
 last_known_alive as (
@@ -130,7 +74,7 @@ last_known_alive as (
     group by alive.USUBJID
 ),
 
--- Step 9. End of treatment and end of study as recorded on or before the cut-off.
+-- Step 5. End of treatment and end of study as recorded on or before the cut-off.
 --   Status COMPLETED or DISCONTINUED (with the reason) when recorded, else ONGOING
 --   (end of treatment: only for treated patients).
 disposition_within_cutoff as (
@@ -151,17 +95,37 @@ end_of_study as (
     where DSCAT = 'END OF STUDY'
 ),
 
--- Step 10. Analysis populations.
+-- Step 6. Post-baseline tumour assessments on or before the cut-off (any response, NE
+-- included): the first one makes a patient with measurable disease response-evaluable.
+first_assessment as (
+    select USUBJID, min(ADT) as FIRST_ASSESSMENT_DT
+    from {{ ref('int_overall_response') }}
+    where ADT <= {{ cutoff }}
+    group by USUBJID
+),
+
+-- Step 7. Analysis populations.
 --   FASFL: every enrolled patient (efficacy, by planned arm).
 --   SAFFL: any study treatment on or before the cut-off (safety, by actual treatment).
---   MDISFL and RESPEVFL (measurable disease at baseline; response-evaluable) come with the
---   tumour response derivations: join them here from the baseline-assessment step.
+--   MDISFL: measurable disease at baseline (a baseline target with a viable diameter > 0).
+--   RESPEVFL: FAS with MDISFL = Y and a post-baseline assessment on or before the cut-off, or
+--   death (on or before the cut-off) before one. Progression without a scan is not recorded
+--   in the input: a progression is always a post-baseline assessment here.
 populations as (
     select
-        USUBJID,
+        treatment.USUBJID,
         'Y' as FASFL,
-        case when IS_TREATED then 'Y' else 'N' end as SAFFL
+        case when treatment.IS_TREATED then 'Y' else 'N' end as SAFFL,
+        coalesce(baseline.MDISFL, 'N') as MDISFL,
+        case
+            when baseline.MDISFL = 'Y'
+             and (first_assessment.FIRST_ASSESSMENT_DT is not null or death.DTHDT is not null) then 'Y'
+            else 'N'
+        end as RESPEVFL
     from treatment
+    left join {{ ref('int_tumour_baseline') }} as baseline using (USUBJID)
+    left join first_assessment using (USUBJID)
+    left join death using (USUBJID)
 )
 
 -- ADSL, one row per enrolled patient.
@@ -198,10 +162,11 @@ select
     treatment.TRTSDT,
     treatment.TRTEDT,
     cast(treatment.TRTEDT - treatment.TRTSDT + 1 as integer) as TRTDURD,
-    analysis_start.STARTDT,
+    treatment.STARTDT,
     populations.FASFL,
     populations.SAFFL,
-    -- MDISFL, RESPEVFL: next, with the tumour response derivations (step 10).
+    populations.MDISFL,
+    populations.RESPEVFL,
     case
         when end_of_treatment.DSDECOD = 'COMPLETED' then 'COMPLETED'
         when end_of_treatment.DSDECOD is not null then 'DISCONTINUED'
@@ -224,7 +189,6 @@ select
     {{ cutoff }} as DCUTDT
 from enrolled
 inner join treatment using (USUBJID)
-inner join analysis_start using (USUBJID)
 inner join populations using (USUBJID)
 left join death using (USUBJID)
 left join last_known_alive using (USUBJID)
