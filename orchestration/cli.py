@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.settings import REPO_ROOT, WarehousePaths
+from orchestration.synthetic import DEFAULT_SEED
 
 DAGSTER_YAML = """\
 # Written by `warehouse`: one refresh at a time (DuckDB has a single writer).
@@ -236,13 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="generate a synthetic export, refresh, print the endpoint summary")
     demo.add_argument("--patients", type=int, default=78)
-    demo.add_argument("--seed", type=int, default=20240501)
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
     demo.set_defaults(handler=demo_command)
 
     generate = commands.add_parser("generate", help="write a synthetic export in the input contract")
     generate.add_argument("--out", required=True, help="folder to write the export into")
     generate.add_argument("--patients", type=int, default=78)
-    generate.add_argument("--seed", type=int, default=20240501)
+    generate.add_argument("--seed", type=int, default=DEFAULT_SEED)
     generate.add_argument("--clean", action="store_true", help="no deliberate messiness")
     generate.set_defaults(handler=generate_command)
 

@@ -17,7 +17,7 @@ import pytest
 from orchestration.cli import main, run_refresh
 from orchestration.publishing import current_snapshot
 from orchestration.settings import WarehousePaths
-from orchestration.synthetic import Messiness, generate_export
+from orchestration.synthetic import DEFAULT_SEED, Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ def published(tmp_path_factory):
     os.environ["WAREHOUSE_HOME"] = str(home)
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
     paths = WarehousePaths(home).ensure()
-    export = generate_export(home.parent / "exports" / "first", patients=78, seed=7)
+    export = generate_export(home.parent / "exports" / "first", patients=78, seed=DEFAULT_SEED)  # the demo export
     outcome = run_refresh(paths, export.path, progress=False)
     yield paths, export, outcome
     for key, value in saved.items():
@@ -58,6 +58,34 @@ def test_refresh_publishes_a_snapshot(published):
     manifest = json.loads((snapshot / "snapshot.json").read_text())
     assert manifest["export_id"] == export.export_id
     assert query(database, "select outcome, snapshot from audit.runs") == [("published", snapshot.name)]
+
+
+# What the generator intends (SPEC section 8), widened for 39 patients per arm.
+DEMO_RANGES = {
+    ("CRSP", "LEN+SIRT"): (0.40, 0.60), ("CRSP", "LEN"): (0.20, 0.40),
+    ("PFS", "LEN+SIRT"): (7, 12), ("PFS", "LEN"): (4, 8),
+    ("OS", "LEN+SIRT"): (15, 24), ("OS", "LEN"): (10, 18),
+}
+
+
+def test_demo_endpoints_lie_within_the_generators_intended_ranges(published):
+    import pandas as pd
+
+    from analysis.survival import kaplan_meier_summary
+
+    paths, _, _ = published
+    database = paths.current_database
+    for (paramcd, arm), (low, high) in DEMO_RANGES.items():
+        if paramcd == "CRSP":
+            (rate,) = query(database, f"select avg((AVALC = 'Y')::int) from adam.adrs join adam.adsl using (USUBJID) "
+                                      f"where PARAMCD = 'CRSP' and adsl.TRT01P = '{arm}'")[0]
+            assert low <= rate <= high, (paramcd, arm, rate)
+        else:
+            rows = query(database, f"select AVAL / 30.4375, CNSR = 0 from adam.adtte join adam.adsl using (USUBJID) "
+                                   f"where PARAMCD = '{paramcd}' and adsl.TRT01P = '{arm}'")
+            frame = pd.DataFrame(rows, columns=["months", "event"])
+            median = kaplan_meier_summary(frame.months, frame.event).median
+            assert low <= median <= high, (paramcd, arm, median)
 
 
 def test_every_row_is_staged_or_quarantined(published):

@@ -104,7 +104,7 @@ def clean(clean_export) -> dict[str, pd.DataFrame]:
 
 def test_default_export_is_the_78_patient_trial(default_export):
     assert default_export.rows["edc/dm.csv"] == 78
-    assert default_export.export_id == "LENSIRT-2025-06-30-s20240501-n78"
+    assert default_export.export_id == "LENSIRT-2025-06-30-s1-n78"
     assert default_export.exported_at == datetime(2025, 6, 30, 18, 0, tzinfo=timezone.utc)
     assert set(default_export.rows) == set(PATHS)
 
