@@ -266,6 +266,8 @@ def baseline_characteristics(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, arm
     treated = (compared.TRT01P == arms.treated).reset_index(drop=True)
     rows = []
     for column, label, kind in BASELINE_VARIABLES:
+        if column not in fas:
+            continue  # a study whose ADSL does not collect it
         if kind == "continuous":
             values = pd.to_numeric(compared[column], errors="coerce").reset_index(drop=True)
             known = values.notna()
@@ -278,7 +280,7 @@ def baseline_characteristics(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, arm
                 rows.append((column, label, None, arm, len(arm_values), int(arm_values.notna().sum()), None,
                              median, q1, q3, display, smd))
         else:
-            text = fas[column].astype("string").fillna(propensity.MISSING)
+            text = propensity.as_text(fas[column])
             compared_text = text[compared.index].reset_index(drop=True)
             smd = categorical_smd(compared_text, treated)
             for level in sorted(text.unique(), key=lambda v: (v == propensity.MISSING, v)):

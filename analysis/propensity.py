@@ -50,9 +50,18 @@ def covariate_frame(adsl: pd.DataFrame, baseline_sum: pd.DataFrame) -> pd.DataFr
     have no baseline target sum.
     """
     fas = adsl[adsl["FASFL"] == "Y"]
-    columns = ["USUBJID", "TRT01P", *(name for name, _, _ in COVARIATES if name != "BASE_SUM")]
+    # A study whose ADSL lacks a covariate (another profile) is adjusted for the others.
+    columns = ["USUBJID", "TRT01P", *(name for name, _, _ in COVARIATES if name != "BASE_SUM" and name in fas)]
     frame = fas[columns].merge(baseline_sum[["USUBJID", "BASE_SUM"]], on="USUBJID", how="left")
     return frame.sort_values("USUBJID").reset_index(drop=True)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Categories as text, `Missing` for a missing value; whole numbers without a decimal point
+    (DuckDB hands an integer column with nulls to pandas as floats)."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype("string").fillna(MISSING)
 
 
 def design_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
@@ -63,6 +72,8 @@ def design_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
     """
     columns: dict[str, pd.Series] = {}
     for name, label, kind in COVARIATES:
+        if name not in covariates or covariates[name].isna().all():
+            continue  # nothing to adjust for
         values = covariates[name]
         if kind == "continuous":
             numeric = pd.to_numeric(values, errors="coerce").astype(float)
@@ -71,7 +82,7 @@ def design_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
             if missing.any():
                 columns[f"{label} missing"] = missing.astype(float)
         else:
-            text = values.astype("string").fillna(MISSING)
+            text = as_text(values)
             if kind == "flag":
                 columns[label] = (text == "Y").astype(float)
                 if (text == MISSING).any():

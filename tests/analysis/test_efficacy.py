@@ -178,3 +178,18 @@ def test_categorical_smd_reduces_to_the_binary_formula_for_two_levels():
     values = pd.Series(["Y", "Y", "N", "N", "Y", "N", "N", "N"])
     treated = pd.Series([True] * 4 + [False] * 4)
     assert round(efficacy.categorical_smd(values, treated), 4) == 0.5345
+
+
+def test_covariates_a_study_does_not_collect_are_left_out():
+    adsl = make_adsl(15).drop(columns=["CHILDPGH", "AFPBL", "AFP400FL"])
+    adsl["ECOGBL"] = adsl.ECOGBL.astype(float)
+    adsl.loc[0, "ECOGBL"] = np.nan  # integers with a null arrive as floats
+    baseline_sum = pd.DataFrame({"USUBJID": adsl.USUBJID, "BASE_SUM": np.nan})
+    adjustment = efficacy.iptw(adsl, baseline_sum, ARMS)
+    assert adjustment.weights.WEIGHT.notna().all()
+    balance = efficacy.balance(adsl, baseline_sum, adjustment.weights, ARMS)
+    assert not balance.COVARIATE.str.contains("Child-Pugh|AFP|target sum").any()
+    assert {"ECOG 0", "ECOG 1", "ECOG Missing"} <= set(balance.COVARIATE)
+    table = efficacy.baseline_characteristics(adsl, baseline_sum, ARMS)
+    assert "CHILDPGH" not in set(table.VARIABLE)
+    assert {"0", "1", "Missing"} <= set(table.loc[table.VARIABLE == "ECOGBL", "CATEGORY"])
