@@ -141,11 +141,11 @@ def propensity_weights(treated: pd.Series, design: pd.DataFrame) -> PropensityFi
             except Exception as second:  # noqa: BLE001 - no usable fit at all
                 nothing = pd.Series(np.nan, index=treated.index)
                 return PropensityFit(nothing, nothing, False, f"propensity model failed ({second})")
+        scores = pd.Series(np.asarray(result.predict(matrix), dtype=float), index=treated.index)
     converged = bool(result.mle_retvals.get("converged", True))
     problems += sorted({str(w.message).split(",")[0] for w in caught})
     if not converged:
         problems.insert(0, "the propensity model did not converge")
-    scores = pd.Series(np.asarray(result.predict(matrix), dtype=float), index=treated.index)
     marginal = treated.mean()
     weights = np.where(treated == 1, marginal / scores, (1 - marginal) / (1 - scores))
     return PropensityFit(scores, pd.Series(weights, index=treated.index), converged, "; ".join(problems))
