@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,3 +43,109 @@ def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float =
 
 def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
     return [float(v) for v in fitter.survival_function_at_times(times).to_numpy()]
+
+
+# --- Reporting tables (SPEC section 6, "Time to event"; SPEC section 7 columns) -------------------
+
+LANDMARK_MONTHS = (6, 12, 24, 36)
+
+
+def quartiles(fitter: KaplanMeierFitter) -> tuple[float, float]:
+    """First and third quartile of the event time: where S(t) first reaches 0.75 and 0.25."""
+    with warnings.catch_warnings():
+        # lifelines warns that it reads the step function; that is exactly the definition wanted.
+        warnings.simplefilter("ignore")
+        return _finite(fitter.percentile(0.75)), _finite(fitter.percentile(0.25))
+
+
+def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float:
+    """Median follow-up by reverse Kaplan-Meier (Schemper and Smith 1996): censoring is the event."""
+    if len(durations) == 0:
+        return float("nan")
+    fitter = fit_kaplan_meier(durations, ~events.astype(bool))
+    return _finite(fitter.median_survival_time_)
+
+
+def landmarks(fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[float, ...] = LANDMARK_MONTHS) -> pd.DataFrame:
+    """S(t) with its log-log CI and the number still at risk at t (time >= t) for each landmark.
+
+    Beyond the longest follow-up S(t) is not estimable (as SAS LIFETEST): left empty, not carried.
+    """
+    last = float(durations.max()) if len(durations) else float("-inf")
+    interval = fitter.confidence_interval_survival_function_
+    rows = []
+    for t in times:
+        at_risk = int((durations >= t).sum())
+        if t > last:
+            rows.append((t, float("nan"), float("nan"), float("nan"), at_risk))
+            continue
+        position = interval.index.searchsorted(t, side="right") - 1  # the step in force at t
+        rows.append((t, float(fitter.survival_function_at_times([t]).iloc[0]),
+                     float(interval.iloc[position, 0]), float(interval.iloc[position, 1]), at_risk))
+    return pd.DataFrame(rows, columns=["MONTHS", "SURVIVAL", "LCL", "UCL", "N_AT_RISK"])
+
+
+def km_curve(fitter: KaplanMeierFitter) -> pd.DataFrame:
+    """The step function: one row per distinct time (time 0 included) with risk set, events, S and CI."""
+    table = fitter.event_table
+    interval = fitter.confidence_interval_survival_function_
+    return pd.DataFrame({
+        "TIME_MONTHS": table.index.to_numpy(dtype=float),
+        "N_AT_RISK": table["at_risk"].to_numpy(dtype=int),
+        "EVENTS": table["observed"].to_numpy(dtype=int),
+        "CENSORED": table["censored"].to_numpy(dtype=int),
+        "SURVIVAL": fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
+        "LCL": interval.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
+        "UCL": interval.iloc[:, 1].reindex(table.index).to_numpy(dtype=float),
+    })
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    hazard_ratio: float
+    lower: float
+    upper: float
+    p_value: float  # Wald (robust Wald when weighted)
+    log_rank_p: float  # unweighted only
+
+
+NO_HAZARD_RATIO = HazardRatio(*(float("nan"),) * 5)
+
+
+def log_rank_p(durations: pd.Series, events: pd.Series, treated: pd.Series) -> float:
+    """Two-sided unstratified log-rank p-value (lifelines)."""
+    from lifelines.statistics import logrank_test
+
+    treated = treated.astype(bool)
+    events = events.astype(bool)
+    if events.sum() == 0 or treated.all() or not treated.any():
+        return float("nan")
+    result = logrank_test(durations[treated], durations[~treated], events[treated], events[~treated])
+    return float(result.p_value)
+
+
+def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series,
+                     weights: pd.Series | None = None, alpha: float = 0.05) -> HazardRatio:
+    """Hazard ratio treated vs reference from a Cox model (lifelines: Efron ties, Wald CI).
+
+    With weights, the fit uses them as inverse-probability weights and a robust (sandwich)
+    variance, so the CI and the Wald p-value are the robust ones.
+    """
+    from lifelines import CoxPHFitter
+
+    frame = pd.DataFrame({"T": durations.astype(float).to_numpy(), "E": events.astype(int).to_numpy(),
+                          "TREATED": treated.astype(int).to_numpy()})
+    # No contrast to estimate: an arm without patients or without a single event.
+    if frame.E.sum() == 0 or frame.TREATED.nunique() < 2 or frame.groupby("TREATED").E.sum().min() == 0:
+        return NO_HAZARD_RATIO
+    kwargs: dict = {}
+    if weights is not None and weights.isna().any():
+        return NO_HAZARD_RATIO  # no propensity weights: no adjusted estimate rather than an unadjusted one
+    if weights is not None:
+        frame["W"] = weights.astype(float).to_numpy()
+        kwargs = {"weights_col": "W", "robust": True}
+    model = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E", **kwargs)
+    row = model.summary.loc["TREATED"]
+    lower_col, upper_col = [c for c in model.summary.columns if c.startswith("exp(coef) ")][:2]
+    p_rank = log_rank_p(frame["T"], frame["E"], frame["TREATED"]) if weights is None else float("nan")
+    return HazardRatio(float(row["exp(coef)"]), float(row[lower_col]), float(row[upper_col]), float(row["p"]), p_rank)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.analysis import ANALYSIS_ASSETS, ANALYSIS_CHECKS
 from orchestration.assets.checks import EXPECTATION_CHECKS
 from orchestration.assets.dbt import DBT_PROJECT, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
@@ -14,8 +15,8 @@ from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, snapshot_asset],
-    asset_checks=EXPECTATION_CHECKS,
+    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, *ANALYSIS_ASSETS, snapshot_asset],
+    asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS],
     jobs=[refresh_job],
     schedules=[nightly_refresh],
     sensors=[new_export_sensor, record_failed_refresh],

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.assets.analysis import REPORTING_TABLES
 from orchestration.assets.ingest import QUARANTINE
 from orchestration.ingest import current_export, finish_run
 from orchestration.publishing import new_snapshot_id, publish
@@ -15,6 +16,7 @@ PUBLISHED_AFTER = [
     dg.AssetKey(["quality", "data_queries"]),
     dg.AssetKey(["quality", "response_discrepancies"]),
     QUARANTINE,
+    *REPORTING_TABLES,
 ]
 
 
