@@ -78,8 +78,12 @@ class ProgressPrinter(logging.Handler):
             if not evaluation.passed:
                 key = _key(evaluation.asset_key)
                 text = evaluation.description or ""
-                self._problems.append(f"check {evaluation.check_name} failed on {key}: {text}")
-                self._line(f"  ✗ check {evaluation.check_name} on {key}: {text.splitlines()[0] if text else ''}")
+                first_line = text.splitlines()[0] if text else ""
+                if getattr(evaluation.severity, "value", "ERROR") == "WARN":
+                    self._line(f"  ⚠ check {evaluation.check_name} on {key} (warning, does not block): {first_line}")
+                else:
+                    self._problems.append(f"check {evaluation.check_name} failed on {key}: {text}")
+                    self._line(f"  ✗ check {evaluation.check_name} on {key}: {first_line}")
         elif kind == "STEP_FAILURE":
             message = _root_message(data.error)
             self._problems.append(f"{event.step_key} failed: {message}")
