@@ -10,12 +10,21 @@ from orchestration.assets.checks import EXPECTATION_CHECKS
 from orchestration.assets.dbt import DBT_PROJECT, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
 from orchestration.assets.publish import snapshot_asset
+from orchestration.assets.safety import SAFETY_ASSETS
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
 from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, *ANALYSIS_ASSETS, snapshot_asset],
+    assets=[
+        current_export_asset,
+        *RAW_ASSETS,
+        quarantine_asset,
+        dbt_models,
+        *ANALYSIS_ASSETS,
+        *SAFETY_ASSETS,
+        snapshot_asset,
+    ],
     asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS],
     jobs=[refresh_job],
     schedules=[nightly_refresh],

@@ -68,3 +68,26 @@
         else {{ date_column }} - {{ start_column }}
     end as integer)
 {%- endmacro %}
+
+
+{#-
+    Lenvatinib starting dose (mg/day) the weight rule calls for (SPEC section 1): var
+    lenvatinib_dose_high_mg when the baseline weight is at least lenvatinib_weight_threshold_kg,
+    else lenvatinib_dose_low_mg; null when the weight is unknown.
+-#}
+{% macro lenvatinib_expected_starting_dose(weight_column) -%}
+    case
+        when {{ weight_column }} >= {{ var('lenvatinib_weight_threshold_kg') }} then {{ var('lenvatinib_dose_high_mg') }}
+        when {{ weight_column }} is not null then {{ var('lenvatinib_dose_low_mg') }}
+    end
+{%- endmacro %}
+
+
+{#-
+    Last day of a dosing period as known at the cut-off: the cut-off while the period is ongoing
+    (no end) or when it runs past the cut-off; an end before the start is read as a one-day period
+    (a data query). One rule for int_treatment_start (LENEDT) and ADEX (days per period).
+-#}
+{% macro dose_end_at_cutoff(start_column, end_column, cutoff) -%}
+    least(greatest({{ start_column }}, coalesce({{ end_column }}, {{ cutoff }})), {{ cutoff }})
+{%- endmacro %}

@@ -103,4 +103,46 @@ def adtte_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return _result(validate(frame, "adtte", suite()))
 
 
-EXPECTATION_CHECKS = [*RAW_EXPECTATION_CHECKS, adsl_expectations, adrs_expectations, adtte_expectations]
+ADAE = dg.AssetKey(["adam", "adae"])
+ADEX = dg.AssetKey(["adam", "adex"])
+
+
+def _arms(con) -> list[str]:  # noqa: ANN001
+    return [row[0] for row in con.execute("select code from reference.codelists where codelist = 'ARM'").fetchall()]
+
+
+@dg.asset_check(
+    asset=ADAE,
+    name="great_expectations",
+    blocking=True,
+    description="Great Expectations suite on ADAE: one row per AE, grades 1-5, TEAEs start on or after treatment, one worst-grade flag per patient.",
+)
+def adae_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from expectations import validate
+    from expectations.adae import suite
+
+    with warehouse.connect() as con:
+        frame = con.execute("select * from adam.adae").df()
+        arms = _arms(con)
+    return _result(validate(frame, "adae", suite(arms)))
+
+
+@dg.asset_check(
+    asset=ADEX,
+    name="great_expectations",
+    blocking=True,
+    description="Great Expectations suite on ADEX: one row per treated patient and parameter, plausible durations, doses, intensities and SIRT activities.",
+)
+def adex_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from expectations import validate
+    from expectations.adex import suite
+
+    with warehouse.connect() as con:
+        frame = con.execute("select * from adam.adex").df()
+        arms = _arms(con)
+    return _result(validate(frame, "adex", suite(arms)))
+
+
+EXPECTATION_CHECKS = [
+    *RAW_EXPECTATION_CHECKS, adsl_expectations, adrs_expectations, adtte_expectations, adae_expectations, adex_expectations,
+]

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.assets.analysis import REPORTING_TABLES
 from orchestration.assets.ingest import QUARANTINE
+from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.ingest import current_export, finish_run
 from orchestration.publishing import new_snapshot_id, publish
 from orchestration.resources import WarehouseResource
@@ -11,7 +12,8 @@ from orchestration.version import code_version
 
 SNAPSHOT = dg.AssetKey(["published", "snapshot"])
 PUBLISHED_AFTER = [
-    *(dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtte", "adtr")),
+    *(dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtte", "adtr", "adae", "adex")),
+    *SAFETY_REPORTING_TABLES,
     dg.AssetKey(["quality", "row_reconciliation"]),
     dg.AssetKey(["quality", "data_queries"]),
     dg.AssetKey(["quality", "response_discrepancies"]),

@@ -24,7 +24,7 @@ doses_within_cutoff as (
         USUBJID,
         EXTRT,
         EXSTDT,
-        least(greatest(EXSTDT, coalesce(EXENDT, {{ cutoff }})), {{ cutoff }}) as EXENDT_AT_CUTOFF
+        {{ dose_end_at_cutoff('EXSTDT', 'EXENDT', cutoff) }} as EXENDT_AT_CUTOFF
     from {{ ref('int_exposure') }}
     where EXSTDT <= {{ cutoff }}
 ),

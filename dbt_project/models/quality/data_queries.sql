@@ -4,7 +4,7 @@
     kept across exports: FIRST_SEEN_EXPORT says since when a query is open, STATUS turns CLOSED
     when the newest export no longer shows it. Queries never block a refresh.
 -#}
-{%- set query_models = ['dq_exposure', 'dq_clinical_dates', 'dq_tumour'] -%}
+{%- set query_models = ['dq_exposure', 'dq_clinical_dates', 'dq_tumour', 'dq_adverse_events'] -%}
 {%- set export_id = optional_var('export_id') or 'unknown' -%}
 
 with current_queries as (

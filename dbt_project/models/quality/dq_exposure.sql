@@ -19,7 +19,7 @@ first_sirt as (
     group by USUBJID
 ),
 
--- Lenvatinib starts at 12 mg/day when baseline weight >= 60 kg, else 8 mg/day.
+-- Lenvatinib starts at 12 mg/day when baseline weight >= 60 kg, else 8 mg/day (study vars).
 starting_dose as (
     select
         subjects.SUBJID,
@@ -28,11 +28,11 @@ starting_dose as (
         'LEN_START_DOSE' as RULE,
         'Lenvatinib started at ' || regexp_replace(cast(first_lenvatinib.EXDOSE as varchar), '\.0$', '') || ' mg on ' || upper(strftime(first_lenvatinib.EXSTDT, '%d %b %Y'))
             || ', but baseline weight ' || subjects.WEIGHTBL || ' kg calls for '
-            || case when subjects.WEIGHTBL >= 60 then 12 else 8 end || ' mg' as MESSAGE,
+            || {{ lenvatinib_expected_starting_dose('subjects.WEIGHTBL') }} || ' mg' as MESSAGE,
         first_lenvatinib.EXSTDT as QUERY_DATE
     from subjects
     inner join first_lenvatinib using (USUBJID)
-    where first_lenvatinib.EXDOSE <> case when subjects.WEIGHTBL >= 60 then 12 else 8 end
+    where first_lenvatinib.EXDOSE <> {{ lenvatinib_expected_starting_dose('subjects.WEIGHTBL') }}
 ),
 
 -- LEN+SIRT: lenvatinib starts 3 to 7 days after SIRT.

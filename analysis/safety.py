@@ -1,0 +1,113 @@
+"""Adverse-event reporting tables (SPEC section 6 "Adverse events"), from ADSL and ADAE.
+
+Safety population (ADSL SAFFL = Y) by actual treatment (TRT01A), treatment-emergent AEs
+(ADAE TRTEMFL = Y) only. The worst grade per patient is ADAE's (flags AOCCIFL / AOCCSIFL /
+AOCCPIFL, derived once in SQL): these functions only count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+AE_OVERVIEW_COLUMNS = ["ORDER_N", "CATEGORY", "TRT01A", "N_ARM", "PATIENTS", "PCT"]
+AE_BY_SOC_PT_COLUMNS = [
+    "AESOC", "AEDECOD", "TRT01A", "N_ARM", "PATIENTS_ANY", "PCT_ANY", "PATIENTS_GE3", "PCT_GE3", "WORST_GRADE",
+]
+
+# (category, which TEAE rows count): a patient counts once when any of their TEAEs does.
+AE_OVERVIEW_CATEGORIES: list[tuple[str, Callable[[pd.DataFrame], pd.Series]]] = [
+    ("Any TEAE", lambda ae: ae["AOCCIFL"].eq("Y")),
+    ("Grade >= 3 TEAE", lambda ae: ae["AOCCIFL"].eq("Y") & ae["ATOXGR"].ge(3)),
+    ("Serious TEAE", lambda ae: ae["AESER"].eq("Y")),
+    ("Fatal TEAE", lambda ae: ae["FATALFL"].eq("Y")),
+    ("TEAE leading to lenvatinib dose reduction", lambda ae: ae["AEACN_LEN"].eq("DOSE REDUCED")),
+    ("TEAE leading to lenvatinib interruption", lambda ae: ae["AEACN_LEN"].eq("DRUG INTERRUPTED")),
+    ("TEAE leading to lenvatinib withdrawal", lambda ae: ae["AEACN_LEN"].eq("DRUG WITHDRAWN")),
+    ("TEAE related to lenvatinib", lambda ae: ae["AEREL_LEN"].eq("RELATED")),
+    ("TEAE related to SIRT", lambda ae: ae["AEREL_SIRT"].eq("RELATED")),
+]
+
+
+def safety_arms(adsl: pd.DataFrame) -> pd.DataFrame:
+    """N_ARM per actual treatment in the safety population, arms in TRT01AN order."""
+    safety = adsl[adsl["SAFFL"].eq("Y")]
+    arms = (
+        safety.groupby(["TRT01AN", "TRT01A"], dropna=True)["USUBJID"].nunique()
+        .rename("N_ARM").reset_index().sort_values("TRT01AN")
+    )
+    return arms[["TRT01A", "N_ARM"]].reset_index(drop=True)
+
+
+def treatment_emergent(adae: pd.DataFrame) -> pd.DataFrame:
+    """TEAEs of the safety population."""
+    return adae[adae["TRTEMFL"].eq("Y") & adae["SAFFL"].eq("Y")]
+
+
+def _percent(patients: pd.Series, n_arm: pd.Series) -> pd.Series:
+    return (100.0 * patients / n_arm.where(n_arm > 0)).astype(float)
+
+
+def ae_overview(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
+    """Patients with at least one TEAE of each overview category, per arm (SPEC section 6)."""
+    arms = safety_arms(adsl)
+    teae = treatment_emergent(adae)
+    rows = []
+    for order, (category, counts) in enumerate(AE_OVERVIEW_CATEGORIES, start=1):
+        patients = teae[counts(teae)].groupby("TRT01A")["USUBJID"].nunique()
+        for arm in arms.itertuples(index=False):
+            rows.append((order, category, arm.TRT01A, arm.N_ARM, int(patients.get(arm.TRT01A, 0))))
+    table = pd.DataFrame(rows, columns=AE_OVERVIEW_COLUMNS[:-1])
+    table["PCT"] = _percent(table["PATIENTS"], table["N_ARM"])
+    return table[AE_OVERVIEW_COLUMNS]
+
+
+def _per_patient_worst(teae: pd.DataFrame, flag: str, keys: list[str]) -> pd.DataFrame:
+    """Patients (one row each, at their worst grade) per arm and keys, from an ADAE flag."""
+    worst = teae[teae[flag].eq("Y")]
+    return (
+        worst.groupby(["TRT01A", *keys])
+        .agg(
+            PATIENTS_ANY=("USUBJID", "nunique"),
+            PATIENTS_GE3=("ATOXGR", lambda grade: int(grade.ge(3).sum())),
+            WORST_GRADE=("ATOXGR", "max"),
+        )
+        .reset_index()
+    )
+
+
+def ae_by_soc_pt(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
+    """TEAEs by system organ class and preferred term, per arm: patients with any grade, with
+    grade >= 3, and the highest grade among them. Each SOC opens with its summary row (AEDECOD
+    null). SOCs, then PTs within them, by decreasing patients over all arms, then name; every
+    arm appears on every row (0 patients, WORST_GRADE null when none)."""
+    arms = safety_arms(adsl)
+    teae = treatment_emergent(adae)
+    soc = _per_patient_worst(teae, "AOCCSIFL", ["AESOC"]).assign(AEDECOD=None)
+    pt = _per_patient_worst(teae, "AOCCPIFL", ["AESOC", "AEDECOD"])
+    counts = pd.concat([soc, pt], ignore_index=True)
+    if counts.empty:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in AE_BY_SOC_PT_COLUMNS})
+
+    # Row order: totals over arms.
+    keys = counts[["AESOC", "AEDECOD"]].drop_duplicates()
+    totals = counts.groupby(["AESOC", "AEDECOD"], dropna=False)["PATIENTS_ANY"].sum().rename("TOTAL").reset_index()
+    keys = keys.merge(totals, on=["AESOC", "AEDECOD"], how="left")
+    soc_totals = keys[keys["AEDECOD"].isna()].set_index("AESOC")["TOTAL"].rename("SOC_TOTAL")
+    keys = keys.join(soc_totals, on="AESOC")
+    keys["IS_PT"] = keys["AEDECOD"].notna()
+    keys = keys.sort_values(
+        ["SOC_TOTAL", "AESOC", "IS_PT", "TOTAL", "AEDECOD"], ascending=[False, True, True, False, True]
+    )
+    keys["ROW"] = range(len(keys))
+
+    grid = keys[["ROW", "AESOC", "AEDECOD"]].merge(arms.assign(ARM_ORDER=range(len(arms))), how="cross")
+    table = grid.merge(counts, on=["TRT01A", "AESOC", "AEDECOD"], how="left")
+    table = table.sort_values(["ROW", "ARM_ORDER"]).reset_index(drop=True)
+    table["PATIENTS_ANY"] = table["PATIENTS_ANY"].fillna(0).astype(int)
+    table["PATIENTS_GE3"] = table["PATIENTS_GE3"].fillna(0).astype(int)
+    table["WORST_GRADE"] = table["WORST_GRADE"].astype("Int64")
+    table["PCT_ANY"] = _percent(table["PATIENTS_ANY"], table["N_ARM"])
+    table["PCT_GE3"] = _percent(table["PATIENTS_GE3"], table["N_ARM"])
+    return table[AE_BY_SOC_PT_COLUMNS]

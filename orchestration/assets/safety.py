@@ -1,0 +1,107 @@
+"""Safety and exposure reporting tables: TEAE overview, TEAEs by SOC and PT, exposure summary.
+
+Each asset reads the ADaM marts from the warehouse, calls a plain function of `analysis` and writes
+its table into the `reporting` schema (replaced on every refresh).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from orchestration.resources import WarehouseResource
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+ADSL = dg.AssetKey(["adam", "adsl"])
+ADAE = dg.AssetKey(["adam", "adae"])
+ADEX = dg.AssetKey(["adam", "adex"])
+AE_OVERVIEW = dg.AssetKey(["reporting", "ae_overview"])
+AE_BY_SOC_PT = dg.AssetKey(["reporting", "ae_by_soc_pt"])
+EXPOSURE_SUMMARY = dg.AssetKey(["reporting", "exposure_summary"])
+
+
+def write_reporting_table(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> None:
+    """Replace reporting.<name> with the DataFrame, in one transaction."""
+    con.execute("begin transaction")
+    con.execute("create schema if not exists reporting")
+    con.register("reporting_frame", table)
+    con.execute(f"create or replace table reporting.{name} as select * from reporting_frame")
+    con.unregister("reporting_frame")
+    con.execute("commit")
+
+
+def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(table),
+            "table": dg.MetadataValue.md(table.to_markdown(index=False, floatfmt=".1f")),
+        }
+    )
+
+
+@dg.asset(
+    key=AE_OVERVIEW,
+    deps=[ADSL, ADAE],
+    group_name="reporting",
+    description=(
+        "Overview of treatment-emergent adverse events (TEAEs) per actual treatment arm, safety "
+        "population: patients with any TEAE, grade 3 or higher, serious, fatal, leading to a "
+        "lenvatinib dose reduction, interruption or withdrawal, related to lenvatinib, related to SIRT."
+    ),
+    kinds={"duckdb", "pandas"},
+)
+def ae_overview_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from analysis.safety import ae_overview
+
+    with warehouse.connect() as con:
+        table = ae_overview(con.execute("select * from adam.adsl").df(), con.execute("select * from adam.adae").df())
+        write_reporting_table(con, "ae_overview", table)
+    return _materialized(table)
+
+
+@dg.asset(
+    key=AE_BY_SOC_PT,
+    deps=[ADSL, ADAE],
+    group_name="reporting",
+    description=(
+        "Treatment-emergent adverse events by system organ class and preferred term per actual "
+        "treatment arm, safety population: patients with any grade and with grade 3 or higher, "
+        "and the worst grade among them."
+    ),
+    kinds={"duckdb", "pandas"},
+)
+def ae_by_soc_pt_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from analysis.safety import ae_by_soc_pt
+
+    with warehouse.connect() as con:
+        table = ae_by_soc_pt(con.execute("select * from adam.adsl").df(), con.execute("select * from adam.adae").df())
+        write_reporting_table(con, "ae_by_soc_pt", table)
+    return _materialized(table)
+
+
+@dg.asset(
+    key=EXPOSURE_SUMMARY,
+    deps=[ADEX],
+    group_name="reporting",
+    description=(
+        "Study treatment exposure per actual treatment arm, safety population: lenvatinib duration, "
+        "starting dose against the weight rule, cumulative dose, relative dose intensity, dose "
+        "reductions and interruptions; SIRT activity and days from SIRT to lenvatinib."
+    ),
+    kinds={"duckdb", "pandas"},
+)
+def exposure_summary_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from analysis.exposure import exposure_summary
+
+    with warehouse.connect() as con:
+        table = exposure_summary(con.execute("select * from adam.adex").df())
+        write_reporting_table(con, "exposure_summary", table)
+    return _materialized(table)
+
+
+SAFETY_ASSETS = [ae_overview_asset, ae_by_soc_pt_asset, exposure_summary_asset]
+SAFETY_REPORTING_TABLES = [AE_OVERVIEW, AE_BY_SOC_PT, EXPOSURE_SUMMARY]
