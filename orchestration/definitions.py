@@ -9,12 +9,13 @@ from orchestration.assets.checks import EXPECTATION_CHECKS
 from orchestration.assets.dbt import DBT_PROJECT, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
 from orchestration.assets.publish import snapshot_asset
+from orchestration.assets.report import report_asset
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
 from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, snapshot_asset],
+    assets=[current_export_asset, *RAW_ASSETS, quarantine_asset, dbt_models, report_asset, snapshot_asset],
     asset_checks=EXPECTATION_CHECKS,
     jobs=[refresh_job],
     schedules=[nightly_refresh],
