@@ -142,9 +142,9 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
     ongoing = lanes[lanes.ONGOING.astype(bool)]
     ax.scatter(ongoing.TREATED_MONTHS + 0.25, [position[s] for s in ongoing.SUBJID], marker=">", s=26, color=INK, zorder=4, label="Treatment ongoing")
     styles = {
-        "CR": dict(marker="*", s=70, color=RESPONSE_COLOURS["CR"], edgecolors="white", linewidths=0.4, label="CR"),
-        "PR": dict(marker="o", s=26, color=RESPONSE_COLOURS["PR"], edgecolors="white", linewidths=0.4, label="PR"),
-        "PD": dict(marker="D", s=22, color=RESPONSE_COLOURS["PD"], edgecolors="white", linewidths=0.4, label="Progression (PD)"),
+        "CR": dict(marker="*", s=95, color=RESPONSE_COLOURS["CR"], edgecolors="white", linewidths=0.4, label="CR"),
+        "PR": dict(marker="o", s=34, color=RESPONSE_COLOURS["PR"], edgecolors="white", linewidths=0.4, label="PR"),
+        "PD": dict(marker="D", s=30, color=RESPONSE_COLOURS["PD"], edgecolors="white", linewidths=0.4, label="Progression (PD)"),
         "DEATH": dict(marker="X", s=36, color=INK, edgecolors="white", linewidths=0.4, label="Death"),
     }
     for event, style in styles.items():

@@ -114,6 +114,7 @@ class Table:
     rows: list[Row]
     caption: str = ""
     note: str = ""
+    text_columns: int = 1  # the first columns hold text (left-aligned); the rest hold numbers
 
 
 @dataclass
@@ -289,9 +290,9 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
     differences = data.get("response_differences")
     arms = _arms(data, rates)
     n_arm = rates.groupby("TRT01P").N.max()
-    columns = ["Endpoint", *(_two(_arm_header(arm, n_arm.get(arm)), "n/N (%) [95 % CI]") for arm in arms)]
+    columns = ["Endpoint", *(_two(_arm_header(arm, n_arm.get(arm)), "n/N (%), 95 % CI") for arm in arms)]
     if differences is not None:
-        columns += [_two("Difference, unadjusted", "% [95 % CI], Fisher p"), _two("Difference, IPTW", "% [95 % CI], robust Wald p")]
+        columns += [_two("Difference, unadjusted", "% points (95 % CI), Fisher p"), _two("Difference, IPTW", "% points (95 % CI), robust Wald p")]
     rows = []
     for paramcd in [p for p in RESPONSE_LABELS if (rates.PARAMCD == p).any()]:
         by_arm = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
@@ -301,13 +302,13 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
                 cells.append("–")
                 continue
             row = by_arm.loc[arm]
-            cells.append(f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %) [{_ci(row.LCL_PCT, row.UCL_PCT)}]")
+            cells.append(_two(f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %)", f"95 % CI {_ci(row.LCL_PCT, row.UCL_PCT)}"))
         if differences is not None:
             for method in ("unadjusted", "iptw"):
                 match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
                 if len(match):
                     row = match.iloc[0]
-                    cells.append(f"{_num(row.DIFF_PCT)} [{_ci(row.LCL_PCT, row.UCL_PCT)}], p = {_p(row.P_VALUE)}")
+                    cells.append(_two(f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})", f"p = {_p(row.P_VALUE)}"))
                 else:
                     cells.append("–")
         rows.append(Row(cells))
@@ -433,7 +434,7 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
                     _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
                     _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
                 ]))
-        blocks.append(Table(columns, table_rows, note="NR: not reached. Follow-up by reverse Kaplan–Meier."))
+        blocks.append(Table(columns, table_rows, note="NR: not reached. Follow-up by reverse Kaplan–Meier.", text_columns=2))
     else:
         blocks.append(_missing_note(["tte_summary"]))
     if landmarks is not None and len(landmarks):
@@ -451,7 +452,7 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
                     else:
                         cells.append("–")
                 table_rows.append(Row([paramcd if index == 0 else "", arm, *cells]))
-        blocks.append(Table(columns, table_rows, caption="Event-free rates at landmarks (95 % CI)"))
+        blocks.append(Table(columns, table_rows, caption="Event-free rates at landmarks (95 % CI)", text_columns=2))
     if comparisons is None:
         blocks.append(_missing_note(["tte_comparisons"]))
     return blocks
@@ -601,8 +602,8 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
         else:
             grouped = (quarantine.assign(row_key=quarantine.line.astype(str))
                        .groupby(["file", "rule"]).agg(rows=("row_key", "nunique"), example=("message", "first")).reset_index())
-            blocks.append(Table(["File", "Rule", "Rows", "Example"],
-                                [Row([r.file, r.rule, str(r.rows), str(r.example)]) for r in grouped.itertuples()],
+            blocks.append(Table(["File", "Rule", "Example", "Rows"],
+                                [Row([r.file, r.rule, str(r.example), str(r.rows)]) for r in grouped.itertuples()], text_columns=3,
                                 caption=f"Quarantined rows: {quarantine.groupby('file').line.nunique().sum()} rows left out of staging (quality.quarantine)"))
     else:
         blocks.append(_missing_note(["quarantine"]))
@@ -622,9 +623,10 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
             blocks.append(Note(f"No open data query ({len(queries)} closed).", "ok"))
         else:
             grouped = open_queries.groupby(["DOMAIN", "RULE"]).agg(queries=("QUERY_ID", "count"), patients=("SUBJID", "nunique")).reset_index()
-            blocks.append(Table(["Domain", "Rule", "Open queries", "Patients"],
-                                [Row([str(r.DOMAIN), str(r.RULE), str(r.queries), str(r.patients)]) for r in grouped.sort_values("queries", ascending=False).itertuples()],
-                                caption=f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries"))
+            rows = [Row([str(r.DOMAIN), str(r.RULE), str(r.queries), str(r.patients)])
+                    for r in grouped.sort_values("queries", ascending=False, kind="stable").itertuples()]
+            blocks.append(Table(["Domain", "Rule", "Open queries", "Patients"], rows, text_columns=2, caption=(
+                f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries")))
     else:
         blocks.append(_missing_note(["data_queries"]))
     discrepancies = data.get("response_discrepancies")
@@ -645,7 +647,7 @@ def _check_results_table(checks: pd.DataFrame) -> Table:
     outcome = next((c for c in checks.columns if c.lower() in ("outcome", "status", "passed", "success", "result")), None)
     if outcome is None or checks.empty:
         shown = checks.head(50)
-        return Table(list(map(str, shown.columns)), [Row([str(v) for v in row]) for row in shown.itertuples(index=False)],
+        return Table(list(map(str, shown.columns)), [Row([str(v) for v in row]) for row in shown.itertuples(index=False)], text_columns=len(shown.columns),
                      caption=f"Check results ({len(checks)} rows, quality.check_results)")
     counts = checks[outcome].astype(str).value_counts()
     failed = checks[~checks[outcome].astype(str).str.lower().isin(["true", "passed", "pass", "success", "ok"])].head(50)
