@@ -275,7 +275,9 @@ def forest(hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colou
             finite = [v for e in effects for v in (e.lower, e.upper) if math.isfinite(v) and v > 0]
             low, high = min(finite + [0.5]), max(finite + [2.0])
             ax.set_xlim(low / 1.15, high * 1.15)
-            ticks = [t for t in (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20) if low / 1.15 <= t <= high * 1.15]
+            ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if low / 1.15 <= t <= high * 1.15]
+            if len(ticks) < 5:  # a narrow range: add the in-between ticks
+                ticks = sorted(ticks + [t for t in (0.75, 1.5, 3) if low / 1.15 <= t <= high * 1.15])
             ax.set_xticks(ticks)
             ax.set_xticklabels([f"{t:g}" for t in ticks])
             ax.minorticks_off()
