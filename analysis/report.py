@@ -698,9 +698,10 @@ def build_report(data: ReportData) -> Report:
         loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    arms = _arms(data, data.get("response_rates"))
     html = environment.get_template(TEMPLATE.name).render(
-        provenance=data.provenance, sections=sections, cards=key_results(data),
-        arms=arm_colours(_arms(data, data.get("response_rates"))),
+        provenance=data.provenance, sections=sections, cards=key_results(data), arms=arm_colours(arms),
+        comparison=" vs ".join(arms) if arms else "Trial",
     )
     return Report(
         html,
