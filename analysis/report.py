@@ -194,10 +194,11 @@ def _ci(lower: object, upper: object, digits: int = 1, missing: str = "NE") -> s
 
 
 def _p(value: object) -> str:
+    """`p = 0.035`, `p < 0.001`, or `p –` when there is no p-value."""
     if not _finite(value):
-        return "–"
+        return "p –"
     value = float(value)  # type: ignore[arg-type]
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 def _count_pct(count: object, pct: object) -> str:
@@ -308,7 +309,7 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
                 match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
                 if len(match):
                     row = match.iloc[0]
-                    cells.append(_two(f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})", f"p = {_p(row.P_VALUE)}"))
+                    cells.append(_two(f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})", _p(row.P_VALUE)))
                 else:
                     cells.append("–")
         rows.append(Row(cells))
@@ -404,8 +405,9 @@ def _km_annotation(summary: pd.DataFrame | None, comparisons: pd.DataFrame | Non
             match = comparisons[(comparisons.PARAMCD == paramcd) & (comparisons.METHOD == method)]
             if len(match):
                 row = match.iloc[0]
-                test = "log-rank p" if method == "unadjusted" else "p"
-                lines.append(f"{label} {_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {test} {_p(row.P_VALUE)}")
+                test = "log-rank p" if method == "unadjusted" else "Wald p"
+                p_value = _p(row.P_VALUE).replace("p", test, 1)
+                lines.append(f"{label} {_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {p_value}")
     return "\n".join(lines) or " "
 
 
@@ -472,7 +474,7 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                     hazard_ratios.append(plots.Effect(paramcd, method, float(row.HR) if _finite(row.HR) else math.nan,
                                                       float(row.LCL) if _finite(row.LCL) else math.nan,
                                                       float(row.UCL) if _finite(row.UCL) else math.nan,
-                                                      f"{_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)})  p {_p(row.P_VALUE)}"))
+                                                      f"{_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {_p(row.P_VALUE)}"))
     rate_differences: list[plots.Effect] = []
     if differences is not None:
         for paramcd in [p for p in RESPONSE_LABELS if (differences.PARAMCD == p).any()]:
@@ -482,7 +484,7 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                     row = match.iloc[0]
                     label = {"CRSP": "ORR", "CCB": "DCR", "RSP": "ORR unconf."}[paramcd]
                     rate_differences.append(plots.Effect(label, method, *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
-                                                         f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})  p {_p(row.P_VALUE)}"))
+                                                         f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}"))
     if not hazard_ratios and not rate_differences:
         return [Note("No between-arm comparison in this snapshot.")]
     arms = _arms(data, data.get("response_rates"), data.get("tte_summary"))
