@@ -213,6 +213,8 @@ def demo_command(args: argparse.Namespace) -> int:
     if status == 0:
         _say("")
         _say(endpoint_summary(paths.current_database))
+        if paths.current_report.exists():
+            _say(f"\nReport: {paths.current_report}")
     return status
 
 

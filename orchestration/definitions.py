@@ -10,6 +10,7 @@ from orchestration.assets.checks import EXPECTATION_CHECKS
 from orchestration.assets.dbt import DBT_PROJECT, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
 from orchestration.assets.publish import snapshot_asset
+from orchestration.assets.report import report_asset
 from orchestration.assets.safety import SAFETY_ASSETS
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
 from orchestration.progress import progress_logger
@@ -23,6 +24,7 @@ defs = dg.Definitions(
         dbt_models,
         *ANALYSIS_ASSETS,
         *SAFETY_ASSETS,
+        report_asset,
         snapshot_asset,
     ],
     asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS],

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,9 +54,14 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, paths: WarehousePaths, snapshot_id: str, provenance: dict[str, object]
+    con: duckdb.DuckDBPyConnection,
+    paths: WarehousePaths,
+    snapshot_id: str,
+    provenance: dict[str, object],
+    attachments: Sequence[Path] = (),
 ) -> Snapshot:
-    """Copy the build database into a new snapshot folder and point `current` at it."""
+    """Copy the build database and the attachments (the report) into a new snapshot folder, then
+    point `current` at it. The attachments are in the folder before it gets its final name."""
     now = datetime.now(timezone.utc)
     final = paths.snapshots / snapshot_id
     partial = paths.snapshots / f".{snapshot_id}.partial"
@@ -80,7 +86,10 @@ def publish(
             target = partial / "parquet" / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
-    manifest = dict(provenance, snapshot_id=snapshot_id, published_at=now.isoformat(), tables=counts)
+    for attachment in attachments:
+        shutil.copyfile(attachment, partial / attachment.name)
+    manifest = dict(provenance, snapshot_id=snapshot_id, published_at=now.isoformat(), tables=counts,
+                    files=sorted(attachment.name for attachment in attachments))
     (partial / "snapshot.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     _fsync_tree(partial)
     os.rename(partial, final)

@@ -51,6 +51,19 @@ class WarehousePaths:
         return self.current / "warehouse.duckdb"
 
     @property
+    def build(self) -> Path:
+        """Files a refresh builds beside the database before publishing copies them (the report)."""
+        return self.home / "build"
+
+    @property
+    def report(self) -> Path:
+        return self.build / "report.html"
+
+    @property
+    def current_report(self) -> Path:
+        return self.current / "report.html"
+
+    @property
     def landing(self) -> Path:
         return self.home / "landing"
 

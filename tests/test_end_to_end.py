@@ -88,6 +88,16 @@ def test_demo_endpoints_lie_within_the_generators_intended_ranges(published):
             assert low <= median <= high, (paramcd, arm, median)
 
 
+def test_the_report_is_published_with_its_snapshot(published):
+    paths, export, _ = published
+    snapshot = current_snapshot(paths)
+    report = (snapshot / "report.html").read_text(encoding="utf-8")
+    assert (paths.current / "report.html").exists()
+    assert export.export_id in report and "2025" in report
+    assert 'id="waterfall"' in report and "<svg" in report
+    assert "report.html" in json.loads((snapshot / "snapshot.json").read_text())["files"]
+
+
 def test_every_row_is_staged_or_quarantined(published):
     paths, export, _ = published
     rows = query(paths.current_database, "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation")

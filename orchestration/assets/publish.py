@@ -1,10 +1,13 @@
 """Publish: the snapshot analysts query, written only when every upstream check passed."""
 
+import json
+
 import dagster as dg
 
 from orchestration.assets.analysis import REPORTING_TABLES
 from orchestration.assets.ingest import QUARANTINE
 from orchestration.assets.safety import SAFETY_REPORTING_TABLES
+from orchestration.assets.report import REPORT
 from orchestration.ingest import current_export, finish_run
 from orchestration.publishing import new_snapshot_id, publish
 from orchestration.resources import WarehouseResource
@@ -19,6 +22,7 @@ PUBLISHED_AFTER = [
     dg.AssetKey(["quality", "response_discrepancies"]),
     QUARANTINE,
     *REPORTING_TABLES,
+    REPORT,
 ]
 
 
@@ -28,7 +32,7 @@ PUBLISHED_AFTER = [
     group_name="publish",
     description=(
         "The read-only snapshot analysts query: a new immutable folder (DuckDB file readable by "
-        "DuckDB 1.x, Parquet of the adam and reporting tables) and the `current` link switched to it "
+        "DuckDB 1.x, Parquet of the adam and reporting tables, the HTML report) and the `current` link switched to it "
         "atomically. Runs only when every blocking check upstream passed."
     ),
     kinds={"duckdb", "parquet"},
@@ -47,7 +51,10 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         # The snapshot carries its own audit row, so it must say "published" before it is copied.
         snapshot_id = new_snapshot_id(current.export_id)
         finish_run(con, context.run.run_id, "published", snapshot_id)
-        snapshot = publish(con, paths, snapshot_id, provenance)
+        attachments = [paths.report] if report_matches(paths, current.export_id) else []
+        if not attachments:
+            context.log.warning("no report built from this export: the snapshot is published without report.html")
+        snapshot = publish(con, paths, snapshot_id, provenance, attachments)
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     return dg.MaterializeResult(
         metadata={
@@ -56,5 +63,17 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "export_id": current.export_id,
             "tables": len(snapshot.tables),
             "adsl_rows": snapshot.tables.get("adam.adsl", 0),
+            "report": dg.MetadataValue.path(str(paths.current_report)) if attachments else "not built",
         }
     )
+
+
+def report_matches(paths, export_id: str) -> bool:
+    """The built report exists and was made from the export being published (never a stale one)."""
+    sidecar = paths.report.with_suffix(".json")
+    if not paths.report.exists() or not sidecar.exists():
+        return False
+    try:
+        return json.loads(sidecar.read_text()).get("export_id") == export_id
+    except ValueError:
+        return False

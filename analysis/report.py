@@ -1,0 +1,717 @@
+"""The published HTML report: one self-contained file (inline CSS, plots as inline SVG, no script).
+
+`read_report_data` takes the tables the report shows out of a warehouse database (a table that is not
+there yet is None); `build_report` turns them into HTML. Every section says "not available in this
+snapshot" when a table it needs is missing, so the report works on any stage of the warehouse. The
+numbers come from the `reporting` tables; the report formats and draws, it does not re-derive.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from markupsafe import Markup
+
+from analysis import plots
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
+
+# name in the report -> (schema, table) in the warehouse
+TABLES: dict[str, tuple[str, str]] = {
+    "adsl": ("adam", "adsl"),
+    "adrs": ("adam", "adrs"),
+    "adtr": ("adam", "adtr"),
+    **{name: ("reporting", name) for name in (
+        "response_rates", "response_differences", "tte_summary", "tte_landmarks", "tte_comparisons",
+        "km_curves", "ttr_summary", "baseline_characteristics", "balance", "ae_overview",
+        "ae_by_soc_pt", "exposure_summary",
+    )},
+    "quarantine": ("quality", "quarantine"),
+    "row_reconciliation": ("quality", "row_reconciliation"),
+    "data_queries": ("quality", "data_queries"),
+    "response_discrepancies": ("quality", "response_discrepancies"),
+    "check_results": ("quality", "check_results"),
+}
+# Only what the plots need from the large ADaM tables.
+QUERIES = {
+    "adrs": "select USUBJID, PARAMCD, AVALC, ADT, ADY from adam.adrs "
+            "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
+    "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
+}
+ARM_PALETTE = ("#2f6db5", "#e08a2e", "#3a9b6b", "#8e5ba6", "#c2455d")
+METHOD_COLOURS = {"unadjusted": "#52606d", "iptw": "#2f6db5"}
+RESPONSE_LABELS = {
+    "CRSP": "Objective response rate (confirmed CR + PR)",
+    "CCB": "Disease control rate (confirmed CR + PR + SD)",
+    "RSP": "Objective response rate, unconfirmed",
+}
+TTE_LABELS = {"PFS": "Progression-free survival", "OS": "Overall survival", "DOR": "Duration of response"}
+SMD_THRESHOLD = 0.1
+
+
+@dataclass(frozen=True)
+class Provenance:
+    study: str
+    export_id: str
+    data_cutoff: str
+    code_version: str
+    run_id: str
+    generated_at: str
+    profile: str = ""
+
+
+@dataclass
+class ReportData:
+    provenance: Provenance
+    tables: dict[str, pd.DataFrame | None]
+    days_per_month: float = 30.4375
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?", [schema, table],
+    ).fetchone()[0])
+
+
+def read_report_data(con: duckdb.DuckDBPyConnection, provenance: Provenance, days_per_month: float = 30.4375) -> ReportData:
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name, (schema, table) in TABLES.items():
+        if not _exists(con, schema, table):
+            tables[name] = None
+            continue
+        query = QUERIES.get(name, f'select * from "{schema}"."{table}"')
+        tables[name] = con.execute(query).df()
+    if tables["quarantine"] is not None:
+        tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
+    return ReportData(provenance, tables, days_per_month)
+
+
+# --- what the template renders ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    cells: list[str]
+    kind: str = ""  # "", "group" (a heading row), "sub" (indented), "flag" (needs attention)
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[Row]
+    caption: str = ""
+    note: str = ""
+    text_columns: int = 1  # the first columns hold text (left-aligned); the rest hold numbers
+
+
+@dataclass
+class Figure:
+    svg: plots.Svg
+    caption: str = ""
+
+
+@dataclass
+class Note:
+    text: str
+    kind: str = "info"  # info, ok, warn, missing
+
+
+@dataclass
+class Card:
+    label: str
+    values: list[tuple[str, str, str]]  # (arm, value, colour)
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    blocks: list[Table | Figure | Note] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    html: str
+    sections_rendered: list[str]
+    sections_missing: list[str]
+    sections_failed: list[str]
+
+
+class MissingTables(Exception):
+    def __init__(self, names: Sequence[str]):
+        super().__init__(", ".join(names))
+        self.names = list(names)
+
+
+def _need(data: ReportData, *names: str) -> list[pd.DataFrame]:
+    missing = [name for name in names if data.get(name) is None]
+    if missing:
+        raise MissingTables(missing)
+    return [data.get(name) for name in names]  # type: ignore[misc]
+
+
+def _qualified(name: str) -> str:
+    schema, table = TABLES[name]
+    return f"{schema}.{table}"
+
+
+def _missing_note(names: Sequence[str]) -> Note:
+    tables = ", ".join(_qualified(name) for name in names)
+    return Note(f"Not available in this snapshot: {tables} {'is' if len(names) == 1 else 'are'} not in the warehouse yet.", "missing")
+
+
+# --- formatting ------------------------------------------------------------------------------------
+
+
+def _finite(value: object) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(value: object, digits: int = 1, missing: str = "NE") -> str:
+    return f"{float(value):.{digits}f}" if _finite(value) else missing  # type: ignore[arg-type]
+
+
+def _ci(lower: object, upper: object, digits: int = 1, missing: str = "NE") -> str:
+    return f"{_num(lower, digits, missing)}–{_num(upper, digits, missing)}"
+
+
+def _p(value: object) -> str:
+    """`p = 0.035`, `p < 0.001`, or `p –` when there is no p-value."""
+    if not _finite(value):
+        return "p –"
+    value = float(value)  # type: ignore[arg-type]
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def _count_pct(count: object, pct: object) -> str:
+    if not _finite(count):
+        return "–"
+    return f"{int(float(count))} ({_num(pct, 1, '–')} %)"  # type: ignore[arg-type]
+
+
+def _arms(data: ReportData, *frames: pd.DataFrame | None, column: str = "TRT01P") -> list[str]:
+    """Arms in the study's order (TRT01PN in ADSL), then any others in order of appearance."""
+    ordered: list[str] = []
+    adsl = data.get("adsl")
+    if adsl is not None and len(adsl) and "TRT01PN" in adsl:
+        ordered = adsl.sort_values("TRT01PN", kind="stable").TRT01P.dropna().unique().tolist()
+    for frame in frames:
+        if frame is not None and column in frame:
+            ordered += [arm for arm in frame[column].dropna().unique().tolist() if arm not in ordered]
+    return ordered
+
+
+def arm_colours(arms: Sequence[str]) -> dict[str, str]:
+    return {arm: ARM_PALETTE[index % len(ARM_PALETTE)] for index, arm in enumerate(arms)}
+
+
+def _two(main: str, detail: str) -> Markup:
+    """A table cell with a second, smaller line; both parts are escaped."""
+    return Markup("{}<br><small>{}</small>").format(main, detail) if main else Markup("<small>{}</small>").format(detail)
+
+
+def _arm_header(arm: str, n: object) -> str:
+    return f"{arm} (N = {int(float(n))})" if _finite(n) else arm
+
+
+# --- sections --------------------------------------------------------------------------------------
+
+
+def key_results(data: ReportData) -> list[Card]:
+    cards: list[Card] = []
+    rates = data.get("response_rates")
+    arms = _arms(data, rates, data.get("tte_summary"))
+    colours = arm_colours(arms)
+    if rates is not None:
+        for paramcd in ("CRSP", "CCB"):
+            rows = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
+            if len(rows):
+                cards.append(Card(
+                    {"CRSP": "Objective response (confirmed)", "CCB": "Disease control"}[paramcd],
+                    [(arm, f"{_num(rows.RATE_PCT[arm])} %", colours[arm]) for arm in arms if arm in rows.index],
+                    "95 % CI " + "; ".join(_ci(rows.LCL_PCT[arm], rows.UCL_PCT[arm]) for arm in arms if arm in rows.index),
+                ))
+    summary = data.get("tte_summary")
+    if summary is not None:
+        for paramcd in ("PFS", "OS"):
+            rows = summary[summary.PARAMCD == paramcd].set_index("TRT01P")
+            if len(rows):
+                cards.append(Card(
+                    f"Median {paramcd}, months",
+                    [(arm, _num(rows.MEDIAN_MONTHS[arm], 1, "NR"), colours[arm]) for arm in arms if arm in rows.index],
+                    "events " + " / ".join(f"{int(rows.EVENTS[arm])} of {int(rows.N[arm])}" for arm in arms if arm in rows.index),
+                ))
+    return cards
+
+
+def baseline_section(data: ReportData) -> list[Table | Figure | Note]:
+    (frame,) = _need(data, "baseline_characteristics")
+    arms = _arms(data, frame)
+    n_arm = frame.groupby("TRT01P").N_ARM.max()
+    columns = ["Characteristic", *(_arm_header(arm, n_arm.get(arm)) for arm in arms), "SMD"]
+    rows: list[Row] = []
+    for variable, group in frame.groupby("VARIABLE", sort=False):
+        smd = group.SMD.dropna()
+        smd_text = _num(smd.iloc[0], 2, "–") if len(smd) else "–"
+        flagged = len(smd) and abs(float(smd.iloc[0])) >= SMD_THRESHOLD
+        label = str(group.LABEL.iloc[0])
+        categorical = group.CATEGORY.notna().any()
+        if not categorical:
+            by_arm = group.set_index("TRT01P").DISPLAY
+            rows.append(Row([label, *(str(by_arm.get(arm, "–")) for arm in arms), smd_text], "flag" if flagged else ""))
+            continue
+        rows.append(Row([label, *("" for _ in arms), smd_text], "group flag" if flagged else "group"))
+        for category, items in group.groupby("CATEGORY", sort=False):
+            by_arm = items.set_index("TRT01P").DISPLAY
+            rows.append(Row([str(category), *(str(by_arm.get(arm, "–")) for arm in arms), ""], "sub"))
+    return [Table(columns, rows, note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
+                  f"difference between arms before weighting; |SMD| ≥ {SMD_THRESHOLD} is highlighted.")]
+
+
+def response_section(data: ReportData) -> list[Table | Figure | Note]:
+    (rates,) = _need(data, "response_rates")
+    differences = data.get("response_differences")
+    arms = _arms(data, rates)
+    n_arm = rates.groupby("TRT01P").N.max()
+    columns = ["Endpoint", *(_two(_arm_header(arm, n_arm.get(arm)), "n/N (%), 95 % CI") for arm in arms)]
+    if differences is not None:
+        columns += [_two("Difference, unadjusted", "% points (95 % CI), Fisher p"), _two("Difference, IPTW", "% points (95 % CI), robust Wald p")]
+    rows = []
+    for paramcd in [p for p in RESPONSE_LABELS if (rates.PARAMCD == p).any()]:
+        by_arm = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
+        cells = [RESPONSE_LABELS[paramcd]]
+        for arm in arms:
+            if arm not in by_arm.index:
+                cells.append("–")
+                continue
+            row = by_arm.loc[arm]
+            cells.append(_two(f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %)", f"95 % CI {_ci(row.LCL_PCT, row.UCL_PCT)}"))
+        if differences is not None:
+            for method in ("unadjusted", "iptw"):
+                match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
+                if len(match):
+                    row = match.iloc[0]
+                    cells.append(_two(f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})", _p(row.P_VALUE)))
+                else:
+                    cells.append("–")
+        rows.append(Row(cells))
+    blocks: list[Table | Figure | Note] = [Table(columns, rows, note=(
+        "Per arm: exact Clopper–Pearson 95 % CI. Differences are "
+        f"{arms[0] if arms else 'first arm'} minus {arms[-1] if arms else 'reference'}: Newcombe hybrid score CI (unadjusted), "
+        "stabilised inverse-probability weights with robust variance (IPTW)."))]
+    if differences is None:
+        blocks.append(_missing_note(["response_differences"]))
+    ttr = data.get("ttr_summary")
+    if ttr is not None and len(ttr):
+        ttr_arms = [arm for arm in arms if arm in set(ttr.TRT01P)] or ttr.TRT01P.tolist()
+        by_arm = ttr.set_index("TRT01P")
+        blocks.append(Table(
+            ["Time to response (confirmed responders)", *ttr_arms],
+            [Row(["n", *(str(int(by_arm.N[arm])) for arm in ttr_arms)]),
+             Row(["Median (Q1–Q3), months", *(f"{_num(by_arm.MEDIAN_MONTHS[arm])} ({_ci(by_arm.Q1_MONTHS[arm], by_arm.Q3_MONTHS[arm])})" for arm in ttr_arms)]),
+             Row(["Range, months", *(_ci(by_arm.MIN_MONTHS[arm], by_arm.MAX_MONTHS[arm]) for arm in ttr_arms)])],
+        ))
+    return blocks
+
+
+def waterfall_section(data: ReportData) -> list[Table | Figure | Note]:
+    adtr, adrs = _need(data, "adtr", "adrs")
+    cbor = adrs.loc[adrs.PARAMCD == "CBOR", ["USUBJID", "AVALC"]].rename(columns={"AVALC": "CBOR"})
+    best = adtr.dropna(subset=["PCHG"]).merge(cbor, on="USUBJID", how="left")
+    if best.empty:
+        return [Note("No patient has a post-baseline target sum yet: nothing to plot.")]
+    arms = _arms(data, best)
+    clipped = int((best.PCHG > 100).sum())
+    caption = (f"One bar per patient with measurable disease and a post-baseline target sum ({len(best)} patients): "
+               "best percent change of the sum of viable target diameters (mRECIST) from baseline, coloured by the "
+               "confirmed best overall response. Dashed lines: -30 % (partial response) and +20 % (progression).")
+    if clipped:
+        caption += f" {clipped} bar(s) above +100 % are cut at 100 %."
+    return [Figure(plots.waterfall(best, arms, arm_colours(arms)), caption)]
+
+
+SWIMMER_MAX_PER_ARM = 40
+
+
+def swimmer_section(data: ReportData) -> list[Table | Figure | Note]:
+    adsl, adrs = _need(data, "adsl", "adrs")
+    dpm = data.days_per_month
+    fas = adsl[adsl.FASFL == "Y"].copy()
+    if fas.empty:
+        return [Note("No patient in the full analysis set yet: nothing to plot.")]
+    start = pd.to_datetime(fas.STARTDT)
+    treated_end = pd.to_datetime(fas.TRTEDT).fillna(pd.to_datetime(fas.DCUTDT)).where(fas.TRTSDT.notna())
+    last_known = pd.concat([pd.to_datetime(fas.LSTALVDT), pd.to_datetime(fas.DTHDT)], axis=1).max(axis=1)
+    fas["TREATED_MONTHS"] = ((treated_end - start).dt.days + 1).fillna(0).clip(lower=0) / dpm
+    fas["FOLLOWUP_MONTHS"] = (((last_known - start).dt.days + 1) / dpm).fillna(fas.TREATED_MONTHS)
+    fas["FOLLOWUP_MONTHS"] = fas[["FOLLOWUP_MONTHS", "TREATED_MONTHS"]].max(axis=1)
+    fas["ONGOING"] = fas.EOTSTT.eq("ONGOING")
+    arms = _arms(data, fas)
+    shown, note = [], ""
+    for arm in arms:
+        rows = fas[fas.TRT01P == arm].sort_values(["TREATED_MONTHS", "FOLLOWUP_MONTHS"], ascending=False, kind="stable")
+        if len(rows) > SWIMMER_MAX_PER_ARM:
+            # An evenly spaced sample over the sorted durations keeps the shape of the distribution.
+            picks = sorted({round(i * (len(rows) - 1) / (SWIMMER_MAX_PER_ARM - 1)) for i in range(SWIMMER_MAX_PER_ARM)})
+            rows = rows.iloc[picks]
+            note = (f" With more than {SWIMMER_MAX_PER_ARM} patients per arm, {SWIMMER_MAX_PER_ARM} per arm are shown, "
+                    "evenly spaced over the sorted treatment durations.")
+        shown.append(rows)
+    lanes = pd.concat(shown)[["USUBJID", "SUBJID", "TRT01P", "TREATED_MONTHS", "FOLLOWUP_MONTHS", "ONGOING"]]
+    starts = fas.set_index("USUBJID").STARTDT
+    events = adrs[adrs.USUBJID.isin(lanes.USUBJID)].copy()
+    ovr = events[(events.PARAMCD == "OVR") & events.AVALC.isin(["CR", "PR"])].assign(EVENT=lambda f: f.AVALC)
+    first_pd = events[(events.PARAMCD == "OVR") & (events.AVALC == "PD")].sort_values("ADT").drop_duplicates("USUBJID").assign(EVENT="PD")
+    deaths = fas[fas.USUBJID.isin(lanes.USUBJID) & fas.DTHDT.notna()][["USUBJID", "DTHDT"]].rename(columns={"DTHDT": "ADT"}).assign(EVENT="DEATH")
+    marks = pd.concat([ovr[["USUBJID", "ADT", "EVENT"]], first_pd[["USUBJID", "ADT", "EVENT"]], deaths], ignore_index=True)
+    marks["MONTHS"] = ((pd.to_datetime(marks.ADT) - pd.to_datetime(marks.USUBJID.map(starts))).dt.days + 1) / dpm
+    subjid = lanes.set_index("USUBJID").SUBJID
+    marks["SUBJID"] = marks.USUBJID.map(subjid)
+    caption = ("One lane per patient (full analysis set) from the start of treatment: the coloured bar is time on "
+               "treatment, the grey line follow-up to the last known alive date or death. Markers: timepoint responses "
+               "CR and PR, the first progression, death; an arrow means treatment is ongoing at the cut-off." + note)
+    return [Figure(plots.swimmer(lanes.reset_index(drop=True), marks, arm_colours(arms)), caption)]
+
+
+def _km_annotation(summary: pd.DataFrame | None, comparisons: pd.DataFrame | None, paramcd: str, arms: Sequence[str]) -> str:
+    lines = []
+    if summary is not None:
+        rows = summary[summary.PARAMCD == paramcd].set_index("TRT01P")
+        for arm in arms:
+            if arm in rows.index:
+                row = rows.loc[arm]
+                lines.append(f"{arm}: median {_num(row.MEDIAN_MONTHS, 1, 'NR')} mo "
+                             f"({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})")
+    if comparisons is not None:
+        for method, label in (("unadjusted", "HR"), ("iptw", "HR, IPTW")):
+            match = comparisons[(comparisons.PARAMCD == paramcd) & (comparisons.METHOD == method)]
+            if len(match):
+                row = match.iloc[0]
+                test = "log-rank p" if method == "unadjusted" else "Wald p"
+                p_value = _p(row.P_VALUE).replace("p", test, 1)
+                lines.append(f"{label} {_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {p_value}")
+    return "\n".join(lines) or " "
+
+
+def survival_section(data: ReportData) -> list[Table | Figure | Note]:
+    (curves,) = _need(data, "km_curves")
+    summary, landmarks, comparisons = data.get("tte_summary"), data.get("tte_landmarks"), data.get("tte_comparisons")
+    arms = _arms(data, curves)
+    colours = arm_colours(arms)
+    blocks: list[Table | Figure | Note] = []
+    for paramcd in [p for p in TTE_LABELS if (curves.PARAMCD == p).any()]:
+        rows = curves[curves.PARAMCD == paramcd]
+        blocks.append(Figure(
+            plots.kaplan_meier(rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)),
+            f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
+            "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties).",
+        ))
+    if summary is not None:
+        columns = ["Endpoint", "Arm", "N", "Events", "Censored", "Median (95 % CI), months", "Q1–Q3, months", "Median follow-up, months"]
+        table_rows = []
+        for paramcd in [p for p in TTE_LABELS if (summary.PARAMCD == p).any()]:
+            for index, arm in enumerate(a for a in arms if ((summary.PARAMCD == paramcd) & (summary.TRT01P == a)).any()):
+                row = summary[(summary.PARAMCD == paramcd) & (summary.TRT01P == arm)].iloc[0]
+                table_rows.append(Row([
+                    paramcd if index == 0 else "", arm, str(int(row.N)), str(int(row.EVENTS)), str(int(row.CENSORED)),
+                    f"{_num(row.MEDIAN_MONTHS, 1, 'NR')} ({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})",
+                    _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
+                    _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
+                ]))
+        blocks.append(Table(columns, table_rows, note="NR: not reached. Follow-up by reverse Kaplan–Meier.", text_columns=2))
+    else:
+        blocks.append(_missing_note(["tte_summary"]))
+    if landmarks is not None and len(landmarks):
+        months = sorted(landmarks.MONTHS.dropna().unique())
+        columns = ["Endpoint", "Arm", *(f"{int(m)} months" for m in months)]
+        table_rows = []
+        for paramcd in [p for p in TTE_LABELS if (landmarks.PARAMCD == p).any()]:
+            for index, arm in enumerate(a for a in arms if ((landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == a)).any()):
+                by_month = landmarks[(landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == arm)].set_index("MONTHS")
+                cells = []
+                for month in months:
+                    if month in by_month.index and _finite(by_month.SURVIVAL[month]):
+                        row = by_month.loc[month]
+                        cells.append(f"{_num(100 * row.SURVIVAL)} % ({_ci(100 * row.LCL if _finite(row.LCL) else None, 100 * row.UCL if _finite(row.UCL) else None)})")
+                    else:
+                        cells.append("–")
+                table_rows.append(Row([paramcd if index == 0 else "", arm, *cells]))
+        blocks.append(Table(columns, table_rows, caption="Event-free rates at landmarks (95 % CI)", text_columns=2))
+    if comparisons is None:
+        blocks.append(_missing_note(["tte_comparisons"]))
+    return blocks
+
+
+def forest_section(data: ReportData) -> list[Table | Figure | Note]:
+    comparisons, differences = data.get("tte_comparisons"), data.get("response_differences")
+    if comparisons is None and differences is None:
+        raise MissingTables(["tte_comparisons", "response_differences"])
+    hazard_ratios: list[plots.Effect] = []
+    if comparisons is not None:
+        for paramcd in [p for p in TTE_LABELS if (comparisons.PARAMCD == p).any()]:
+            for method in ("unadjusted", "iptw"):
+                match = comparisons[(comparisons.PARAMCD == paramcd) & (comparisons.METHOD == method)]
+                if len(match):
+                    row = match.iloc[0]
+                    hazard_ratios.append(plots.Effect(paramcd, method, float(row.HR) if _finite(row.HR) else math.nan,
+                                                      float(row.LCL) if _finite(row.LCL) else math.nan,
+                                                      float(row.UCL) if _finite(row.UCL) else math.nan,
+                                                      f"{_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {_p(row.P_VALUE)}"))
+    rate_differences: list[plots.Effect] = []
+    if differences is not None:
+        for paramcd in [p for p in RESPONSE_LABELS if (differences.PARAMCD == p).any()]:
+            for method in ("unadjusted", "iptw"):
+                match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
+                if len(match):
+                    row = match.iloc[0]
+                    label = {"CRSP": "ORR", "CCB": "DCR", "RSP": "ORR unconf."}[paramcd]
+                    rate_differences.append(plots.Effect(label, method, *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
+                                                         f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}"))
+    if not hazard_ratios and not rate_differences:
+        return [Note("No between-arm comparison in this snapshot.")]
+    arms = _arms(data, data.get("response_rates"), data.get("tte_summary"))
+    blocks: list[Table | Figure | Note] = [Figure(
+        plots.forest(hazard_ratios, rate_differences, METHOD_COLOURS, arms[0] if arms else "the first arm"),
+        "Every between-arm comparison twice: unadjusted (squares) and weighted by stabilised inverse-probability-of-"
+        "treatment weights from the propensity score (IPTW, diamonds), with 95 % CI.",
+    )]
+    if comparisons is None:
+        blocks.append(_missing_note(["tte_comparisons"]))
+    if differences is None:
+        blocks.append(_missing_note(["response_differences"]))
+    return blocks
+
+
+def balance_section(data: ReportData) -> list[Table | Figure | Note]:
+    (balance,) = _need(data, "balance")
+    after = balance.SMD_IPTW.astype(float).abs()
+    unbalanced = balance[~(after < SMD_THRESHOLD)].COVARIATE.tolist()  # NaN counts as not balanced
+    blocks: list[Table | Figure | Note] = []
+    if unbalanced:
+        blocks.append(Note(f"IPTW did not balance {', '.join(map(str, unbalanced))}: |SMD| ≥ {SMD_THRESHOLD} after "
+                           "weighting. Read the adjusted comparisons with this in mind.", "warn"))
+    else:
+        blocks.append(Note(f"IPTW balanced every covariate: |SMD| < {SMD_THRESHOLD} after weighting.", "ok"))
+    blocks.append(Figure(plots.love_plot(balance, SMD_THRESHOLD),
+                         "Absolute standardised mean differences of the propensity-score covariates between arms, "
+                         f"before and after weighting; dashed line at {SMD_THRESHOLD}."))
+    rows = [Row([str(row.COVARIATE), _num(row.SMD_UNADJUSTED, 3, "–"), _num(row.SMD_IPTW, 3, "–"),
+                 "yes" if row.COVARIATE not in unbalanced else "no"], "flag" if row.COVARIATE in unbalanced else "")
+            for row in balance.itertuples()]
+    blocks.append(Table(["Covariate", "SMD unadjusted", "SMD IPTW", f"Balanced (|SMD| < {SMD_THRESHOLD})"], rows))
+    return blocks
+
+
+def _safety_arms(data: ReportData, frame: pd.DataFrame) -> list[str]:
+    return _arms(data, frame, column="TRT01A")
+
+
+def ae_section(data: ReportData) -> list[Table | Figure | Note]:
+    overview, by_term = data.get("ae_overview"), data.get("ae_by_soc_pt")
+    if overview is None and by_term is None:
+        raise MissingTables(["ae_overview", "ae_by_soc_pt"])
+    blocks: list[Table | Figure | Note] = []
+    if overview is not None:
+        arms = _safety_arms(data, overview)
+        n_arm = overview.groupby("TRT01A").N_ARM.max()
+        rows = []
+        for _, group in overview.sort_values("ORDER_N", kind="stable").groupby("ORDER_N", sort=True):
+            by_arm = group.set_index("TRT01A")
+            rows.append(Row([str(group.CATEGORY.iloc[0]), *(_count_pct(by_arm.PATIENTS.get(arm), by_arm.PCT.get(arm)) for arm in arms)]))
+        blocks.append(Table(["Patients with", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
+                            caption="Treatment-emergent adverse events (safety set, by actual treatment): patients, n (%)"))
+    else:
+        blocks.append(_missing_note(["ae_overview"]))
+    if by_term is not None:
+        arms = _safety_arms(data, by_term)
+        n_arm = by_term.groupby("TRT01A").N_ARM.max()
+        columns = ["System organ class / preferred term"]
+        for arm in arms:
+            columns += [_two(_arm_header(arm, n_arm.get(arm)), "any grade"), _two("", "grade ≥ 3"), _two("", "worst grade")]
+        totals = by_term.groupby(["AESOC", "AEDECOD"], dropna=False).PATIENTS_ANY.sum().rename("TOTAL").reset_index()
+        soc_order = totals[totals.AEDECOD.isna()].sort_values(["TOTAL", "AESOC"], ascending=[False, True]).AESOC.tolist()
+        soc_order += [soc for soc in totals.AESOC.unique() if soc not in soc_order]
+        rows = []
+        for soc in soc_order:
+            terms = totals[(totals.AESOC == soc) & totals.AEDECOD.notna()].sort_values(["TOTAL", "AEDECOD"], ascending=[False, True]).AEDECOD.tolist()
+            for term in [None, *terms]:
+                match = by_term[(by_term.AESOC == soc) & (by_term.AEDECOD.isna() if term is None else by_term.AEDECOD == term)].set_index("TRT01A")
+                cells = [str(soc) if term is None else str(term)]
+                for arm in arms:
+                    if arm in match.index:
+                        row = match.loc[arm]
+                        cells += [_count_pct(row.PATIENTS_ANY, row.PCT_ANY), _count_pct(row.PATIENTS_GE3, row.PCT_GE3),
+                                  str(int(row.WORST_GRADE)) if _finite(row.WORST_GRADE) else "–"]
+                    else:
+                        cells += ["0", "0", "–"]
+                rows.append(Row(cells, "group" if term is None else "sub"))
+        blocks.append(Table(columns, rows, caption="TEAE by system organ class and preferred term: patients, n (%), and the worst CTCAE grade",
+                            note="A patient counts once per row, at the worst grade. Sorted by frequency."))
+    else:
+        blocks.append(_missing_note(["ae_by_soc_pt"]))
+    return blocks
+
+
+def exposure_section(data: ReportData) -> list[Table | Figure | Note]:
+    (frame,) = _need(data, "exposure_summary")
+    arms = _safety_arms(data, frame)
+    n_arm = frame.groupby("TRT01A").N.max()
+    rows = []
+    for _, group in frame.groupby("PARAMCD", sort=False):
+        by_arm = group.set_index("TRT01A")
+        cells = [str(group.PARAM.iloc[0])]
+        for arm in arms:
+            if arm not in by_arm.index:
+                cells.append("–")
+                continue
+            row = by_arm.loc[arm]
+            if _finite(row.get("COUNT")):
+                cells.append(_count_pct(row.COUNT, row.PCT))
+            else:
+                cells.append(_two(f"{_num(row.MEDIAN)} ({_ci(row.Q1, row.Q3)})", f"range {_ci(row.MIN, row.MAX)}, n = {int(row.N) if _finite(row.N) else 0}"))
+        rows.append(Row(cells))
+    return [Table(["Parameter", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
+                  note="Continuous: median (Q1–Q3), range. Yes/no parameters: patients, n (%).")]
+
+
+def quality_section(data: ReportData) -> list[Table | Figure | Note]:
+    names = ("quarantine", "row_reconciliation", "data_queries", "response_discrepancies")
+    if all(data.get(name) is None for name in names):
+        raise MissingTables(list(names))
+    blocks: list[Table | Figure | Note] = []
+    quarantine = data.get("quarantine")
+    if quarantine is not None:
+        if quarantine.empty:
+            blocks.append(Note("No row of this export was quarantined.", "ok"))
+        else:
+            grouped = (quarantine.assign(row_key=quarantine.line.astype(str))
+                       .groupby(["file", "rule"]).agg(rows=("row_key", "nunique"), example=("message", "first")).reset_index())
+            blocks.append(Table(["File", "Rule", "Example", "Rows"],
+                                [Row([r.file, r.rule, str(r.example), str(r.rows)]) for r in grouped.itertuples()], text_columns=3,
+                                caption=f"Quarantined rows: {quarantine.groupby('file').line.nunique().sum()} rows left out of staging (quality.quarantine)"))
+    else:
+        blocks.append(_missing_note(["quarantine"]))
+    reconciliation = data.get("row_reconciliation")
+    if reconciliation is not None:
+        blocks.append(Table(["File", "Raw rows", "Staged", "Quarantined", "Reconciled"],
+                            [Row([r.file, f"{int(r.raw_rows):,}", f"{int(r.staged_rows):,}", f"{int(r.quarantined_rows):,}",
+                                  "yes" if bool(r.reconciled) else "NO"], "" if bool(r.reconciled) else "flag")
+                             for r in reconciliation.sort_values("file").itertuples()],
+                            caption="Row reconciliation: every input row is staged or quarantined"))
+    else:
+        blocks.append(_missing_note(["row_reconciliation"]))
+    queries = data.get("data_queries")
+    if queries is not None:
+        open_queries = queries[queries.STATUS == "OPEN"]
+        if open_queries.empty:
+            blocks.append(Note(f"No open data query ({len(queries)} closed).", "ok"))
+        else:
+            grouped = open_queries.groupby(["DOMAIN", "RULE"]).agg(queries=("QUERY_ID", "count"), patients=("SUBJID", "nunique")).reset_index()
+            rows = [Row([str(r.DOMAIN), str(r.RULE), str(r.queries), str(r.patients)])
+                    for r in grouped.sort_values("queries", ascending=False, kind="stable").itertuples()]
+            blocks.append(Table(["Domain", "Rule", "Open queries", "Patients"], rows, text_columns=2, caption=(
+                f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries")))
+    else:
+        blocks.append(_missing_note(["data_queries"]))
+    discrepancies = data.get("response_discrepancies")
+    if discrepancies is not None:
+        blocks.append(Note(f"Computed timepoint response differs from the core-lab reader's at {len(discrepancies)} scan(s) "
+                           f"of {discrepancies.USUBJID.nunique() if len(discrepancies) else 0} patient(s) (quality.response_discrepancies).",
+                           "info" if len(discrepancies) else "ok"))
+    else:
+        blocks.append(_missing_note(["response_discrepancies"]))
+    checks = data.get("check_results")
+    if checks is not None:
+        blocks.append(_check_results_table(checks))
+    return blocks
+
+
+def _check_results_table(checks: pd.DataFrame) -> Table:
+    """quality.check_results has no fixed columns in the contract: summarise by an outcome column if there is one."""
+    outcome = next((c for c in checks.columns if c.lower() in ("outcome", "status", "passed", "success", "result")), None)
+    if outcome is None or checks.empty:
+        shown = checks.head(50)
+        return Table(list(map(str, shown.columns)), [Row([str(v) for v in row]) for row in shown.itertuples(index=False)], text_columns=len(shown.columns),
+                     caption=f"Check results ({len(checks)} rows, quality.check_results)")
+    counts = checks[outcome].astype(str).value_counts()
+    failed = checks[~checks[outcome].astype(str).str.lower().isin(["true", "passed", "pass", "success", "ok"])].head(50)
+    rows = [Row([f"{outcome} = {value}", str(count)]) for value, count in counts.items()]
+    table = Table(["Outcome", "Checks"], rows, caption=f"Check results ({len(checks)} checks, quality.check_results)")
+    if len(failed):
+        table.note = "Not passed: " + "; ".join(" ".join(str(v) for v in row if v is not None)[:160] for row in failed.itertuples(index=False))
+    return table
+
+
+SECTIONS: list[tuple[str, str, Callable[[ReportData], list]]] = [
+    ("baseline", "Baseline characteristics", baseline_section),
+    ("response", "Tumour response", response_section),
+    ("waterfall", "Waterfall: best change in tumour size", waterfall_section),
+    ("swimmer", "Swimmer plot: treatment and response over time", swimmer_section),
+    ("survival", "Time to event: Kaplan–Meier", survival_section),
+    ("forest", "Unadjusted and IPTW-adjusted effects", forest_section),
+    ("balance", "Covariate balance (propensity score weighting)", balance_section),
+    ("adverse_events", "Adverse events", ae_section),
+    ("exposure", "Exposure", exposure_section),
+    ("quality", "Data quality", quality_section),
+]
+
+
+def build_sections(data: ReportData) -> tuple[list[Section], list[str]]:
+    sections, failed = [], []
+    for key, title, build in SECTIONS:
+        section = Section(key, title)
+        try:
+            section.blocks = build(data)
+        except MissingTables as missing:
+            section.missing = missing.names
+            section.blocks = [_missing_note(missing.names)]
+        except Exception as error:  # one broken section must not cost the whole report
+            log.exception("report section %s failed", key)
+            failed.append(key)
+            section.missing = ["(error)"]
+            section.blocks = [Note(f"This section could not be drawn from this snapshot: {type(error).__name__}: {error}", "missing")]
+        sections.append(section)
+    return sections, failed
+
+
+def build_report(data: ReportData) -> Report:
+    import jinja2
+
+    sections, failed = build_sections(data)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    arms = _arms(data, data.get("response_rates"))
+    html = environment.get_template(TEMPLATE.name).render(
+        provenance=data.provenance, sections=sections, cards=key_results(data), arms=arm_colours(arms),
+        comparison=" vs ".join(arms) if arms else "Trial",
+    )
+    return Report(
+        html,
+        [s.key for s in sections if not s.missing],
+        [s.key for s in sections if s.missing and s.key not in failed],
+        failed,
+    )
+
+
+def generated_at() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

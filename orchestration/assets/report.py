@@ -1,0 +1,86 @@
+"""The published HTML report, built from the warehouse database before the snapshot is published."""
+
+import json
+import os
+import time
+
+import dagster as dg
+
+from orchestration.ingest import current_export
+from orchestration.resources import WarehouseResource
+from orchestration.version import code_version
+
+REPORT = dg.AssetKey(["reporting", "report"])
+REPORTING_TABLES = (
+    "response_rates", "response_differences", "tte_summary", "tte_landmarks", "tte_comparisons", "km_curves",
+    "ttr_summary", "baseline_characteristics", "balance", "ae_overview", "ae_by_soc_pt", "exposure_summary",
+)
+# Everything the report reads. Keys not (yet) defined in this code location appear as external
+# assets; the report then says which sections are not available in this snapshot.
+REPORT_INPUTS = [
+    *(dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtr", "adtte", "adae", "adex")),
+    *(dg.AssetKey(["reporting", table]) for table in REPORTING_TABLES),
+    dg.AssetKey(["quality", "quarantine"]),
+    dg.AssetKey(["quality", "row_reconciliation"]),
+    dg.AssetKey(["quality", "data_queries"]),
+    dg.AssetKey(["quality", "response_discrepancies"]),
+]
+
+
+@dg.asset(
+    key=REPORT,
+    deps=REPORT_INPUTS,
+    group_name="reporting",
+    description=(
+        "The trial report: one self-contained HTML file (inline CSS and SVG plots, readable offline) with "
+        "provenance, baseline table, response table, waterfall and swimmer plots, Kaplan-Meier curves with "
+        "numbers at risk, forest plot of unadjusted and IPTW effects, covariate balance, AE and exposure tables "
+        "and the data-quality summary. Written to WAREHOUSE_HOME/build/report.html; publishing copies it into "
+        "the snapshot, so current/report.html always matches current/warehouse.duckdb."
+    ),
+    kinds={"html"},
+)
+def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from analysis.report import Provenance, build_report, generated_at, read_report_data
+
+    paths = warehouse.paths
+    started = time.monotonic()
+    with warehouse.connect() as con:
+        current = current_export(con)
+        parameters = json.loads(current.dbt_vars or "{}")
+        studies = con.execute(
+            "select distinct STUDYID from adam.adsl limit 1"
+        ).fetchall() if con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'adam' and table_name = 'adsl'"
+        ).fetchone()[0] else []
+        provenance = Provenance(
+            study=str(studies[0][0]) if studies else current.profile,
+            export_id=current.export_id,
+            data_cutoff=current.data_cutoff.isoformat(),
+            code_version=code_version(),
+            run_id=context.run.run_id,
+            generated_at=generated_at(),
+            profile=current.profile,
+        )
+        data = read_report_data(con, provenance, float(parameters.get("days_per_month", 30.4375)))
+    report = build_report(data)
+    paths.build.mkdir(parents=True, exist_ok=True)
+    partial = paths.report.with_suffix(".html.partial")
+    partial.write_text(report.html, encoding="utf-8")
+    os.replace(partial, paths.report)
+    # Publishing copies the report only when it was built from the export being published.
+    paths.report.with_suffix(".json").write_text(json.dumps({"export_id": current.export_id, "run_id": context.run.run_id}) + "\n")
+    for section in report.sections_failed:
+        context.log.warning(f"report section '{section}' could not be drawn; see the log above for the cause")
+    if report.sections_missing:
+        context.log.info(f"report sections not available in this snapshot: {', '.join(report.sections_missing)}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.report)),
+            "size_bytes": paths.report.stat().st_size,
+            "sections_rendered": ", ".join(report.sections_rendered) or "none",
+            "sections_missing": ", ".join(report.sections_missing) or "none",
+            "sections_failed": ", ".join(report.sections_failed) or "none",
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )
