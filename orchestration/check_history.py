@@ -10,7 +10,10 @@ writes them after the run, once the refresh lock is released.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -93,15 +96,58 @@ def blocking_checks(definitions: dg.Definitions) -> dict[tuple[str, str], bool]:
     return result
 
 
+FAILING_ROWS_SHOWN = 10
+
+
+def dbt_failing_rows(con: duckdb.DuckDBPyConnection, target: Path | None) -> dict[str, str]:
+    """dbt test unique_id -> the first rows its query returns, re-run on the build database.
+
+    dbt keeps each test's compiled query in run_results.json; a failed test's rows are those it
+    selects. not_null selects only the null column, so it is widened to the whole row.
+    """
+    results_file = target / "run_results.json" if target else None
+    if results_file is None or not results_file.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for result in json.loads(results_file.read_text()).get("results", []):
+        if result.get("status") not in ("fail", "warn") or not result.get("compiled_code"):
+            continue
+        sql = result["compiled_code"]
+        if ".not_null_" in result["unique_id"]:
+            sql = re.sub(r"^\s*select\s+.+?\s+from\s", "select * from ", sql, count=1, flags=re.S | re.I)
+        try:
+            cursor = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
+            names = [c[0] for c in cursor.description]
+            rows = cursor.fetchall()
+        except duckdb.Error:
+            continue
+        keys = [n for n in ("USUBJID", "SUBJID", "PARAMCD", "ADT", "AVISIT") if n in names] or names[:6]
+        shown = "; ".join(", ".join(f"{k}={row[names.index(k)]}" for k in keys) for row in rows)
+        total = result.get("failures")
+        found[result["unique_id"]] = f"{total} failing rows" + (f": {shown}" if shown else "") + (
+            " …" if total and total > len(rows) else "")
+    return found
+
+
+def _with_dbt_rows(row: tuple, failing: dict[str, str]) -> tuple:
+    """Replace a dbt test's failing row count (`N failing rows returned by <unique_id>`) by its rows."""
+    *head, failing_rows, evaluated_at = row
+    unique_id = failing_rows.rsplit(" ", 1)[-1] if failing_rows else None
+    return (*head, failing[unique_id], evaluated_at) if unique_id in failing else row
+
+
 def record_check_results(
     con: duckdb.DuckDBPyConnection,
     instance: dg.DagsterInstance,
     run_id: str,
     export_id: str | None,
     blocking: dict[tuple[str, str], bool] | None = None,
+    dbt_target: Path | None = None,
 ) -> int:
     """Replace the run's rows in quality.check_results; returns how many were written."""
     rows = check_rows(instance, run_id, blocking)
+    failing = dbt_failing_rows(con, dbt_target)
+    rows = [_with_dbt_rows(row, failing) for row in rows]
     con.execute(CHECK_RESULTS_DDL)
     con.execute("delete from quality.check_results where run_id = ?", [run_id])
     if rows:

@@ -145,7 +145,7 @@ def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool
             # None when the run stopped before registering its export (e.g. a refused manifest).
             registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
             export_id = registered[0] if registered else None
-            record_check_results(con, instance, run_id, export_id, blocking_checks(defs))
+            record_check_results(con, instance, run_id, export_id, blocking_checks(defs), paths.dbt_target / run_id)
             if not published:
                 finish_run(con, run_id, "failed")
     except duckdb.Error as error:

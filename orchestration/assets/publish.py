@@ -43,7 +43,8 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         }
         # The snapshot carries its own audit row and the checks that let it through, so both are
         # written before it is copied.
-        checks = record_check_results(con, context.instance, context.run.run_id, current.export_id)
+        checks = record_check_results(con, context.instance, context.run.run_id, current.export_id,
+                                      dbt_target=paths.dbt_target / context.run.run_id)
         snapshot_id = new_snapshot_id(current.export_id)
         finish_run(con, context.run.run_id, "published", snapshot_id)
         snapshot = publish(con, paths, snapshot_id, provenance)
