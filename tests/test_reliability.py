@@ -6,8 +6,8 @@ during ingest, during dbt and during publish; after each kill the published snap
 and readable. The last refresh reloads the same export while analyst processes query `current`:
 zero failed queries, never a mix of two runs, and every table equal to the first refresh's.
 
-Kept to three full refreshes (the first, the one killed during publish, the last): each costs a
-whole dbt build.
+Four refreshes run dbt in full (the first, the death before enrolment, the one killed during
+publish, the last); the other failures stop at ingest.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from orchestration.cli import run_refresh
 from orchestration.publishing import current_snapshot
 from orchestration.settings import WarehousePaths
 from orchestration.synthetic import generate_export
-from tests.builders import clean_rows, write_export
+from tests.builders import add_death_before_enrolment, clean_rows, reseal, write_export
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +73,33 @@ def query(database: Path, sql: str, params=None):
 
 
 # --- outcomes that need the whole pipeline -----------------------------------------------------
+
+
+def test_death_before_enrolment_blocks_the_publish_and_names_the_patient(published, env):
+    """SPEC 4 lists it as a data query (dq_clinical_dates DEATH_BEFORE_ENROLMENT, unit-tested in
+    data_queries.yml), but ADSL cannot be derived for such a patient (no alive date on or before
+    death: LSTALVDT is null; OS would be negative), so the blocking ADSL tests stop the refresh
+    first and the query is not built. This pins today's outcome: nothing wrong is published, and
+    the failing checks are recorded with the patient they failed on."""
+    paths, export, _ = published
+    _, root = env
+    before = current_snapshot(paths)
+    folder = root / "exports" / "death-before-enrolment"
+    shutil.copytree(export.path, folder)
+    dead_early = add_death_before_enrolment(folder)
+    reseal(folder, export_id="DEATH-BEFORE-ENROLMENT")
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    problems = " ".join(outcome.problems)
+    assert "not_null_adsl_LSTALVDT" in problems and "DTHDT_ENRLDT" in problems, outcome.problems
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        (dthdt, enrldt), = con.execute("select DTHDT, ENRLDT from adam.adsl where SUBJID = ?", [dead_early]).fetchall()
+        failed = dict(con.execute(
+            "select check_name, failing_rows from quality.check_results where run_id = ? and outcome = 'failed'",
+            [outcome.run_id]).fetchall())
+    assert dthdt < enrldt
+    # the failing dbt test names the patient, not just a count
+    assert f"SUBJID={dead_early}" in failed["not_null_adsl_LSTALVDT"], failed
 
 
 def test_every_input_row_is_staged_or_quarantined(published):
