@@ -61,12 +61,17 @@ def new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 @dg.run_failure_sensor(
     name="record_failed_refresh",
     monitored_jobs=[refresh_job],
-    description="Marks a failed refresh as failed in audit.runs (the published snapshot is untouched).",
+    description="Marks a failed refresh as failed in audit.runs and records its check results in quality.check_results (the published snapshot is untouched).",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
+    from orchestration.check_history import record_check_results
+
+    run_id = context.dagster_run.run_id
     try:
         with duckdb.connect(str(WarehousePaths.from_env().database)) as con:
-            finish_run(con, context.dagster_run.run_id, "failed")
+            finish_run(con, run_id, "failed")
+            registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
+            record_check_results(con, context.instance, run_id, registered[0] if registered else None)
     except duckdb.Error as error:  # another refresh holds the database: it will not touch this row
         context.log.warning(f"could not record failure of run {context.dagster_run.run_id}: {error}")

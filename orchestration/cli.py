@@ -14,6 +14,8 @@ from pathlib import Path
 from orchestration.settings import REPO_ROOT, WarehousePaths
 from orchestration.synthetic import DEFAULT_SEED
 
+REFRESH_BUSY = "another refresh is running"
+
 DAGSTER_YAML = """\
 # Written by `warehouse`: one refresh at a time (DuckDB has a single writer).
 concurrency:
@@ -114,28 +116,41 @@ def run_refresh(
                 instance=instance,
                 raise_on_error=False,
             )
+            run_id = result.run_id
+            published = result.success and printer.published
+            busy = any(REFRESH_BUSY in problem for problem in printer.problems())
+            if not busy:  # a refused run never touched the database another refresh is writing
+                record_run_end(paths, instance, run_id, published)
     finally:
         ACTIVE.pop("printer", None)
-    run_id = result.run_id
     problems = printer.problems()
-    published = result.success and printer.published
-    if not published:
-        _record_failure(paths, run_id)
     snapshot = current_snapshot(paths) if published else None
     return RefreshOutcome(published, run_id, time.monotonic() - started, problems, snapshot, log_path)
 
 
-def _record_failure(paths: WarehousePaths, run_id: str) -> None:
+def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool) -> None:  # noqa: ANN001
+    """After the run (the refresh lock is released): its outcome and every check result.
+
+    A published run already wrote both into its snapshot; writing them again into the build
+    database is idempotent. A failed run is recorded only here, since publish never ran.
+    """
     import duckdb
 
-    from orchestration.ingest import finish_run
+    from orchestration.check_history import blocking_checks, record_check_results
+    from orchestration.definitions import defs
+    from orchestration.ingest import ensure_schemas, finish_run
 
     try:
         with duckdb.connect(str(paths.database)) as con:
-            if con.execute("select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'runs'").fetchone()[0]:
+            ensure_schemas(con)
+            # None when the run stopped before registering its export (e.g. a refused manifest).
+            registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
+            export_id = registered[0] if registered else None
+            record_check_results(con, instance, run_id, export_id, blocking_checks(defs), paths.dbt_target / run_id)
+            if not published:
                 finish_run(con, run_id, "failed")
-    except duckdb.Error:
-        pass
+    except duckdb.Error as error:
+        print(f"warning: could not record the outcome of run {run_id}: {error}", file=sys.stderr)
 
 
 def refresh_command(args: argparse.Namespace) -> int:

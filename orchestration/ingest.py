@@ -89,6 +89,11 @@ def register_export(
         [export.export_id, str(export.directory), export.exported_at, export.manifest_written_by,
          export.as_json(), now],
     )
+    # This run holds the refresh lock, so a run still marked running was killed mid-way.
+    con.execute(
+        "update audit.runs set outcome = 'interrupted', finished_at = ? where outcome = 'running' and run_id <> ?",
+        [now, run_id],
+    )
     con.execute("delete from audit.runs where run_id = ?", [run_id])
     con.execute(
         "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, null, 'running', null)",

@@ -98,9 +98,16 @@ def publish(
 
 
 def remove_partial_snapshots(paths: WarehousePaths) -> None:
-    """Clear what an interrupted publish left behind (only one refresh runs at a time)."""
+    """Clear what an interrupted publish left behind (only one refresh runs at a time).
+
+    A killed publish can leave a `.partial` folder (never renamed, so never current) and the
+    `.current.<pid>` link it was about to rename over `current`; `current` itself is untouched.
+    """
     for leftover in paths.snapshots.glob(".*.partial"):
         shutil.rmtree(leftover, ignore_errors=True)
+    for link in paths.home.glob(".current.*"):
+        if link.is_symlink():
+            link.unlink(missing_ok=True)
 
 
 def switch_current(paths: WarehousePaths, folder: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.publishing import remove_partial_snapshots
 from orchestration.settings import WarehousePaths
 
 
@@ -44,6 +45,8 @@ class WarehouseResource(dg.ConfigurableResource):
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
             handle.flush()
+            # Holding the lock, nothing else can be publishing: clear what a killed refresh left.
+            remove_partial_snapshots(paths)
             try:
                 yield self
             finally:

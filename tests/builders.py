@@ -116,3 +116,36 @@ def write_export(
             json.dumps({"export_id": export_id, "exported_at": EXPORTED_AT, "files": entries}, indent=2)
         )
     return folder
+
+
+def reseal(folder: Path, export_id: str | None = None) -> Path:
+    """Rewrite manifest.json after a test changed files of an export (hashes and row counts)."""
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        data = (folder / entry["path"]).read_bytes()
+        entry["sha256"] = hashlib.sha256(data).hexdigest()
+        entry["rows"] = sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))) - 1
+    if export_id is not None:
+        manifest["export_id"] = export_id
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return folder
+
+
+def add_death_before_enrolment(folder: Path, subjid: str | None = None) -> str:
+    """Append to surv.csv a death five days before enrolment for a patient alive in the export."""
+    import datetime as dt
+
+    dm_text = (folder / "edc" / "dm.csv").read_bytes().decode("utf-8-sig")
+    surv_path = folder / "edc" / "surv.csv"
+    surv = list(csv.DictReader(io.StringIO(surv_path.read_bytes().decode("utf-8-sig"))))
+    dead = {row["SUBJID"] for row in surv if row["STATUS"] == "DEAD"}
+    patient = next(row for row in csv.DictReader(io.StringIO(dm_text)) if row["SUBJID"] not in dead
+                   and (subjid is None or row["SUBJID"] == subjid))
+    enrolled = dt.datetime.strptime(patient["ENRLDAT"], "%d %b %Y").date()
+    death = (enrolled - dt.timedelta(days=5)).strftime("%d %b %Y").upper()
+    last_seq = max((int(row["CONTACT_SEQ"]) for row in surv if row["SUBJID"] == patient["SUBJID"]), default=0)
+    data = surv_path.read_bytes()
+    ending = b"" if data.endswith(b"\n") else b"\r\n"
+    surv_path.write_bytes(data + ending + f"{patient['SUBJID']},{last_seq + 1},{death},DEAD,{death},UNKNOWN\r\n".encode())
+    return patient["SUBJID"]

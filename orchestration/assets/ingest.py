@@ -86,6 +86,22 @@ def _quarantine_preview(con, export_id: str, path: str) -> str:  # noqa: ANN001
     return frame.to_markdown(index=False) if len(frame) else "no quarantined rows"
 
 
+FAILING_LINES_SHOWN = 50
+
+
+def _quarantined_lines(con, export_id: str, path: str) -> str:  # noqa: ANN001
+    """`line 7: AGE out_of_range (150); ...` for the first quarantined lines of one file."""
+    lines = con.execute(
+        "select line, string_agg(coalesce(column_name || ' ', '') || rule || coalesce(' (' || value || ')', ''), ', ' "
+        "order by rule, column_name) from quality.quarantine where export_id = ? and file = ? "
+        "group by line order by line",
+        [export_id, path],
+    ).fetchall()
+    shown = "; ".join(f"line {line}: {problems}" for line, problems in lines[:FAILING_LINES_SHOWN])
+    more = f"; and {len(lines) - FAILING_LINES_SHOWN} more lines" if len(lines) > FAILING_LINES_SHOWN else ""
+    return f"{path} {shown}{more}" if lines else ""
+
+
 def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
     deps = [CURRENT_EXPORT] + ([] if spec is SUBJECT_FILE else [raw_asset_key(SUBJECT_FILE)])
     limit_text = "any row" if spec is SUBJECT_FILE else f"more than {QUARANTINE_LIMIT:.0%} of its rows"
@@ -114,6 +130,7 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             current = current_export(con)
             result = load_file(con, current, spec)
             preview = _quarantine_preview(con, current.export_id, spec.path)
+            failing_lines = _quarantined_lines(con, current.export_id, spec.path)
         context.log.info(
             f"{spec.path}: {result.rows} rows, {result.staged_rows} staged, "
             f"{result.quarantined_rows} quarantined ({result.encoding})"
@@ -131,16 +148,19 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             }
         )
         allowed = 0 if spec is SUBJECT_FILE else int(result.rows * QUARANTINE_LIMIT)
+        passed = result.quarantined_rows <= allowed
         yield dg.AssetCheckResult(
             check_name="quarantine_within_limit",
-            passed=result.quarantined_rows <= allowed,
+            passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
             description=(
                 f"{result.quarantined_rows} of {result.rows} rows quarantined "
                 f"({result.quarantined_share:.1%}); allowed: {allowed}"
+                + ("" if passed else f". Quarantined: {failing_lines}")
             ),
             metadata={"quarantined_rows": result.quarantined_rows, "allowed": allowed,
-                      "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule)},
+                      "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
+                      "failing_rows": failing_lines or "none"},
         )
 
     return raw_file

@@ -6,8 +6,9 @@ import dagster as dg
 
 from orchestration.assets.analysis import REPORTING_TABLES
 from orchestration.assets.ingest import QUARANTINE
-from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.assets.report import REPORT
+from orchestration.assets.safety import SAFETY_REPORTING_TABLES
+from orchestration.check_history import record_check_results
 from orchestration.ingest import current_export, finish_run
 from orchestration.publishing import new_snapshot_id, publish
 from orchestration.resources import WarehouseResource
@@ -48,7 +49,10 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "run_id": context.run.run_id,
             "code_version": code_version(),
         }
-        # The snapshot carries its own audit row, so it must say "published" before it is copied.
+        # The snapshot carries its own audit row and the checks that let it through, so both are
+        # written before it is copied.
+        checks = record_check_results(con, context.instance, context.run.run_id, current.export_id,
+                                      dbt_target=paths.dbt_target / context.run.run_id)
         snapshot_id = new_snapshot_id(current.export_id)
         finish_run(con, context.run.run_id, "published", snapshot_id)
         attachments = [paths.report] if report_matches(paths, current.export_id) else []
@@ -62,6 +66,7 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "current": dg.MetadataValue.path(str(paths.current)),
             "export_id": current.export_id,
             "tables": len(snapshot.tables),
+            "checks_recorded": checks,
             "adsl_rows": snapshot.tables.get("adam.adsl", 0),
             "report": dg.MetadataValue.path(str(paths.current_report)) if attachments else "not built",
         }

@@ -185,9 +185,12 @@ def test_missing_file_names_the_file(tmp_path):
         open_export(folder)
 
 
-@pytest.mark.parametrize("spec", INPUT_FILES, ids=lambda s: s.path)
-def test_missing_column_names_file_and_column(tmp_path, spec):
-    dropped = spec.columns[-1].name
+EVERY_COLUMN = [(spec, column) for spec in INPUT_FILES for column in spec.column_names]
+
+
+@pytest.mark.parametrize(("spec", "dropped"), EVERY_COLUMN, ids=lambda v: getattr(v, "path", v))
+def test_missing_column_names_file_and_column(tmp_path, spec, dropped):
+    # Every contract column, optional ones too: the header is the contract even when values may be empty.
     columns = [c for c in spec.column_names if c != dropped]
     data = csv_bytes(columns, clean_rows()[spec.path])
     with pytest.raises(ExportError, match=rf"{spec.path}, line 1: missing column {dropped}; expected header"):
@@ -209,6 +212,44 @@ def test_undecodable_bytes_name_the_line(tmp_path):
 def test_binary_file_is_not_csv(tmp_path):
     with pytest.raises(ExportError, match=r"imaging/lesions\.csv"):
         ingest(tmp_path, raw_files={"imaging/lesions.csv": b"PK\x03\x04\x00\x00binary zip"})
+
+
+def test_header_only_file_loads_with_no_rows(tmp_path):
+    spec = next(s for s in INPUT_FILES if s.path == "edc/ct.csv")
+    con, results = ingest(tmp_path, raw_files={"edc/ct.csv": csv_bytes(spec.column_names, [])})
+    assert results["edc/ct.csv"].rows == 0 and quarantined(con).empty
+
+
+def test_html_error_page_is_not_csv(tmp_path):
+    # What an EDC server returns when the export job fails half-way: a page, not a table.
+    page = b"<!DOCTYPE html>\r\n<html><body><h1>502 Bad Gateway</h1></body></html>\r\n"
+    with pytest.raises(ExportError, match=r"edc/ex\.csv, line 1: missing columns SUBJID, EXSEQ, .*; expected header"):
+        ingest(tmp_path, raw_files={"edc/ex.csv": page})
+
+
+def test_truncated_last_line_is_quarantined(tmp_path):
+    # The transfer stopped mid-row: the last line has fewer fields and no line end. With the
+    # sender's manifest the hash would refuse the export (test below); without one
+    # (`warehouse refresh --export DIR`) the cut row is quarantined, never half-loaded.
+    spec = next(s for s in INPUT_FILES if s.path == "edc/surv.csv")
+    data = csv_bytes(spec.column_names, clean_rows()["edc/surv.csv"])
+    truncated = data[: data.rindex(b"DEAD")]  # cut inside the last row
+    con, results = ingest(tmp_path, raw_files={"edc/surv.csv": truncated}, manifest=False)
+    problems = quarantined(con, "edc/surv.csv")
+    assert problems[problems.rule == "field_count"][["line", "message"]].values.tolist() == [
+        [4, "line has 4 fields, the header has 6"]
+    ]
+    assert results["edc/surv.csv"].rows == 3 and results["edc/surv.csv"].staged_rows == 2
+
+
+def test_truncated_inside_a_quoted_value_names_the_line(tmp_path):
+    spec = next(s for s in INPUT_FILES if s.path == "edc/ae.csv")
+    rows = clean_rows()["edc/ae.csv"]
+    rows[1]["AETERM"] = "Tiredness, severe"  # quoted by the writer because of the comma
+    data = csv_bytes(spec.column_names, rows)
+    truncated = data[: data.index(b'"Tiredness') + 5]
+    with pytest.raises(ExportError, match=r"edc/ae\.csv, line 3: not valid CSV .*unexpected end of data"):
+        ingest(tmp_path, raw_files={"edc/ae.csv": truncated}, manifest=False)
 
 
 def test_manifest_hash_mismatch_refuses_the_export(tmp_path):

@@ -1,0 +1,349 @@
+"""Reliability (SPEC sections 4 and 7): kills, concurrent readers, reruns and check history.
+
+One warehouse for the whole module, built from a messy generated export in which one patient also
+died before enrolment. Refreshes run as real `warehouse refresh` subprocesses, killed with SIGKILL
+during ingest, during dbt and during publish; after each kill the published snapshot must be intact
+and readable. The last refresh reloads the same export while analyst processes query `current`:
+zero failed queries, never a mix of two runs, and every table equal to the first refresh's.
+
+Four refreshes run dbt in full (the first, the death before enrolment, the one killed during
+publish, the last); the other failures stop at ingest.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from orchestration.cli import run_refresh
+from orchestration.publishing import current_snapshot
+from orchestration.settings import WarehousePaths
+from orchestration.synthetic import generate_export
+from tests.builders import add_death_before_enrolment, clean_rows, reseal, write_export
+
+pytestmark = pytest.mark.slow
+
+PATIENTS = 30
+SEED = 11
+KILL_SEED = int(os.environ.get("RELIABILITY_KILL_SEED", "20251125"))
+KILLS: list[dict] = []  # what the kill tests did, for the summary line
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("reliability") / "warehouse"
+    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_HOME", "DAGSTER_HOME")}
+    os.environ["WAREHOUSE_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    yield WarehousePaths(home).ensure(), home.parent
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def published(env):
+    """The first refresh: a messy generated export, published."""
+    paths, root = env
+    export = generate_export(root / "exports" / "messy", patients=PATIENTS, seed=SEED)
+    outcome = run_refresh(paths, export.path, progress=False)
+    assert outcome.published, outcome.problems
+    return paths, export, outcome
+
+
+def query(database: Path, sql: str, params=None):
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+# --- outcomes that need the whole pipeline -----------------------------------------------------
+
+
+def test_death_before_enrolment_blocks_the_publish_and_names_the_patient(published, env):
+    """SPEC 4 lists it as a data query (dq_clinical_dates DEATH_BEFORE_ENROLMENT, unit-tested in
+    data_queries.yml), but ADSL cannot be derived for such a patient (no alive date on or before
+    death: LSTALVDT is null; OS would be negative), so the blocking ADSL tests stop the refresh
+    first and the query is not built. This pins today's outcome: nothing wrong is published, and
+    the failing checks are recorded with the patient they failed on."""
+    paths, export, _ = published
+    _, root = env
+    before = current_snapshot(paths)
+    folder = root / "exports" / "death-before-enrolment"
+    shutil.copytree(export.path, folder)
+    dead_early = add_death_before_enrolment(folder)
+    reseal(folder, export_id="DEATH-BEFORE-ENROLMENT")
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    problems = " ".join(outcome.problems)
+    assert "not_null_adsl_LSTALVDT" in problems and "DTHDT_ENRLDT" in problems, outcome.problems
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        (dthdt, enrldt), = con.execute("select DTHDT, ENRLDT from adam.adsl where SUBJID = ?", [dead_early]).fetchall()
+        failed = dict(con.execute(
+            "select check_name, failing_rows from quality.check_results where run_id = ? and outcome = 'failed'",
+            [outcome.run_id]).fetchall())
+    assert dthdt < enrldt
+    # the failing dbt test names the patient, not just a count
+    assert f"SUBJID={dead_early}" in failed["not_null_adsl_LSTALVDT"], failed
+
+
+def test_every_input_row_is_staged_or_quarantined(published):
+    paths, export, _ = published
+    rows = query(paths.current_database,
+                 "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation order by file")
+    assert len(rows) == 8
+    lines = {path: sum(1 for _ in (export.path / path).open("rb")) - 1 for path in export.rows}
+    for file, raw_rows, staged, quarantined, reconciled in rows:
+        assert reconciled and raw_rows == staged + quarantined == lines[file], (file, raw_rows, staged, quarantined)
+    # and each staged row is really in staging, each quarantined line really in quality.quarantine
+    for file, table in (("edc/ae.csv", "stg_edc__ae"), ("imaging/lesions.csv", "stg_imaging__lesions")):
+        (staged,) = query(paths.current_database, f"select count(*) from staging.{table}")[0]
+        (quarantined,) = query(paths.current_database,
+                               "select count(distinct line) from quality.quarantine where file = ?", [file])[0]
+        assert staged + quarantined == lines[file]
+
+
+def test_check_results_of_the_published_run(published):
+    paths, _, outcome = published
+    rows = query(paths.current_database,
+                 "select asset_key, check_name, outcome, passed, severity, blocking, evaluated_at, export_id "
+                 "from quality.check_results where run_id = ?", [outcome.run_id])
+    checks = {(r[0], r[1]): r for r in rows}
+    assert ("raw/edc_dm", "quarantine_within_limit") in checks
+    assert ("adam/adsl", "great_expectations") in checks
+    assert any(name.startswith("expression_is_true") or "unique" in name for _, name in checks), "dbt tests recorded"
+    blocking = [r for r in rows if r[5]]
+    assert all(r[2] == "passed" and r[3] for r in blocking)
+    assert all(r[6] is not None and r[7] for r in rows)
+
+
+def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
+    paths, _, _ = published
+    before = current_snapshot(paths)
+    rows = clean_rows()
+    rows["edc/dm.csv"][1]["AGE"] = "150"
+    bad = write_export(tmp_path / "bad-dm", rows, export_id="BAD-DM")
+    outcome = run_refresh(paths, bad, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        failed = con.execute(
+            "select export_id, outcome, blocking, description, failing_rows from quality.check_results "
+            "where run_id = ? and asset_key = 'raw/edc_dm' and check_name = 'quarantine_within_limit'",
+            [outcome.run_id],
+        ).fetchall()
+        not_run = con.execute(
+            "select count(*) from quality.check_results where run_id = ? and outcome = 'not evaluated'", [outcome.run_id]
+        ).fetchone()[0]
+        history = con.execute("select count(distinct run_id) from quality.check_results").fetchone()[0]
+    assert failed and failed[0][:3] == ("BAD-DM", "failed", True)
+    assert "edc/dm.csv line 3: AGE out_of_range (150)" in failed[0][4]
+    assert "line 3" in failed[0][3]
+    assert not_run > 0  # the ADaM checks never ran, and say so
+    assert history >= 2  # the published run and this one
+
+
+def test_a_refused_export_publishes_nothing(published, tmp_path):
+    paths, _, _ = published
+    before = current_snapshot(paths)
+    folder = write_export(tmp_path / "tampered", export_id="TAMPERED")
+    with (folder / "edc" / "ae.csv").open("ab") as handle:
+        handle.write(b"101-001,2,x,x,x,01 MAR 2025,,1,N,RELATED,NOT RELATED,DOSE NOT CHANGED,RECOVERED\r\n")
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    assert any("edc/ae.csv: SHA-256" in p and "export refused" in p for p in outcome.problems), outcome.problems
+
+
+# --- one refresh at a time ---------------------------------------------------------------------
+
+
+def test_second_refresh_fails_fast_while_one_runs(published, tmp_path):
+    paths, export, _ = published
+    before = current_snapshot(paths)
+    with (paths.home / "refresh.lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running refresh holds
+        handle.seek(0), handle.truncate(), handle.write("pid 4242"), handle.flush()
+        started = time.monotonic()
+        outcome = run_refresh(paths, export.path, progress=False)
+        seconds = time.monotonic() - started
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    assert not outcome.published and current_snapshot(paths) == before
+    assert any("another refresh is running" in p and "pid 4242" in p for p in outcome.problems), outcome.problems
+    assert seconds < 60
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        assert con.execute("select count(*) from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == (0,)
+
+
+def test_dagster_runs_one_refresh_at_a_time(published):
+    paths, _, _ = published
+    config = yaml.safe_load((Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").read_text())
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
+
+
+# --- kills -------------------------------------------------------------------------------------
+
+
+def refresh_process(paths: WarehousePaths, export: Path) -> subprocess.Popen:
+    env = dict(os.environ, WAREHOUSE_HOME=str(paths.home), DAGSTER_HOME=os.environ["DAGSTER_HOME"], PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "refresh", "--export", str(export)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+    )
+
+
+def kill_when(process: subprocess.Popen, marker: str, delay: float, timeout: float = 600) -> list[str]:
+    """SIGKILL the refresh (its whole process group, dbt included) `delay` s after `marker` is printed."""
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            seen.append(line.rstrip())
+            if marker in line:
+                found.set()
+        found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), f"{marker!r} never appeared:\n" + "\n".join(seen[-20:])
+    time.sleep(delay)
+    alive = process.poll() is None
+    if alive:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    assert alive, f"the refresh ended before the kill:\n" + "\n".join(seen[-20:])
+    return seen
+
+
+def assert_snapshot_intact(paths: WarehousePaths, snapshot: Path, export_id: str) -> None:
+    assert current_snapshot(paths) == snapshot
+    assert query(paths.current_database, "select count(*) from adam.adsl") == [(PATIENTS,)]
+    assert query(paths.current_database, "select distinct export_id from staging.stg_edc__dm") == [(export_id,)]
+    manifest = json.loads((snapshot / "snapshot.json").read_text())
+    assert manifest["tables"]["adam.adsl"] == PATIENTS
+
+
+KILL_POINTS = [
+    ("ingest", "▸ raw__edc_ae", (0.0, 1.5)),
+    ("dbt", "▸ dbt_models", (3.0, 30.0)),
+    ("publish", "▸ published__snapshot", (0.05, 0.4)),
+]
+
+
+@pytest.mark.parametrize(("stage", "marker", "delays"), KILL_POINTS, ids=[k[0] for k in KILL_POINTS])
+def test_killed_refresh_leaves_the_snapshot_intact(published, stage, marker, delays):
+    paths, export, _ = published
+    before = current_snapshot(paths)
+    delay = random.Random(f"{KILL_SEED}-{stage}").uniform(*delays)
+    process = refresh_process(paths, export.path)
+    kill_when(process, marker, delay)
+    KILLS.append({"stage": stage, "delay_s": round(delay, 2)})
+    assert_snapshot_intact(paths, before, export.export_id)
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time, duckdb, pathlib
+    current, stop = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+    ok = failed = 0
+    runs = set()
+    while not stop.exists():
+        try:
+            folder = current.resolve()
+            expected = json.loads((folder / "snapshot.json").read_text())
+            with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+                # every table read in one connection must come from the same run and export
+                (run_id, export_id, snapshot), = con.execute(
+                    "select run_id, export_id, snapshot from audit.runs where snapshot = ?", [folder.name]).fetchall()
+                staged = {r[0] for r in con.execute("select distinct export_id from staging.stg_edc__dm").fetchall()}
+                checks = {r[0] for r in con.execute("select distinct run_id from quality.check_results").fetchall()}
+                (adsl,), = con.execute("select count(*) from adam.adsl").fetchall()
+            assert run_id == expected["run_id"] and export_id == expected["export_id"], (run_id, expected)
+            assert staged == {export_id}, staged
+            assert run_id in checks, checks
+            assert adsl == expected["tables"]["adam.adsl"]
+            runs.add(run_id)
+            ok += 1
+        except Exception as error:
+            failed += 1
+            print("reader error:", repr(error), file=sys.stderr)
+        time.sleep(0.01)
+    print(ok, failed, len(runs))
+    """
+)
+
+# Tables whose values depend on when or by which run they were written, not on the export.
+AUDIT_COLUMNS = {"loaded_at", "started_at", "finished_at", "evaluated_at", "run_id", "snapshot"}
+
+
+def table_contents(database: Path, schemas: tuple[str, ...], export_id: str) -> dict[str, list[tuple]]:
+    contents = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        listed = ", ".join(f"'{s}'" for s in schemas)
+        tables = con.execute(
+            f"select table_schema, table_name from information_schema.tables where table_schema in ({listed}) order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table]).fetchall() if r[0].lower() not in AUDIT_COLUMNS]
+            select = ", ".join(f'"{c}"' for c in columns)
+            # quarantine keeps every export's rows (history); compare this export's
+            where = f"where export_id = '{export_id}'" if (schema, table) == ("quality", "quarantine") else ""
+            contents[f"{schema}.{table}"] = con.execute(f'select {select} from "{schema}"."{table}" {where} order by all').fetchall()
+    return contents
+
+
+def test_next_refresh_succeeds_with_readers_and_rebuilds_identical_tables(published, env):
+    """After the kills: the same export again, with three analyst processes reading throughout."""
+    paths, export, first = published
+    _, root = env
+    stop = root / "stop-readers"
+    readers = [
+        subprocess.Popen([sys.executable, "-c", READER, str(paths.current), str(stop)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        time.sleep(1)
+        outcome = run_refresh(paths, export.path, progress=False)
+        time.sleep(1)
+    finally:
+        stop.touch()
+        results = [reader.communicate(timeout=120) for reader in readers]
+    assert outcome.published, outcome.problems
+    queries = failures = 0
+    for out, err in results:
+        ok, failed, runs = (int(x) for x in out.split())
+        assert failed == 0, err
+        assert runs == 2  # they saw the old snapshot, then the new one
+        queries, failures = queries + ok, failures + failed
+    print(f"\nreliability: {len(KILLS)} kills survived {KILLS}; {queries} reader queries during the refresh, {failures} failed")
+
+    # no leftovers of the killed runs
+    assert not list(paths.snapshots.glob(".*.partial"))
+    assert not list(paths.home.glob(".current.*"))
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        assert con.execute("select count(*) from audit.runs where outcome = 'running'").fetchone() == (0,)
+
+    # the same export gives the same tables, audit timestamps and run ids aside
+    schemas = ("staging", "intermediate", "adam", "quality")
+    before = table_contents(first.snapshot / "warehouse.duckdb", schemas, export.export_id)
+    after = table_contents(outcome.snapshot / "warehouse.duckdb", schemas, export.export_id)
+    before.pop("quality.check_results"), after.pop("quality.check_results")
+    assert before.keys() == after.keys()
+    different = [name for name in before if before[name] != after[name]]
+    assert different == [], different
