@@ -7,7 +7,7 @@ from typing import Any
 from orchestration.contract import InputFile
 
 
-def suite(spec: InputFile, rows_expected: int | None = None) -> Any:
+def suite(spec: InputFile, rows_expected: int | None = None, path: str | None = None) -> Any:
     """Lineage columns complete and unique, contract columns present, SUBJID always filled."""
 
     def build(gxe: Any) -> list[Any]:
@@ -18,7 +18,7 @@ def suite(spec: InputFile, rows_expected: int | None = None) -> Any:
             gxe.ExpectColumnValuesToNotBeNull(column="_line"),
             gxe.ExpectColumnValuesToBeUnique(column="_line"),
             gxe.ExpectColumnValuesToNotBeNull(column="_export_id"),
-            gxe.ExpectColumnValuesToBeInSet(column="_file", value_set=[spec.path]),
+            gxe.ExpectColumnValuesToBeInSet(column="_file", value_set=[path or spec.path]),
         ]
         if rows_expected is not None:
             expectations.append(gxe.ExpectTableRowCountToEqual(value=rows_expected))

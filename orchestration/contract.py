@@ -27,7 +27,10 @@ class Column:
 
     kind is one of ``text``, ``code`` (value from ``codelist``), ``int``/``decimal`` (within
     ``minimum``..``maximum``), ``edc_date`` (``dd MMM yyyy``, unknown parts ``UN``/``UNK`` only
-    when ``partial_ok``) and ``iso_date`` (``yyyy-mm-dd``).
+    when ``partial_ok``), ``iso_date`` (``yyyy-mm-dd``) and ``iso8601`` (an SDTM --DTC value:
+    ``yyyy``, ``yyyy-mm``, ``yyyy-mm-dd`` or a date-time, partial only when ``partial_ok``).
+    ``may_be_absent``: the column may be missing from the header (read as empty), for SDTM
+    columns that are permissible rather than required.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Column:
     maximum: float | None = None
     pattern: str | None = None
     partial_ok: bool = False
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,24 @@ class InputFile:
     """One file of the export: where it lives, its key, its columns and cross-column rules."""
 
     domain: str  # e.g. "dm"
-    source: str  # "edc" or "imaging"
+    source: str  # "edc", "imaging" or "sdtm"
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     # (column, condition on other columns) pairs: column must be filled when condition holds.
     required_when: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # The column naming the patient (checked against the layout's subject file).
+    subject_column: str = "SUBJID"
+
+    @property
+    def layout(self) -> str:
+        """The input layout (var input_source) the file belongs to: ``edc`` or ``sdtm``."""
+        return "sdtm" if self.source == "sdtm" else "edc"
 
     @property
     def path(self) -> str:
+        """Default path inside the export (SDTM: `<domain>.csv` at the top, as SDTM packages ship)."""
+        if self.source == "sdtm":
+            return f"{self.domain}.csv"
         return f"{self.source}/{self.domain}.csv"
 
     @property
@@ -205,9 +219,115 @@ IMAGING_FILES: tuple[InputFile, ...] = (
     ),
 )
 
+
+# --- SDTM datasets (SPEC section 3, "SDTM profile") ------------------------------------------
+# Only the variables the derivations read are required; every other SDTM variable is kept out of
+# raw and reported as "extra columns ignored". Dates are ISO 8601 --DTC text, partial allowed
+# where SDTM allows it. Code lists are not enforced: SDTM controlled terminology is the sender's.
+USUBJID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+
+
+def _usubjid() -> Column:
+    return Column("USUBJID", pattern=USUBJID_PATTERN)
+
+
+def _dtc(name: str, required: bool = True) -> Column:
+    return Column(name, "iso8601", required=required, partial_ok=True)
+
+
+def _sdtm(domain: str, key: tuple[str, ...], *columns: Column) -> InputFile:
+    return InputFile(domain, "sdtm", key=key, columns=(Column("STUDYID"), _usubjid(), *columns),
+                     subject_column="USUBJID")
+
+
+SDTM_FILES: tuple[InputFile, ...] = (
+    _sdtm(
+        "dm", ("USUBJID",),
+        Column("SUBJID"), Column("SITEID"),
+        _dtc("RFSTDTC", required=False), _dtc("RFXSTDTC", required=False),
+        _dtc("DTHDTC", required=False), Column("DTHFL", required=False),
+        Column("AGE", "int", required=False, minimum=0, maximum=130), Column("SEX", required=False),
+        Column("ARMCD", required=False), Column("ARM", required=False),
+        Column("ACTARMCD", required=False), Column("ACTARM", required=False),
+    ),
+    _sdtm(
+        "ex", ("USUBJID", "EXSEQ"),
+        Column("EXSEQ", "int", minimum=1, maximum=99999), Column("EXTRT"),
+        Column("EXDOSE", "decimal", required=False, minimum=0), Column("EXDOSU", required=False),
+        _dtc("EXSTDTC"), _dtc("EXENDTC", required=False),
+    ),
+    _sdtm(
+        "ae", ("USUBJID", "AESEQ"),
+        Column("AESEQ", "int", minimum=1, maximum=99999), Column("AETERM"),
+        Column("AEDECOD", required=False), Column("AESOC", required=False),
+        Column("AESEV", required=False), Column("AETOXGR", "int", required=False, minimum=1, maximum=5,
+                                                   may_be_absent=True),
+        Column("AESER", required=False), Column("AEREL", required=False), Column("AEACN", required=False),
+        Column("AEOUT", required=False),
+        _dtc("AESTDTC", required=False), _dtc("AEENDTC", required=False),
+    ),
+    _sdtm(
+        "ds", ("USUBJID", "DSSEQ"),
+        Column("DSSEQ", "int", minimum=1, maximum=99999), Column("DSDECOD"), Column("DSCAT", required=False),
+        _dtc("DSSTDTC", required=False),
+    ),
+    _sdtm(
+        "tu", ("USUBJID", "TUSEQ"),
+        Column("TUSEQ", "int", minimum=1, maximum=99999), Column("TULNKID"), Column("TUTESTCD"),
+        Column("TUSTRESC", required=False), Column("TULOC", required=False),
+        Column("TUEVAL", required=False), Column("TUEVALID", required=False, may_be_absent=True),
+        Column("VISIT", required=False),
+        Column("TUDTC", "iso8601", required=False, partial_ok=True, may_be_absent=True),
+    ),
+    _sdtm(
+        "tr", ("USUBJID", "TRSEQ"),
+        Column("TRSEQ", "int", minimum=1, maximum=9999999), Column("TRGRPID", required=False),
+        Column("TRLNKID", required=False), Column("TRTESTCD"),
+        Column("TRSTRESC", required=False), Column("TRSTRESN", "decimal", required=False, minimum=0),
+        Column("TRSTAT", required=False, may_be_absent=True),
+        Column("TREVAL", required=False), Column("TREVALID", required=False, may_be_absent=True),
+        Column("VISIT", required=False), _dtc("TRDTC", required=False),
+    ),
+    _sdtm(
+        "rs", ("USUBJID", "RSSEQ"),
+        Column("RSSEQ", "int", minimum=1, maximum=9999999), Column("RSTESTCD"),
+        Column("RSSTRESC", required=False), Column("RSEVAL", required=False),
+        Column("RSEVALID", required=False, may_be_absent=True),
+        Column("VISIT", required=False), _dtc("RSDTC", required=False),
+    ),
+)
+
+# INPUT_FILES: the EDC layout (the default); ALL_INPUT_FILES: every raw table of the asset graph.
 INPUT_FILES: tuple[InputFile, ...] = EDC_FILES + IMAGING_FILES
+ALL_INPUT_FILES: tuple[InputFile, ...] = INPUT_FILES + SDTM_FILES
 INPUT_FILES_BY_PATH: dict[str, InputFile] = {f.path: f for f in INPUT_FILES}
 SUBJECT_FILE = INPUT_FILES_BY_PATH["edc/dm.csv"]
+SDTM_SUBJECT_FILE = SDTM_FILES[0]
+SUBJECT_FILES = (SUBJECT_FILE, SDTM_SUBJECT_FILE)
+LAYOUTS = ("edc", "sdtm")
+
+
+def layout_files(layout: str) -> tuple[InputFile, ...]:
+    """The files an export of one input layout (var input_source) consists of."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"input_source must be one of {', '.join(LAYOUTS)}, got '{layout}'")
+    return tuple(f for f in ALL_INPUT_FILES if f.layout == layout)
+
+
+def subject_file(spec: InputFile) -> InputFile:
+    return SDTM_SUBJECT_FILE if spec.layout == "sdtm" else SUBJECT_FILE
+
+
+def file_path(spec: InputFile, parameters: dict) -> str:
+    """Where the file is inside the export: the default path, or the profile's `sdtm_files` name.
+
+    The pharmaverse reference ships several RS/TU/TR variants (rs_onco_recist.csv, rs_onco.csv);
+    the study configuration says which one the export means. A `.xpt` name is read as SAS XPORT.
+    """
+    names = parameters.get("sdtm_files") or {}
+    if spec.source == "sdtm" and names.get(spec.domain):
+        return str(names[spec.domain])
+    return spec.path
 
 
 @cache

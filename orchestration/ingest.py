@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.contract import InputFile
-from orchestration.exports import Export, ExportError, read_csv
+from orchestration.contract import InputFile, file_path
+from orchestration.exports import Export, ExportError, read_csv, read_xport
 from orchestration.validation import QUARANTINE_DDL, run_row_checks
 
 AUDIT_DDL = """
@@ -152,25 +152,49 @@ def registered_files(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str
     return {item["path"]: item for item in json.loads(files)}
 
 
+def study_parameters(current: CurrentExport) -> dict:
+    """The study configuration the run was registered with (the dbt vars)."""
+    return json.loads(current.dbt_vars) if current.dbt_vars else {}
+
+
+def input_layout(current: CurrentExport) -> str:
+    """`edc` or `sdtm`: the input layout (var input_source) of the current run."""
+    return str(study_parameters(current).get("input_source") or "edc")
+
+
+def create_empty_raw_table(con: duckdb.DuckDBPyConnection, spec: InputFile) -> None:
+    """The raw table of a file the current layout does not have: empty, with its columns.
+
+    Keeps the asset graph static (every raw table always exists) while only the files of the
+    profile's input layout are read: an EDC run leaves raw.sdtm_* empty and the reverse.
+    """
+    ensure_schemas(con)
+    columns = ", ".join(f'"{c}" varchar' for c in spec.column_names)
+    con.execute(
+        f"create or replace table raw.{spec.raw_table} ({columns}, _export_id varchar, _file varchar, _line integer)"
+    )
+
+
 def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> IngestResult:
     """Load one file into ``raw.<source>_<domain>`` and quarantine its bad rows."""
-    registered = registered_files(con, current.export_id)[spec.path]
-    data = (Path(current.export_dir) / spec.path).read_bytes()
+    path = file_path(spec, study_parameters(current))
+    registered = registered_files(con, current.export_id)[path]
+    data = (Path(current.export_dir) / path).read_bytes()
     if hashlib.sha256(data).hexdigest() != registered["sha256"]:
         raise ExportError(
-            f"{spec.path}: the file changed since the export was registered (SHA-256 differs); "
+            f"{path}: the file changed since the export was registered (SHA-256 differs); "
             "export refused"
         )
-    loaded = read_csv(spec, data)
+    loaded = read_xport(spec, data, path) if path.lower().endswith(".xpt") else read_csv(spec, data, path)
     manifest_rows = int(registered["rows"])
     if manifest_rows >= 0 and manifest_rows != loaded.table.num_rows:
         raise ExportError(
-            f"{spec.path}: {loaded.table.num_rows} data rows, but manifest.json says {manifest_rows}; "
+            f"{path}: {loaded.table.num_rows} data rows, but manifest.json says {manifest_rows}; "
             "the file is incomplete or changed, export refused"
         )
     rows = loaded.table.num_rows
     table = loaded.table.append_column("_export_id", pa.array([current.export_id] * rows, pa.string()))
-    table = table.append_column("_file", pa.array([spec.path] * rows, pa.string()))
+    table = table.append_column("_file", pa.array([path] * rows, pa.string()))
     ensure_schemas(con)
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
     con.register("_incoming", table)
@@ -181,13 +205,13 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
         )
     finally:
         con.unregister("_incoming")
-    run_row_checks(con, spec, current.export_id, current.export_date.isoformat())
+    run_row_checks(con, spec, current.export_id, current.export_date.isoformat(), path)
     if loaded.short_lines:
         width = len(spec.column_names) + len(loaded.extra_columns)
         con.executemany(
             "insert into quality.quarantine values (?, ?, ?, null, null, 'field_count', ?)",
             [
-                [current.export_id, spec.path, line, f"line has {found} fields, the header has {width}"]
+                [current.export_id, path, line, f"line has {found} fields, the header has {width}"]
                 for line, found in loaded.short_lines
             ],
         )
@@ -195,12 +219,12 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
         con.execute(
             "select rule, count(*) from quality.quarantine where export_id = ? and file = ? "
             "group by rule order by rule",
-            [current.export_id, spec.path],
+            [current.export_id, path],
         ).fetchall()
     )
     (quarantined,) = con.execute(
         "select count(distinct line) from quality.quarantine where export_id = ? and file = ?",
-        [current.export_id, spec.path],
+        [current.export_id, path],
     ).fetchone()
-    return IngestResult(spec.path, rows, rows - quarantined, quarantined, by_rule, loaded.encoding,
+    return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, loaded.encoding,
                         loaded.extra_columns, manifest_rows)

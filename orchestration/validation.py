@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.contract import SUBJECT_FILE, Column, InputFile, codelists
+from orchestration.contract import SUBJECT_FILES, Column, InputFile, codelists, subject_file
 
 MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 EDC_DATE_SHAPE = rf"^(UN|[0-9]{{2}}) (UNK|{MONTHS}) [0-9]{{4}}$"
 ISO_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# SDTM --DTC (ISO 8601): a year, year-month, date, or date-time to minutes or seconds.
+ISO8601_SHAPE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?$"
 
 QUARANTINE_DDL = """
 create schema if not exists quality;
@@ -121,6 +123,8 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
             )
     elif column.kind == "edc_date":
         checks.extend(_edc_date_checks(column, col, present, export_date_sql))
+    elif column.kind == "iso8601":
+        checks.extend(_iso8601_checks(column, col, present, export_date_sql))
     elif column.kind == "iso_date":
         parsed = f"try_strptime({col}, '%Y-%m-%d')"
         checks.append(
@@ -137,6 +141,37 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
                 column.name,
                 f"{present} and cast({parsed} as date) > {export_date_sql}",
                 _message(f"{column.name} is after the export date", col),
+            )
+        )
+    return checks
+
+
+def _iso8601_checks(column: Column, col: str, present: str, export_date_sql: str) -> list[Check]:
+    shape_ok = f"regexp_full_match({col}, {_quote(ISO8601_SHAPE)})"
+    # The parts that are there must make a real month / calendar day.
+    padded = f"left({col} || substr('-01-01', length(left({col}, 10)) - 3), 10)"
+    parsed = f"try_strptime({padded}, '%Y-%m-%d')"
+    checks = [
+        Check(
+            "invalid_date",
+            column.name,
+            f"{present} and (not {shape_ok} or {parsed} is null)",
+            _message(f"{column.name} must be an ISO 8601 date (yyyy, yyyy-mm, yyyy-mm-dd[Thh:mm[:ss]])", col),
+        ),
+        Check(
+            "future_date",
+            column.name,
+            f"{present} and {shape_ok} and length({col}) >= 10 and cast({parsed} as date) > {export_date_sql}",
+            _message(f"{column.name} is after the export date", col),
+        ),
+    ]
+    if not column.partial_ok:
+        checks.append(
+            Check(
+                "partial_date",
+                column.name,
+                f"{present} and {shape_ok} and length({col}) < 10",
+                _message(f"{column.name} must be a complete date (yyyy-mm-dd)", col),
             )
         )
     return checks
@@ -201,7 +236,9 @@ def file_checks(spec: InputFile, export_date_sql: str) -> list[Check]:
     return checks
 
 
-def quarantine_sql(spec: InputFile, raw_table: str, export_id: str, export_date_sql: str) -> str:
+def quarantine_sql(
+    spec: InputFile, raw_table: str, export_id: str, export_date_sql: str, path: str | None = None
+) -> str:
     """One INSERT ... SELECT that writes every problem of one file to quality.quarantine."""
     selects = []
     for check in file_checks(spec, export_date_sql):
@@ -212,12 +249,14 @@ def quarantine_sql(spec: InputFile, raw_table: str, export_id: str, export_date_
             f"{_quote(check.rule)} as rule, {check.message} as message "
             f"from {raw_table} where {check.condition}"
         )
-    if spec is not SUBJECT_FILE:
+    if spec not in SUBJECT_FILES:
+        subjects = subject_file(spec)
+        subject = spec.subject_column
         selects.append(
-            "select r._line, 'SUBJID', r.\"SUBJID\", 'unknown_subject', "
-            "'SUBJID ' || r.\"SUBJID\" || ' is not enrolled (not a valid row of edc/dm.csv)' "
-            f"from {raw_table} r where r.\"SUBJID\" is not null and not exists ("
-            "select 1 from raw.edc_dm d where d.\"SUBJID\" = r.\"SUBJID\" and not exists ("
+            f"select r._line, '{subject}', r.\"{subject}\", 'unknown_subject', "
+            f"'{subject} ' || r.\"{subject}\" || ' is not enrolled (not a valid row of {subjects.domain.upper()})' "
+            f"from {raw_table} r where r.\"{subject}\" is not null and not exists ("
+            f"select 1 from raw.{subjects.raw_table} d where d.\"{subject}\" = r.\"{subject}\" and not exists ("
             "select 1 from quality.quarantine q where q.export_id = d._export_id "
             "and q.file = d._file and q.line = d._line))"
         )
@@ -225,7 +264,7 @@ def quarantine_sql(spec: InputFile, raw_table: str, export_id: str, export_date_
     union = "\nunion all\n".join(selects)
     return (
         f"insert into quality.quarantine\n"
-        f"select {_quote(export_id)}, {_quote(spec.path)}, line, column_name, value, rule, message\n"
+        f"select {_quote(export_id)}, {_quote(path or spec.path)}, line, column_name, value, rule, message\n"
         f"from (\n{union}\n) problems order by line, rule, column_name"
     )
 
@@ -252,10 +291,11 @@ def _duplicate_selects(spec: InputFile, raw_table: str) -> list[str]:
 
 
 def run_row_checks(
-    con: duckdb.DuckDBPyConnection, spec: InputFile, export_id: str, export_date: str
+    con: duckdb.DuckDBPyConnection, spec: InputFile, export_id: str, export_date: str, path: str | None = None
 ) -> None:
     """Replace this export's quarantine rows for one file with a fresh evaluation."""
+    path = path or spec.path
     con.execute(QUARANTINE_DDL)
-    con.execute("delete from quality.quarantine where export_id = ? and file = ?", [export_id, spec.path])
+    con.execute("delete from quality.quarantine where export_id = ? and file = ?", [export_id, path])
     export_date_sql = f"date {_quote(export_date)}"
-    con.execute(quarantine_sql(spec, f"raw.{spec.raw_table}", export_id, export_date_sql))
+    con.execute(quarantine_sql(spec, f"raw.{spec.raw_table}", export_id, export_date_sql, path))

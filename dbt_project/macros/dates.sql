@@ -103,3 +103,15 @@
         end
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    SDTM --DTC (ISO 8601) text as DATE when the day is known (`2014-01-02`, `2014-01-02T11:45`);
+    null when partial (`2014-01`, `2014`). The --DTC text itself is kept beside it.
+-#}
+{% macro iso8601_date(dtc) -%}
+    case
+        when regexp_matches({{ dtc }}, '^[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            then cast(try_strptime(left({{ dtc }}, 10), '%Y-%m-%d') as date)
+    end
+{%- endmacro %}

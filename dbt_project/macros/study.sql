@@ -48,13 +48,13 @@
 
 
 {#-
-    Intermediate models switch on var input_source (edc now, sdtm later). Any other value stops
+    Intermediate models switch on var input_source (edc or sdtm). Any other value stops
     the run with a message naming the model.
 -#}
 {% macro unsupported_input_source(model_name) -%}
     {{ exceptions.raise_compiler_error(
         model_name ~ ": var input_source '" ~ var('input_source') ~ "' is not supported;"
-        ~ " expected one of: edc") }}
+        ~ " expected one of: edc, sdtm") }}
 {%- endmacro %}
 
 
@@ -90,4 +90,13 @@
 -#}
 {% macro dose_end_at_cutoff(start_column, end_column, cutoff) -%}
     least(greatest({{ start_column }}, coalesce({{ end_column }}, {{ cutoff }})), {{ cutoff }})
+{%- endmacro %}
+
+
+{#-
+    SDTM input: the randomised subjects (DS DSDECOD RANDOMIZED), the enrolled patients of the
+    warehouse. Screen failures are not enrolled; their records stay in staging only.
+-#}
+{% macro sdtm_randomised_subjects() -%}
+    (select USUBJID from {{ ref('stg_sdtm__ds') }} where DSDECOD = 'RANDOMIZED')
 {%- endmacro %}

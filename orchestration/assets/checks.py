@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.assets.ingest import raw_asset_key
-from orchestration.contract import INPUT_FILES, InputFile
-from orchestration.ingest import current_export, registered_files
+from orchestration.contract import ALL_INPUT_FILES, InputFile, file_path
+from orchestration.ingest import current_export, input_layout, registered_files, study_parameters
 from orchestration.resources import WarehouseResource
 
 ADSL = dg.AssetKey(["adam", "adsl"])
@@ -39,14 +39,18 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
 
         with warehouse.connect() as con:
             current = current_export(con)
-            rows = int(registered_files(con, current.export_id)[spec.path]["rows"])
+            if input_layout(current) != spec.layout:
+                rows, path = 0, spec.path  # not part of this export: the raw table is empty
+            else:
+                path = file_path(spec, study_parameters(current))
+                rows = int(registered_files(con, current.export_id)[path]["rows"])
             frame = con.execute(f"select * from raw.{spec.raw_table}").df()
-        return _result(validate(frame, f"raw_{spec.raw_table}", suite(spec, rows if rows >= 0 else None)))
+        return _result(validate(frame, f"raw_{spec.raw_table}", suite(spec, rows if rows >= 0 else None, path)))
 
     return raw_expectations
 
 
-RAW_EXPECTATION_CHECKS = [build_raw_expectations_check(spec) for spec in INPUT_FILES]
+RAW_EXPECTATION_CHECKS = [build_raw_expectations_check(spec) for spec in ALL_INPUT_FILES]
 
 
 @dg.asset_check(
@@ -61,8 +65,9 @@ def adsl_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
     with warehouse.connect() as con:
         frame = con.execute("select * from adam.adsl").df()
-        (enrolled,) = con.execute("select count(*) from staging.stg_edc__dm").fetchone()
-        arms = [row[0] for row in con.execute("select code from reference.codelists where codelist = 'ARM'").fetchall()]
+        (enrolled,) = con.execute("select count(*) from intermediate.int_subjects where ENRLDT is not null").fetchone()
+        current = current_export(con)
+        arms = list(study_parameters(current).get("arms") or [])
     return _result(validate(frame, "adsl", suite(arms, int(enrolled))))
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from orchestration.contract import INPUT_FILES, SUBJECT_FILE, InputFile
+from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, layout_files, subject_file
 from orchestration.exports import ExportError, is_complete, open_export
-from orchestration.ingest import current_export, load_file, register_export
+from orchestration.ingest import create_empty_raw_table, current_export, input_layout, load_file, register_export
 from orchestration.resources import WarehouseResource
 from orchestration.settings import StudyConfig
 from orchestration.version import code_version
@@ -50,8 +50,10 @@ def current_export_asset(
 ) -> dg.MaterializeResult:
     paths = warehouse.paths
     directory = Path(config.export_dir) if config.export_dir else newest_complete_export(paths.landing)
-    export = open_export(directory)
     study = StudyConfig.load(config.profile or None, Path(config.config_file) if config.config_file else None)
+    # The profile's input layout says which files the export must hold (EDC forms + imaging, or SDTM).
+    layout = str(study.parameters.get("input_source") or "edc")
+    export = open_export(directory, [file_path(spec, study.parameters) for spec in layout_files(layout)])
     cutoff = date.fromisoformat(config.data_cutoff) if config.data_cutoff else (
         date.fromisoformat(str(study.parameters["data_cutoff"]))
         if study.parameters.get("data_cutoff") else export.export_date
@@ -67,6 +69,7 @@ def current_export_asset(
             "exported_at": export.exported_at.isoformat(),
             "data_cutoff": current.data_cutoff.isoformat(),
             "profile": current.profile,
+            "input_layout": layout,
             "manifest": "written by the sender" if export.manifest_written_by == "sender" else "computed by the warehouse",
             "files": dg.MetadataValue.md("| file | rows | sha256 |\n|---|---|---|\n" + files),
         }
@@ -103,8 +106,15 @@ def _quarantined_lines(con, export_id: str, path: str) -> str:  # noqa: ANN001
 
 
 def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
-    deps = [CURRENT_EXPORT] + ([] if spec is SUBJECT_FILE else [raw_asset_key(SUBJECT_FILE)])
-    limit_text = "any row" if spec is SUBJECT_FILE else f"more than {QUARANTINE_LIMIT:.0%} of its rows"
+    is_subject_file = spec in SUBJECT_FILES
+    deps = [CURRENT_EXPORT] + ([] if is_subject_file else [raw_asset_key(subject_file(spec))])
+    limit_text = "any row" if is_subject_file else f"more than {QUARANTINE_LIMIT:.0%} of its rows"
+    layout_text = (
+        "Loaded when the study profile's input layout (input_source) is `sdtm` (file name: the "
+        "profile's `sdtm_files`, CSV or SAS XPORT .xpt); an EDC run leaves it empty."
+        if spec.layout == "sdtm"
+        else "Loaded when the study profile's input layout (input_source) is `edc`; an SDTM run leaves it empty."
+    )
 
     @dg.asset(
         key=raw_asset_key(spec),
@@ -113,7 +123,8 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
         description=(
             f"`{spec.path}` as exported, one row per line with `_export_id`, `_file`, `_line`. "
             f"Rows breaking the input contract (key {', '.join(spec.key)}) are written to "
-            f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined."
+            f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined. "
+            + layout_text
         ),
         kinds={"duckdb", "csv"},
         check_specs=[
@@ -128,11 +139,27 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
     def raw_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN202
         with warehouse.connect() as con:
             current = current_export(con)
+            layout = input_layout(current)
+            if layout != spec.layout:
+                create_empty_raw_table(con, spec)
+        if layout != spec.layout:
+            context.log.info(f"{spec.path}: not part of a {layout} export; raw.{spec.raw_table} left empty")
+            yield dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "input_layout": layout,
+                          "status": f"not loaded: the profile's input layout is {layout}",
+                          "export_id": current.export_id}
+            )
+            yield dg.AssetCheckResult(
+                check_name="quarantine_within_limit", passed=True, severity=dg.AssetCheckSeverity.ERROR,
+                description=f"not part of a {layout} export: nothing loaded, nothing quarantined",
+            )
+            return
+        with warehouse.connect() as con:
             result = load_file(con, current, spec)
-            preview = _quarantine_preview(con, current.export_id, spec.path)
-            failing_lines = _quarantined_lines(con, current.export_id, spec.path)
+            preview = _quarantine_preview(con, current.export_id, result.path)
+            failing_lines = _quarantined_lines(con, current.export_id, result.path)
         context.log.info(
-            f"{spec.path}: {result.rows} rows, {result.staged_rows} staged, "
+            f"{result.path}: {result.rows} rows, {result.staged_rows} staged, "
             f"{result.quarantined_rows} quarantined ({result.encoding})"
         )
         yield dg.MaterializeResult(
@@ -145,9 +172,10 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
                 "extra_columns_ignored": ", ".join(result.extra_columns) or "none",
                 "quarantined_preview": dg.MetadataValue.md(preview),
                 "export_id": current.export_id,
+                "file": result.path,
             }
         )
-        allowed = 0 if spec is SUBJECT_FILE else int(result.rows * QUARANTINE_LIMIT)
+        allowed = 0 if is_subject_file else int(result.rows * QUARANTINE_LIMIT)
         passed = result.quarantined_rows <= allowed
         yield dg.AssetCheckResult(
             check_name="quarantine_within_limit",
@@ -166,12 +194,12 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
     return raw_file
 
 
-RAW_ASSETS = [build_raw_asset(spec) for spec in INPUT_FILES]
+RAW_ASSETS = [build_raw_asset(spec) for spec in ALL_INPUT_FILES]
 
 
 @dg.asset(
     key=QUARANTINE,
-    deps=[raw_asset_key(spec) for spec in INPUT_FILES],
+    deps=[raw_asset_key(spec) for spec in ALL_INPUT_FILES],
     group_name="quality",
     description=(
         "Every input row rejected by ingest, with export id, file, line, column, value and the rule "

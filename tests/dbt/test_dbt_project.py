@@ -15,7 +15,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.contract import DBT_PROJECT_DIR, INPUT_FILES
+from orchestration.contract import ALL_INPUT_FILES, DBT_PROJECT_DIR
 
 EXPORT_ID = "EXP-TEST-001"
 EXPORT_DATE = "2025-06-30"
@@ -151,7 +151,7 @@ QUARANTINE = [
     ("edc_ex", 7, "EXSTDAT", "31 FEB 2025", "edc_date"),
 ]
 
-FILES = {f.raw_table: f for f in INPUT_FILES}
+FILES = {f.raw_table: f for f in ALL_INPUT_FILES}
 
 
 def create_raw_tables(database: Path, rows: dict[str, list[dict]], quarantine: list) -> None:

@@ -8,6 +8,8 @@
 {%- set confirm_min_days = var('confirm_min_days') -%}
 {%- set max_ne_between = var('max_ne_between') -%}
 {%- set sd_min_days = var('sd_min_days') -%}
+{#- bor_requires_baseline = false: no baseline is not a rule of its own (admiralonco). -#}
+{%- set no_baseline = 'patients.BASEDT is null' if var('bor_requires_baseline') else 'false' -%}
 
 with
 
@@ -116,14 +118,15 @@ first_dates as (
 ),
 
 -- Step 6. BOR and CBOR, the first rule that holds, in this order. No baseline tumour
--- assessment: NE (a non-responder) whatever the scans show.
+-- assessment: NE (a non-responder) whatever the scans show (var bor_requires_baseline; when
+-- false, no baseline is not a rule of its own).
 best_response as (
     select
         patients.USUBJID,
         patients.STARTDT,
         patients.BASEDT,
         case
-            when patients.BASEDT is null then 'NE'
+            when {{ no_baseline }} then 'NE'
             when first_dates.FIRST_CR_DT is not null then 'CR'
             when first_dates.FIRST_PR_DT is not null then 'PR'
             when first_dates.FIRST_SD_ELIGIBLE_DT is not null then 'SD'
@@ -133,14 +136,14 @@ best_response as (
             else 'MISSING'
         end as BOR,
         case
-            when patients.BASEDT is null then null
+            when {{ no_baseline }} then null
             else coalesce(
                 first_dates.FIRST_CR_DT, first_dates.FIRST_PR_DT, first_dates.FIRST_SD_ELIGIBLE_DT,
                 first_dates.FIRST_NON_CR_NON_PD_DT, first_dates.FIRST_PD_DT,
                 first_dates.FIRST_ASSESSMENT_DT)
         end as BORDT,
         case
-            when patients.BASEDT is null then 'NE'
+            when {{ no_baseline }} then 'NE'
             when confirmed.CONFIRMED_CR_DT is not null then 'CR'
             when confirmed.CONFIRMED_PR_DT is not null then 'PR'
             when first_dates.FIRST_SD_ELIGIBLE_DT is not null then 'SD'
@@ -150,7 +153,7 @@ best_response as (
             else 'MISSING'
         end as CBOR,
         case
-            when patients.BASEDT is null then null
+            when {{ no_baseline }} then null
             else coalesce(
                 confirmed.CONFIRMED_CR_DT, confirmed.CONFIRMED_PR_DT,
                 first_dates.FIRST_SD_ELIGIBLE_DT, first_dates.FIRST_NON_CR_NON_PD_DT,
@@ -159,7 +162,7 @@ best_response as (
         -- Start of the confirmed response (DOR origin, TTR event): the first response of the
         -- earliest confirmed sequence. Every confirmed CR sequence is also a confirmed PR one.
         case
-            when patients.BASEDT is not null
+            when not ({{ no_baseline }})
                 then least(confirmed.CONFIRMED_CR_DT, confirmed.CONFIRMED_PR_DT)
         end as CRSPDT
     from patients

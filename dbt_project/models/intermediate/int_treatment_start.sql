@@ -6,6 +6,11 @@
     for dates: what started after it did not happen yet.
 -#}
 {%- set cutoff = data_cutoff() -%}
+{%- set start_date = var('start_date') -%}
+{%- if start_date not in ('treatment', 'randomisation') -%}
+    {{ exceptions.raise_compiler_error(
+        "var start_date must be 'treatment' or 'randomisation', got '" ~ start_date ~ "'") }}
+{%- endif %}
 
 with
 
@@ -37,7 +42,10 @@ treatment_dates as (
         min(EXSTDT) filter (where EXTRT = 'SIRT') as SIRTDT,
         max(EXSTDT) filter (where EXTRT = 'SIRT') as LAST_SIRT_DT,
         min(EXSTDT) filter (where EXTRT = 'LENVATINIB') as LENSDT,
-        max(EXENDT_AT_CUTOFF) filter (where EXTRT = 'LENVATINIB') as LENEDT
+        max(EXENDT_AT_CUTOFF) filter (where EXTRT = 'LENVATINIB') as LENEDT,
+        -- Any other study treatment (SDTM input of another study): first and last dosing day.
+        min(EXSTDT) as FIRST_DOSE_DT,
+        max(EXENDT_AT_CUTOFF) as LAST_DOSE_DT
     from doses_within_cutoff
     group by USUBJID
 ),
@@ -56,9 +64,11 @@ treatment as (
         treatment_dates.LENEDT,
         case
             when enrolled.ARM = 'LEN+SIRT' then coalesce(treatment_dates.SIRTDT, treatment_dates.LENSDT)
-            else coalesce(treatment_dates.LENSDT, treatment_dates.SIRTDT)
+            else coalesce(treatment_dates.LENSDT, treatment_dates.SIRTDT, treatment_dates.FIRST_DOSE_DT)
         end as TRTSDT,
-        greatest(treatment_dates.LENEDT, treatment_dates.LAST_SIRT_DT) as TRTEDT,
+        coalesce(
+            greatest(treatment_dates.LENEDT, treatment_dates.LAST_SIRT_DT), treatment_dates.LAST_DOSE_DT
+        ) as TRTEDT,
         case
             when treatment_dates.USUBJID is null then null
             when enrolled.ARM = 'LEN+SIRT' and treatment_dates.SIRTDT is null then 'LEN'
@@ -70,6 +80,7 @@ treatment as (
 
 -- Step 5. Analysis start (STARTDT): TRTSDT when treated, else the enrolment date.
 --   Study day 1, the anchor of the baseline tumour assessment and every time-to-event origin.
+--   var start_date = randomisation: the enrolment (randomisation) date, treated or not.
 select
     enrolled.USUBJID,
     enrolled.SUBJID,
@@ -82,7 +93,11 @@ select
     treatment.LENEDT,
     treatment.TRTSDT,
     treatment.TRTEDT,
+    {%- if start_date == 'randomisation' %}
+    enrolled.ENRLDT as STARTDT
+    {%- else %}
     coalesce(treatment.TRTSDT, enrolled.ENRLDT) as STARTDT
+    {%- endif %}
 from enrolled
 inner join treatment using (USUBJID)
 order by enrolled.USUBJID

@@ -10,6 +10,11 @@
     the study day of that assessment (day 1, i.e. STARTDT, when there is none).
 -#}
 {%- set missed_assessments = optional_var('missed_assessments') -%}
+{%- set pfs_censoring = var('pfs_censoring') -%}
+{%- if pfs_censoring not in ('sap', 'last_assessment') -%}
+    {{ exceptions.raise_compiler_error(
+        "var pfs_censoring must be 'sap' or 'last_assessment', got '" ~ pfs_censoring ~ "'") }}
+{%- endif %}
 
 with
 
@@ -68,19 +73,32 @@ adequate_assessments as (
     group by events.USUBJID
 ),
 
+-- Step 4b. The last counted assessment of any result, NE included (pfs_censoring
+-- last_assessment: admiralonco's LSTA).
+last_assessment as (
+    select USUBJID, max(ADT) as LAST_ANY_DT
+    from {{ ref('int_response_counted') }}
+    group by USUBJID
+),
+
 -- Step 5. The allowed gaps: from the start (censoring 2: a death within it is an event even
 -- without an adequate assessment) and from the last adequate assessment (censoring 4).
 gaps as (
     select
         events.*,
         coalesce(adequate_assessments.ADEQUATE_N, 0) as ADEQUATE_N,
+        {%- if pfs_censoring == 'last_assessment' %}
+        last_assessment.LAST_ANY_DT as LADT,
+        {%- else %}
         adequate_assessments.LADT,
+        {%- endif %}
         {{ allowed_gap_days('1') }} as START_ALLOWED_GAP_DAYS,
         {{ allowed_gap_days(study_day(
             'coalesce(adequate_assessments.LADT, events.STARTDT)', 'events.STARTDT')) }}
             as ALLOWED_GAP_DAYS
     from events
     left join adequate_assessments using (USUBJID)
+    left join last_assessment using (USUBJID)
 ),
 
 -- Step 6. Event or censoring, checked in this order (CNSR):
@@ -92,9 +110,14 @@ gaps as (
 --     assessment (STARTDT if none) > the allowed gap;
 --   0 the event (PD or death);
 --   5 alive without progression at the cut-off.
+-- pfs_censoring = last_assessment (admiralonco): PD or death at any time is the event (0);
+-- otherwise censored (1) at the last assessment of any result, STARTDT when there is none.
 outcome as (
     select
         gaps.*,
+        {%- if pfs_censoring == 'last_assessment' %}
+        case when EVNTDT is not null then 0 else 1 end as CNSR
+        {%- else %}
         case
             when BASEDT is null then 1
             when ADEQUATE_N = 0
@@ -104,6 +127,7 @@ outcome as (
             when EVNTDT is not null then 0
             else 5
         end as CNSR
+        {%- endif %}
     from gaps
 )
 
@@ -123,13 +147,21 @@ select
     greatest(
         case
             when outcome.CNSR = 0 then outcome.EVNTDT
+            {%- if pfs_censoring == 'sap' %}
             when outcome.CNSR in (1, 2) then outcome.STARTDT
+            {%- endif %}
             else coalesce(outcome.LADT, outcome.STARTDT)
         end,
         outcome.STARTDT
     ) as ADT,
     case when outcome.CNSR = 0 and outcome.EVENT = 'DEATH' then outcome.DTHDTF end as ADTF,
     case when outcome.CNSR = 0 then outcome.EVENT end as EVNTDESC,
+    {%- if pfs_censoring == 'last_assessment' %}
+    case
+        when outcome.CNSR = 1 and outcome.LADT is not null then 'LAST TUMOUR ASSESSMENT'
+        when outcome.CNSR = 1 then 'NO TUMOUR ASSESSMENT: CENSORED AT START'
+    end as CNSDTDSC,
+    {%- else %}
     case outcome.CNSR
         when 1 then 'NO BASELINE TUMOUR ASSESSMENT'
         when 2 then 'NO ADEQUATE POST-BASELINE ASSESSMENT'
@@ -137,21 +169,22 @@ select
         when 4 then 'EVENT AFTER {{ missed_assessments }} OR MORE MISSED ASSESSMENTS'
         when 5 then 'ALIVE WITHOUT PROGRESSION AT CUT-OFF'
     end as CNSDTDSC,
+    {%- endif %}
     case
         when outcome.CNSR = 0 and outcome.EVENT = 'DISEASE PROGRESSION' then first_progression.SRCDOM
         when outcome.CNSR = 0 then 'ADSL'
-        when outcome.CNSR in (3, 4, 5) and outcome.LADT is not null then last_adequate.SRCDOM
+        when outcome.CNSR in ({{ '1' if pfs_censoring == 'last_assessment' else '3, 4, 5' }}) and outcome.LADT is not null then last_adequate.SRCDOM
         else 'ADSL'
     end as SRCDOM,
     case
         when outcome.CNSR = 0 and outcome.EVENT = 'DISEASE PROGRESSION' then first_progression.SRCVAR
         when outcome.CNSR = 0 then 'DTHDT'
-        when outcome.CNSR in (3, 4, 5) and outcome.LADT is not null then last_adequate.SRCVAR
+        when outcome.CNSR in ({{ '1' if pfs_censoring == 'last_assessment' else '3, 4, 5' }}) and outcome.LADT is not null then last_adequate.SRCVAR
         else 'STARTDT'
     end as SRCVAR,
     case
         when outcome.CNSR = 0 and outcome.EVENT = 'DISEASE PROGRESSION' then first_progression.SRCSEQ
-        when outcome.CNSR in (3, 4, 5) and outcome.LADT is not null then last_adequate.SRCSEQ
+        when outcome.CNSR in ({{ '1' if pfs_censoring == 'last_assessment' else '3, 4, 5' }}) and outcome.LADT is not null then last_adequate.SRCSEQ
     end as SRCSEQ
 from outcome
 left join first_progression using (USUBJID)

@@ -128,8 +128,9 @@ response_differs as (
             || ': mRECIST response computed from the lesions is ' || OVR_COMPUTED
             || ' (targets ' || coalesce(TRGRESP, 'none') || ', non-targets ' || coalesce(NTRGRESP, '-')
             || ', new lesion ' || coalesce(NEWLESION, '-') || '), the reader''s is ' || OVR_READER
-            || ' (targets ' || READER_TARGET || ', non-targets ' || READER_NONTARGET
-            || ', new lesion ' || READER_NEW || ')' as MESSAGE,
+            -- SDTM RS carries the overall response only: the components show as '-'.
+            || ' (targets ' || coalesce(READER_TARGET, '-') || ', non-targets ' || coalesce(READER_NONTARGET, '-')
+            || ', new lesion ' || coalesce(READER_NEW, '-') || ')' as MESSAGE,
         ADT as QUERY_DATE
     from {{ ref('response_discrepancies') }}
 )

@@ -1,5 +1,14 @@
 {{ config(schema='quality', materialized='table') }}
 -- Proves, per input file, that every raw row is either staged or quarantined (SPEC section 4).
+-- The files of the run's input layout (var input_source); the file name is the one loaded
+-- (SDTM: the profile's sdtm_files name when set).
+{% if var('input_source') == 'sdtm' %}
+{% set files = [] %}
+{% for domain in ['dm', 'ex', 'ae', 'ds', 'tu', 'tr', 'rs'] %}
+{% do files.append(((var('sdtm_files') or {}).get(domain, domain ~ '.csv'), 'sdtm_' ~ domain, 'stg_sdtm__' ~ domain)) %}
+{% endfor %}
+{% set subject_table = 'sdtm_dm' %}
+{% else %}
 {% set files = [
     ('edc/dm.csv', 'edc_dm', 'stg_edc__dm'),
     ('edc/ex.csv', 'edc_ex', 'stg_edc__ex'),
@@ -10,6 +19,8 @@
     ('imaging/lesions.csv', 'imaging_lesions', 'stg_imaging__lesions'),
     ('imaging/timepoints.csv', 'imaging_timepoints', 'stg_imaging__timepoints'),
 ] %}
+{% set subject_table = 'edc_dm' %}
+{% endif %}
 
 with raw_rows as (
     {% for path, raw_table, staging_model in files %}
@@ -30,7 +41,7 @@ staged_rows as (
 quarantined_rows as (
     select q.file, count(distinct q.line) as quarantined_rows
     from {{ source('quality', 'quarantine') }} as q
-    where q.export_id in (select _export_id from {{ source('raw', 'edc_dm') }})
+    where q.export_id in (select _export_id from {{ source('raw', subject_table) }})
     group by q.file
 )
 

@@ -7,6 +7,12 @@
     assessments from those that count (int_response_counted).
 -#}
 
+{%- set dor_start = var('dor_start') -%}
+{%- if dor_start not in ('confirmed', 'first_response') -%}
+    {{ exceptions.raise_compiler_error(
+        "var dor_start must be 'confirmed' or 'first_response', got '" ~ dor_start ~ "'") }}
+{%- endif %}
+
 with
 
 -- Step 1. FAS patients (efficacy is analysed on FAS, by planned arm).
@@ -81,16 +87,33 @@ confirmed_responders as (
     where best.CRSPDT is not null
 ),
 
--- Step 5. DOR: from the start of the confirmed response to PD or death, censored as for PFS
--- (the same outcome, codes and dates; codes 1 and 2 cannot occur for a responder).
+-- Step 5. DOR: from the start of the response to PD or death, censored as for PFS (the same
+-- outcome, codes and dates; codes 1 and 2 cannot occur for a responder).
+--   var dor_start = confirmed: confirmed responders, from the first response of the confirmed
+--   sequence. first_response (admiralonco RSD): every responder (BOR CR/PR, unconfirmed), from
+--   the first CR or PR.
+{%- if dor_start == 'first_response' %}
+response_starts as (
+    select USUBJID, min(ADT) as RESPONSE_START_DT
+    from {{ ref('int_response_counted') }}
+    where AVALC in ('CR', 'PR')
+    group by USUBJID
+),
+{%- else %}
+response_starts as (
+    select USUBJID, CRSPDT as RESPONSE_START_DT
+    from confirmed_responders
+),
+{%- endif %}
+
 duration_of_response as (
     select
         pfs.USUBJID, 'DOR' as PARAMCD,
-        responders.CRSPDT as STARTDT,
-        greatest(pfs.ADT, responders.CRSPDT) as ADT,
+        responders.RESPONSE_START_DT as STARTDT,
+        greatest(pfs.ADT, responders.RESPONSE_START_DT) as ADT,
         pfs.ADTF, pfs.CNSR, pfs.EVNTDESC, pfs.CNSDTDSC, pfs.SRCDOM, pfs.SRCVAR, pfs.SRCSEQ
     from progression_free_survival as pfs
-    inner join confirmed_responders as responders using (USUBJID)
+    inner join response_starts as responders using (USUBJID)
 ),
 
 -- Step 6. TTR: from the start to the first response of the confirmed sequence; all events.
