@@ -7,9 +7,6 @@ from orchestration.contract import ALL_INPUT_FILES, InputFile, file_path
 from orchestration.ingest import current_export, input_layout, registered_files, study_parameters
 from orchestration.resources import WarehouseResource
 
-ADSL = dg.AssetKey(["adam", "adsl"])
-
-
 def _result(outcome) -> dg.AssetCheckResult:  # noqa: ANN001
     return dg.AssetCheckResult(
         passed=outcome.success,
@@ -53,101 +50,69 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
 RAW_EXPECTATION_CHECKS = [build_raw_expectations_check(spec) for spec in ALL_INPUT_FILES]
 
 
-@dg.asset_check(
-    asset=ADSL,
-    name="great_expectations",
-    blocking=True,
-    description="Great Expectations suite on ADSL: one row per enrolled patient, arms, populations, dates.",
-)
-def adsl_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from expectations import validate
-    from expectations.adsl import suite
-
-    with warehouse.connect() as con:
-        frame = con.execute("select * from adam.adsl").df()
-        (enrolled,) = con.execute("select count(*) from intermediate.int_subjects where ENRLDT is not null").fetchone()
-        current = current_export(con)
-        arms = list(study_parameters(current).get("arms") or [])
-    return _result(validate(frame, "adsl", suite(arms, int(enrolled))))
+def _study_arms(con) -> list[str]:  # noqa: ANN001
+    """The arms of the study being refreshed (profile-aware: LEN+SIRT/LEN, or the SDTM study's)."""
+    return list(study_parameters(current_export(con)).get("arms") or [])
 
 
+def _count(con, sql: str) -> int:  # noqa: ANN001
+    return int(con.execute(sql).fetchone()[0])
 
 
-ADRS = dg.AssetKey(["adam", "adrs"])
-ADTTE = dg.AssetKey(["adam", "adtte"])
+# One blocking Great Expectations check per ADaM mart: (table, what the suite promises, the rows it
+# validates, the suite built from the warehouse's own counts and arms).
+MART_SUITES = {
+    "adsl": (
+        "one row per enrolled patient, arms, populations, dates",
+        "select * from adam.adsl",
+        lambda con, module: module.suite(
+            _study_arms(con), _count(con, "select count(*) from intermediate.int_subjects where ENRLDT is not null")
+        ),
+    ),
+    "adrs": (
+        "each FAS patient has BOR, CBOR, RSP, CRSP, CCB, PD, DEATH, LSTA, MDIS once",
+        "select * from adam.adrs where PARAMCD <> 'OVR'",
+        lambda con, module: module.suite(_count(con, "select count(*) from adam.adsl where FASFL = 'Y'")),
+    ),
+    "adtte": (
+        "one row per patient and parameter, CNSR codes, AVAL >= 1, ADT >= STARTDT",
+        "select * from adam.adtte",
+        lambda con, module: module.suite(),
+    ),
+    "adae": (
+        "one row per AE, grades 1-5, TEAEs start on or after treatment, one worst-grade flag per patient",
+        "select * from adam.adae",
+        lambda con, module: module.suite(_study_arms(con)),
+    ),
+    "adex": (
+        "one row per treated patient and parameter, plausible durations, doses, intensities and SIRT activities",
+        "select * from adam.adex",
+        lambda con, module: module.suite(_study_arms(con)),
+    ),
+}
 
 
-@dg.asset_check(
-    asset=ADRS,
-    name="great_expectations",
-    blocking=True,
-    description="Great Expectations suite on ADRS: each FAS patient has BOR, CBOR, RSP, CRSP, CCB, PD, DEATH, LSTA, MDIS once.",
-)
-def adrs_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from expectations import validate
-    from expectations.adrs import suite
+def build_mart_expectations_check(table: str) -> dg.AssetChecksDefinition:
+    promise, query, build_suite = MART_SUITES[table]
 
-    with warehouse.connect() as con:
-        frame = con.execute("select * from adam.adrs where PARAMCD <> 'OVR'").df()
-        (fas,) = con.execute("select count(*) from adam.adsl where FASFL = 'Y'").fetchone()
-    return _result(validate(frame, "adrs", suite(int(fas))))
+    @dg.asset_check(
+        asset=dg.AssetKey(["adam", table]),
+        name="great_expectations",
+        blocking=True,
+        description=f"Great Expectations suite on {table.upper()}: {promise}.",
+    )
+    def mart_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        import importlib
 
+        from expectations import validate
 
-@dg.asset_check(
-    asset=ADTTE,
-    name="great_expectations",
-    blocking=True,
-    description="Great Expectations suite on ADTTE: one row per patient and parameter, CNSR codes, AVAL >= 1, ADT >= STARTDT.",
-)
-def adtte_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from expectations import validate
-    from expectations.adtte import suite
+        module = importlib.import_module(f"expectations.{table}")
+        with warehouse.connect() as con:
+            frame = con.execute(query).df()
+            suite = build_suite(con, module)
+        return _result(validate(frame, table, suite))
 
-    with warehouse.connect() as con:
-        frame = con.execute("select * from adam.adtte").df()
-    return _result(validate(frame, "adtte", suite()))
+    return mart_expectations
 
 
-ADAE = dg.AssetKey(["adam", "adae"])
-ADEX = dg.AssetKey(["adam", "adex"])
-
-
-def _arms(con) -> list[str]:  # noqa: ANN001
-    return [row[0] for row in con.execute("select code from reference.codelists where codelist = 'ARM'").fetchall()]
-
-
-@dg.asset_check(
-    asset=ADAE,
-    name="great_expectations",
-    blocking=True,
-    description="Great Expectations suite on ADAE: one row per AE, grades 1-5, TEAEs start on or after treatment, one worst-grade flag per patient.",
-)
-def adae_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from expectations import validate
-    from expectations.adae import suite
-
-    with warehouse.connect() as con:
-        frame = con.execute("select * from adam.adae").df()
-        arms = _arms(con)
-    return _result(validate(frame, "adae", suite(arms)))
-
-
-@dg.asset_check(
-    asset=ADEX,
-    name="great_expectations",
-    blocking=True,
-    description="Great Expectations suite on ADEX: one row per treated patient and parameter, plausible durations, doses, intensities and SIRT activities.",
-)
-def adex_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from expectations import validate
-    from expectations.adex import suite
-
-    with warehouse.connect() as con:
-        frame = con.execute("select * from adam.adex").df()
-        arms = _arms(con)
-    return _result(validate(frame, "adex", suite(arms)))
-
-
-EXPECTATION_CHECKS = [
-    *RAW_EXPECTATION_CHECKS, adsl_expectations, adrs_expectations, adtte_expectations, adae_expectations, adex_expectations,
-]
+EXPECTATION_CHECKS = [*RAW_EXPECTATION_CHECKS, *(build_mart_expectations_check(table) for table in MART_SUITES)]
