@@ -7,7 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import ANALYSIS_ASSETS, ANALYSIS_CHECKS
 from orchestration.assets.checks import EXPECTATION_CHECKS
-from orchestration.assets.dbt import DBT_PROJECT, dbt_models
+from orchestration.assets.dbt import DBT_PROJECT, dbt_executable, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
 from orchestration.assets.publish import snapshot_asset
 from orchestration.assets.report import report_asset
@@ -34,6 +34,6 @@ defs = dg.Definitions(
     loggers={"progress": progress_logger},
     resources={
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
     },
 )

@@ -4,7 +4,9 @@ dbt tests become asset checks; `dbt build` stops at the first failing test, so a
 feeds the marts or the published snapshot.
 """
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,6 +15,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.contract import DBT_PROJECT_DIR
 from orchestration.ingest import current_export
 from orchestration.resources import WarehouseResource
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so `.venv/bin/warehouse` works without an activated venv."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
