@@ -56,6 +56,12 @@ class InputFile:
     required_when: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # The column naming the patient (checked against the layout's subject file).
     subject_column: str = "SUBJID"
+    # Subject file only: the column holding the patient's enrolment date.
+    enrolment_column: str | None = None
+    # Date columns that cannot lie before the patient's enrolment (a death before enrolment is an
+    # impossible date, SPEC 4): compared at the precision recorded, so a partial date is refused
+    # only when even its latest possible day is before enrolment.
+    not_before_enrolment: tuple[str, ...] = ()
 
     @property
     def layout(self) -> str:
@@ -108,6 +114,7 @@ EDC_FILES: tuple[InputFile, ...] = (
             _code("MVI", "NY"),
             _code("EHS", "NY"),
         ),
+        enrolment_column="ENRLDAT",
     ),
     InputFile(
         "ex",
@@ -168,6 +175,7 @@ EDC_FILES: tuple[InputFile, ...] = (
             _code("DEATH_CAUSE", "DEATH_CAUSE", required=False),
         ),
         required_when=(("DEATH_DAT", "STATUS = 'DEAD'"),),
+        not_before_enrolment=("DEATH_DAT",),
     ),
     InputFile(
         "ct",

@@ -43,6 +43,7 @@ RULES = {
     "partial_date": "the date is partial where a complete date is required",
     "future_date": "the date is after the export date",
     "unknown_subject": "SUBJID is not enrolled in dm.csv",
+    "before_enrolment": "the date is before the patient's enrolment",
     "duplicate_row": "the row repeats an earlier row of the same file verbatim",
     "duplicate_key": "two or more rows share a key with different values",
 }
@@ -260,6 +261,7 @@ def quarantine_sql(
             "select 1 from quality.quarantine q where q.export_id = d._export_id "
             "and q.file = d._file and q.line = d._line))"
         )
+        selects.extend(_before_enrolment_selects(spec, raw_table, subjects))
     selects.extend(_duplicate_selects(spec, raw_table))
     union = "\nunion all\n".join(selects)
     return (
@@ -267,6 +269,37 @@ def quarantine_sql(
         f"select {_quote(export_id)}, {_quote(path or spec.path)}, line, column_name, value, rule, message\n"
         f"from (\n{union}\n) problems order by line, rule, column_name"
     )
+
+
+def _latest_possible_day(col: str) -> str:
+    """The last day an EDC date (possibly partial: ``UN MMM yyyy``, ``UN UNK yyyy``) can mean."""
+    return (
+        f"case when regexp_full_match(upper({col}), '^UN UNK [0-9]{{4}}$') "
+        f"then make_date(cast(right({col}, 4) as integer), 12, 31) "
+        f"when starts_with(upper({col}), 'UN ') then last_day(try_strptime('01' || substr({col}, 3), '%d %b %Y')) "
+        f"else cast(try_strptime({col}, '%d %b %Y') as date) end"
+    )
+
+
+def _before_enrolment_selects(spec: InputFile, raw_table: str, subjects: InputFile) -> list[str]:
+    """Dates that cannot be before enrolment but are, even at their latest possible day."""
+    if not spec.not_before_enrolment or subjects.enrolment_column is None:
+        return []
+    subject, enrolment = spec.subject_column, subjects.enrolment_column
+    enrolled = (
+        f"select \"{subject}\" as subject, min(try_strptime(\"{enrolment}\", '%d %b %Y'))::date as enrolled "
+        f"from raw.{subjects.raw_table} group by all"
+    )
+    selects = []
+    for column in spec.not_before_enrolment:
+        col = f'r."{column}"'
+        selects.append(
+            f"select r._line, {_quote(column)}, {col}, 'before_enrolment', "
+            f"{_quote(column + ' ')} || {col} || ' is before enrolment on ' || upper(strftime(e.enrolled, '%d %b %Y')) "
+            f"from {raw_table} r join ({enrolled}) e on e.subject = r.\"{subject}\" "
+            f"where {_latest_possible_day(col)} < e.enrolled"
+        )
+    return selects
 
 
 def _duplicate_selects(spec: InputFile, raw_table: str) -> list[str]:

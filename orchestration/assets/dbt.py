@@ -18,9 +18,13 @@ from orchestration.resources import WarehouseResource
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so `.venv/bin/warehouse` works without an activated venv."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+    """The dbt installed beside this Python (so `.venv/bin/warehouse` works without an activated
+    venv), as `warehouse-dbt`: dbt that exits when the refresh running it is killed."""
+    for name in ("warehouse-dbt", "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.exists():
+            return str(beside)
+    return "dbt"
 
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

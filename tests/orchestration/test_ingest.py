@@ -103,6 +103,29 @@ def test_partial_dates_pass_where_the_contract_allows_them(tmp_path):
     assert quarantined(con).empty
 
 
+@pytest.mark.parametrize(
+    ("death", "impossible"),
+    [
+        ("12 JAN 2025", True), ("13 JAN 2025", False),  # enrolled 13 JAN 2025
+        ("UN DEC 2024", True), ("UN JAN 2025", False),  # a partial date is refused only when
+        ("UN UNK 2024", True), ("UN UNK 2025", False),  # even its latest day is too early
+    ],
+)
+def test_death_before_enrolment_is_an_impossible_date(tmp_path, death, impossible):
+    rows = clean_rows()
+    rows["edc/surv.csv"][2]["DEATH_DAT"] = death
+    con, results = ingest(tmp_path, rows)
+    problems = quarantined(con)
+    if not impossible:
+        assert problems.empty, problems.to_string()
+        return
+    assert problems[["file", "line", "column_name", "rule"]].values.tolist() == [
+        ["edc/surv.csv", 4, "DEATH_DAT", "before_enrolment"]
+    ]
+    assert problems.iloc[0].message == f"DEATH_DAT {death} is before enrolment on 13 JAN 2025"
+    assert results["edc/surv.csv"].staged_rows == 2
+
+
 def test_unknown_subject_is_quarantined(tmp_path):
     rows = clean_rows()
     rows["edc/ae.csv"][1]["SUBJID"] = "999-001"
