@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.settings import REPO_ROOT, WarehousePaths
@@ -77,6 +77,7 @@ class RefreshOutcome:
     problems: tuple[str, ...]
     snapshot: Path | None
     log: Path
+    step_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step key -> wall seconds
 
 
 def run_refresh(
@@ -125,7 +126,8 @@ def run_refresh(
         ACTIVE.pop("printer", None)
     problems = printer.problems()
     snapshot = current_snapshot(paths) if published else None
-    return RefreshOutcome(published, run_id, time.monotonic() - started, problems, snapshot, log_path)
+    return RefreshOutcome(published, run_id, time.monotonic() - started, problems, snapshot, log_path,
+                          dict(printer.step_seconds))
 
 
 def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool) -> None:  # noqa: ANN001

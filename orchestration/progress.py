@@ -39,6 +39,7 @@ class ProgressPrinter(logging.Handler):
         self.published = False
         self._problems: list[str] = []
         self._started: dict[str, float] = {}
+        self.step_seconds: dict[str, float] = {}  # step key -> wall seconds, in finishing order
 
     def problems(self) -> tuple[str, ...]:
         return tuple(self._problems)
@@ -61,6 +62,7 @@ class ProgressPrinter(logging.Handler):
             self._line(f"▸ {event.step_key}")
         elif kind == "STEP_SUCCESS":
             seconds = time.monotonic() - self._started.get(event.step_key, time.monotonic())
+            self.step_seconds[event.step_key] = seconds
             self._line(f"  done in {seconds:.1f} s")
         elif kind == "ASSET_MATERIALIZATION":
             materialization = data.materialization
@@ -85,6 +87,7 @@ class ProgressPrinter(logging.Handler):
                     self._problems.append(f"check {evaluation.check_name} failed on {key}: {text}")
                     self._line(f"  ✗ check {evaluation.check_name} on {key}: {first_line}")
         elif kind == "STEP_FAILURE":
+            self.step_seconds[event.step_key] = time.monotonic() - self._started.get(event.step_key, time.monotonic())
             message = _root_message(data.error)
             self._problems.append(f"{event.step_key} failed: {message}")
             self._line(f"  ✗ {event.step_key} failed: {message}")
