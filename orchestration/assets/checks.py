@@ -31,7 +31,7 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite on raw {spec.path}: contract columns, lineage, row count.",
     )
     def raw_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from expectations import validate
+        from expectations import validate_query
         from expectations.raw_files import suite
 
         with warehouse.connect() as con:
@@ -41,8 +41,8 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
             else:
                 path = file_path(spec, study_parameters(current))
                 rows = int(registered_files(con, current.export_id)[path]["rows"])
-            frame = con.execute(f"select * from raw.{spec.raw_table}").df()
-        return _result(validate(frame, f"raw_{spec.raw_table}", suite(spec, rows if rows >= 0 else None, path)))
+            build = suite(spec, rows if rows >= 0 else None, path)
+            return _result(validate_query(con, f"select * from raw.{spec.raw_table}", f"raw_{spec.raw_table}", build))
 
     return raw_expectations
 
@@ -104,13 +104,11 @@ def build_mart_expectations_check(table: str) -> dg.AssetChecksDefinition:
     def mart_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         import importlib
 
-        from expectations import validate
+        from expectations import validate_query
 
         module = importlib.import_module(f"expectations.{table}")
         with warehouse.connect() as con:
-            frame = con.execute(query).df()
-            suite = build_suite(con, module)
-        return _result(validate(frame, table, suite))
+            return _result(validate_query(con, query, table, build_suite(con, module)))
 
     return mart_expectations
 
