@@ -66,10 +66,11 @@ def new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 )
 def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
     from orchestration.check_history import record_check_results
+    from orchestration.publishing import connect_build
 
     run_id = context.dagster_run.run_id
     try:
-        with duckdb.connect(str(WarehousePaths.from_env().database)) as con:
+        with connect_build(WarehousePaths.from_env().database) as con:
             finish_run(con, run_id, "failed")
             registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
             record_check_results(con, context.instance, run_id, registered[0] if registered else None)

@@ -141,9 +141,10 @@ def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool
     from orchestration.check_history import blocking_checks, record_check_results
     from orchestration.definitions import defs
     from orchestration.ingest import ensure_schemas, finish_run
+    from orchestration.publishing import connect_build
 
     try:
-        with duckdb.connect(str(paths.database)) as con:
+        with connect_build(paths.database) as con:
             ensure_schemas(con)
             # None when the run stopped before registering its export (e.g. a refused manifest).
             registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()

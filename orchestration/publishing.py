@@ -44,6 +44,43 @@ def new_snapshot_id(export_id: str) -> str:
     return f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}_{safe}"
 
 
+def connect_build(database: Path) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the build database. A new one is created in the snapshot's storage format,
+    so that publishing copies the file instead of rewriting every table (about 20 s at 100,000
+    patients). An existing file keeps the format it was created with."""
+    return duckdb.connect(str(database), config={"storage_compatibility_version": SNAPSHOT_STORAGE_VERSION})
+
+
+def _storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()
+    return str((tags or {}).get("storage_version", "")).rstrip("+")
+
+
+def _copy_database(con: duckdb.DuckDBPyConnection, database: Path, tables: list[tuple[str, str]]) -> None:
+    """The snapshot's DuckDB file: the build file itself when it is in the snapshot format
+    (checkpointed, so the copy holds every write), else every table rewritten into a new file."""
+    if _storage_version(con) == SNAPSHOT_STORAGE_VERSION:
+        con.execute("checkpoint")
+        (build,) = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+        shutil.copyfile(build, database)
+        with duckdb.connect(str(database)) as copy:  # only the schemas analysts get
+            kept = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
+            for (schema,) in copy.execute(
+                f"select schema_name from duckdb_schemas() where database_name = current_database() "
+                f"and not internal and schema_name not in ({kept}, 'main')"
+            ).fetchall():
+                copy.execute(f'drop schema "{schema}" cascade')
+        return
+    con.execute(f"attach '{database}' as snapshot (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
+    try:
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f'create schema snapshot."{schema}"')
+        for schema, table in tables:
+            con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
+    finally:
+        con.execute("detach snapshot")
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     listed = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
     return con.execute(
@@ -69,18 +106,11 @@ def publish(
     partial.mkdir(parents=True)
     database = partial / "warehouse.duckdb"
     tables = _tables(con)
-    counts: dict[str, int] = {}
-    con.execute(f"attach '{database}' as snapshot (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
-    try:
-        for schema in sorted({schema for schema, _ in tables}):
-            con.execute(f'create schema snapshot."{schema}"')
-        for schema, table in tables:
-            con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
-            (counts[f"{schema}.{table}"],) = con.execute(
-                f'select count(*) from "{schema}"."{table}"'
-            ).fetchone()
-    finally:
-        con.execute("detach snapshot")
+    counts = {
+        f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        for schema, table in tables
+    }
+    _copy_database(con, database, tables)
     for schema, table in tables:
         if schema in PARQUET_SCHEMAS:
             target = partial / "parquet" / schema / f"{table}.parquet"

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.publishing import remove_partial_snapshots
+from orchestration.publishing import connect_build, remove_partial_snapshots
 from orchestration.settings import WarehousePaths
 
 
@@ -63,7 +63,7 @@ class WarehouseResource(dg.ConfigurableResource):
         self.paths.ensure()
         # dbt reads the same absolute path from this variable (dbt_project/profiles.yml).
         os.environ["WAREHOUSE_HOME"] = str(self.paths.home)
-        con = duckdb.connect(str(self.paths.database))
+        con = connect_build(self.paths.database)
         try:
             yield con
         finally:

@@ -1,13 +1,14 @@
-"""Publishing carries the report into the snapshot folder, and only a report of the same export."""
+"""Publishing: the snapshot file in the old format, the report of the same export, nothing else."""
 
 from __future__ import annotations
 
 import json
 
 import duckdb
+import pytest
 
 from orchestration.assets.publish import report_matches
-from orchestration.publishing import publish
+from orchestration.publishing import connect_build, publish
 
 
 def _build_database(paths):
@@ -49,3 +50,36 @@ def test_only_a_report_of_the_export_being_published_is_taken(warehouse_home):
     assert not report_matches(paths, "E2")  # a stale report from an earlier export
     paths.report.with_suffix(".json").write_text("not json")
     assert not report_matches(paths, "E1")
+
+
+def _storage_version(database) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()
+    return tags["storage_version"]
+
+
+@pytest.mark.parametrize("build_format", ["snapshot format (file copied)", "newer format (tables rewritten)"])
+def test_the_snapshot_holds_every_write_in_the_old_format_and_only_the_analyst_schemas(warehouse_home, build_format):
+    paths = warehouse_home
+    paths.ensure()
+    con = connect_build(paths.database) if build_format.startswith("snapshot") else duckdb.connect(str(paths.database))
+    with con:
+        con.execute("create schema adam; create schema scratch")
+        con.execute("create table adam.adsl as select 'S-' || i as USUBJID from range(1000) t(i)")
+        con.execute("create table scratch.notes as select 1 as n")
+        con.execute("insert into adam.adsl values ('S-last')")  # after the last checkpoint
+        snapshot = publish(con, paths, "S1", {"export_id": "E1"})
+    assert snapshot.tables == {"adam.adsl": 1001}
+    assert _storage_version(snapshot.database) == "v1.0.0+"
+    with duckdb.connect(str(snapshot.database), read_only=True) as copy:
+        assert copy.execute("select count(*), max(USUBJID) from adam.adsl").fetchone() == (1001, "S-last")
+        schemas = {r[0] for r in copy.execute("select schema_name from duckdb_schemas() where not internal").fetchall()}
+    assert "scratch" not in schemas and "adam" in schemas
+
+
+def test_a_new_build_database_is_created_in_the_snapshot_format(warehouse_home):
+    paths = warehouse_home
+    paths.ensure()
+    with connect_build(paths.database) as con:
+        con.execute("create table t as select 1")
+    assert _storage_version(paths.database) == "v1.0.0+"
