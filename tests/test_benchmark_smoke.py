@@ -1,0 +1,36 @@
+"""The benchmark at 1,000 patients, as CI's smoke run: it completes, the plain-SQL lower bound
+builds the same ADaM tables as the refresh, and the table has every figure. Nothing is timed
+against a threshold here; the figures are for benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+COLUMNS = {
+    "patients", "input_MB", "generate_s", "generate_peak_GiB", "refresh_s", "ingest_s", "dbt_models_s", "checks_s",
+    "analysis_s", "publish_s", "orchestration_s", "refresh_peak_GiB", "lower_bound_s", "lower_bound_peak_GiB",
+    "refresh_over_lower_bound", "database_MB", "snapshot_MB", "adam_rows", "same_adam",
+}
+
+
+def test_benchmark_smoke_run_at_1000_patients(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--patients", "1000", "--out", str(out), "--work", str(work)],
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (row,) = list(csv.DictReader((out / "results.csv").open()))
+    assert set(row) == COLUMNS
+    assert row["patients"] == "1000" and row["same_adam"] == "True"
+    assert int(row["adam_rows"]) > 1000 * 10  # every mart, not just ADSL
+    layers = sum(float(row[f"{layer}_s"]) for layer in ("ingest", "dbt_models", "checks", "analysis", "publish"))
+    assert 0 < layers <= float(row["refresh_s"])
+    assert float(row["lower_bound_s"]) > 0 and float(row["refresh_peak_GiB"]) > 0
+    assert "| 1,000 |" in (out / "RESULTS.md").read_text()
