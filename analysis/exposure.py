@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+# What the summary reads of ADEX; the asset selects only these (a million rows at 100,000 patients).
+ADEX_COLUMNS = ["USUBJID", "SAFFL", "TRT01A", "TRT01AN", "PARAMN", "PARAMCD", "PARAM", "AVAL", "AVALC"]
 EXPOSURE_SUMMARY_COLUMNS = ["PARAMCD", "PARAM", "TRT01A", "N", "MEDIAN", "Q1", "Q3", "MIN", "MAX", "COUNT", "PCT"]
 
 

@@ -11,6 +11,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
+# What these tables read of ADSL and ADAE; the assets select only these (ADAE is wide and long:
+# 30 columns, 745,000 rows at 100,000 patients).
+ADSL_COLUMNS = ["USUBJID", "SAFFL", "TRT01A", "TRT01AN"]
+ADAE_COLUMNS = [
+    "USUBJID", "SAFFL", "TRT01A", "TRTEMFL", "AESOC", "AEDECOD", "ATOXGR", "AESER", "FATALFL", "AEACN_LEN",
+    "AEREL_LEN", "AEREL_SIRT", "AOCCIFL", "AOCCSIFL", "AOCCPIFL",
+]
 AE_OVERVIEW_COLUMNS = ["ORDER_N", "CATEGORY", "TRT01A", "N_ARM", "PATIENTS", "PCT"]
 AE_BY_SOC_PT_COLUMNS = [
     "AESOC", "AEDECOD", "TRT01A", "N_ARM", "PATIENTS_ANY", "PCT_ANY", "PATIENTS_GE3", "PCT_GE3", "WORST_GRADE",
@@ -55,7 +62,7 @@ def ae_overview(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     teae = treatment_emergent(adae)
     rows = []
     for order, (category, counts) in enumerate(AE_OVERVIEW_CATEGORIES, start=1):
-        patients = teae[counts(teae)].groupby("TRT01A")["USUBJID"].nunique()
+        patients = teae.loc[counts(teae), ["TRT01A", "USUBJID"]].groupby("TRT01A")["USUBJID"].nunique()
         for arm in arms.itertuples(index=False):
             rows.append((order, category, arm.TRT01A, arm.N_ARM, int(patients.get(arm.TRT01A, 0))))
     table = pd.DataFrame(rows, columns=AE_OVERVIEW_COLUMNS[:-1])

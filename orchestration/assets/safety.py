@@ -34,6 +34,10 @@ def write_reporting_table(con: duckdb.DuckDBPyConnection, name: str, table: pd.D
     con.execute("commit")
 
 
+def _select(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> pd.DataFrame:
+    return con.execute(f"select {', '.join(columns)} from {table}").df()
+
+
 def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
@@ -55,10 +59,10 @@ def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
     kinds={"duckdb", "pandas"},
 )
 def ae_overview_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.safety import ae_overview
+    from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_overview
 
     with warehouse.connect() as con:
-        table = ae_overview(con.execute("select * from adam.adsl").df(), con.execute("select * from adam.adae").df())
+        table = ae_overview(_select(con, "adam.adsl", ADSL_COLUMNS), _select(con, "adam.adae", ADAE_COLUMNS))
         write_reporting_table(con, "ae_overview", table)
     return _materialized(table)
 
@@ -75,10 +79,10 @@ def ae_overview_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"duckdb", "pandas"},
 )
 def ae_by_soc_pt_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.safety import ae_by_soc_pt
+    from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_by_soc_pt
 
     with warehouse.connect() as con:
-        table = ae_by_soc_pt(con.execute("select * from adam.adsl").df(), con.execute("select * from adam.adae").df())
+        table = ae_by_soc_pt(_select(con, "adam.adsl", ADSL_COLUMNS), _select(con, "adam.adae", ADAE_COLUMNS))
         write_reporting_table(con, "ae_by_soc_pt", table)
     return _materialized(table)
 
@@ -95,10 +99,10 @@ def ae_by_soc_pt_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"duckdb", "pandas"},
 )
 def exposure_summary_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.exposure import exposure_summary
+    from analysis.exposure import ADEX_COLUMNS, exposure_summary
 
     with warehouse.connect() as con:
-        table = exposure_summary(con.execute("select * from adam.adex").df())
+        table = exposure_summary(_select(con, "adam.adex", ADEX_COLUMNS))
         write_reporting_table(con, "exposure_summary", table)
     return _materialized(table)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.exposure import EXPOSURE_SUMMARY_COLUMNS, exposure_summary
+from analysis.exposure import ADEX_COLUMNS, EXPOSURE_SUMMARY_COLUMNS, exposure_summary
 
 
 def _rows(paramn, paramcd, param, values, avalc=None):
@@ -54,3 +54,7 @@ def test_rows_in_parameter_then_arm_order_and_only_arms_with_the_parameter():
 def test_patients_outside_the_safety_population_are_left_out():
     table = exposure_summary(ADEX.assign(SAFFL=lambda f: f["USUBJID"].map(lambda u: "N" if u == "P5" else "Y")))
     assert "LEN" not in table["TRT01A"].tolist()
+
+
+def test_the_summary_needs_only_the_columns_the_asset_reads():
+    assert exposure_summary(ADEX[ADEX_COLUMNS]).equals(exposure_summary(ADEX))

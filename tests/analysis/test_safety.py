@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.safety import AE_BY_SOC_PT_COLUMNS, AE_OVERVIEW_COLUMNS, ae_by_soc_pt, ae_overview
+from analysis.safety import (
+    ADAE_COLUMNS, ADSL_COLUMNS, AE_BY_SOC_PT_COLUMNS, AE_OVERVIEW_COLUMNS, ae_by_soc_pt, ae_overview,
+)
 
 ADSL = pd.DataFrame(
     [
@@ -105,3 +107,8 @@ def test_no_teae_gives_zero_counts_and_an_empty_soc_table():
     overview = ae_overview(ADSL, no_teae)
     assert overview["PATIENTS"].eq(0).all() and len(overview) == 18
     assert ae_by_soc_pt(ADSL, no_teae).empty
+
+
+def test_the_tables_need_only_the_columns_the_assets_read():
+    assert ae_overview(ADSL[ADSL_COLUMNS], ADAE[ADAE_COLUMNS]).equals(ae_overview(ADSL, ADAE))
+    assert ae_by_soc_pt(ADSL[ADSL_COLUMNS], ADAE[ADAE_COLUMNS]).equals(ae_by_soc_pt(ADSL, ADAE))
