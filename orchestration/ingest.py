@@ -12,7 +12,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.contract import InputFile, file_path
 from orchestration.exports import Export, ExportError, read_csv, read_xport
@@ -193,15 +192,14 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
             "the file is incomplete or changed, export refused"
         )
     rows = loaded.table.num_rows
-    table = loaded.table.append_column("_export_id", pa.array([current.export_id] * rows, pa.string()))
-    table = table.append_column("_file", pa.array([path] * rows, pa.string()))
     ensure_schemas(con)
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
-    con.register("_incoming", table)
+    con.register("_incoming", loaded.table)
     try:
         con.execute(
             f"create or replace table raw.{spec.raw_table} as "
-            f"select {columns}, _export_id, _file, _line from _incoming order by _line"
+            f"select {columns}, ?::varchar as _export_id, ?::varchar as _file, _line from _incoming order by _line",
+            [current.export_id, path],
         )
     finally:
         con.unregister("_incoming")
