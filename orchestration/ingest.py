@@ -12,7 +12,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.contract import InputFile, file_path
 from orchestration.exports import Export, ExportError, read_csv, read_xport
@@ -186,6 +185,7 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
             "export refused"
         )
     loaded = read_xport(spec, data, path) if path.lower().endswith(".xpt") else read_csv(spec, data, path)
+    del data  # its rows are in loaded.table: the file is not held twice from here on
     manifest_rows = int(registered["rows"])
     if manifest_rows >= 0 and manifest_rows != loaded.table.num_rows:
         raise ExportError(
@@ -193,26 +193,28 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
             "the file is incomplete or changed, export refused"
         )
     rows = loaded.table.num_rows
-    table = loaded.table.append_column("_export_id", pa.array([current.export_id] * rows, pa.string()))
-    table = table.append_column("_file", pa.array([path] * rows, pa.string()))
     ensure_schemas(con)
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
-    con.register("_incoming", table)
+    con.register("_incoming", loaded.table)
     try:
         con.execute(
             f"create or replace table raw.{spec.raw_table} as "
-            f"select {columns}, _export_id, _file, _line from _incoming order by _line"
+            f"select {columns}, ?::varchar as _export_id, ?::varchar as _file, _line from _incoming order by _line",
+            [current.export_id, path],
         )
     finally:
         con.unregister("_incoming")
+    # The rows are in raw now: the row checks run without the Arrow copy.
+    encoding, extra_columns, short_lines = loaded.encoding, loaded.extra_columns, loaded.short_lines
+    del loaded
     run_row_checks(con, spec, current.export_id, current.export_date.isoformat(), path)
-    if loaded.short_lines:
-        width = len(spec.column_names) + len(loaded.extra_columns)
+    if short_lines:
+        width = len(spec.column_names) + len(extra_columns)
         con.executemany(
             "insert into quality.quarantine values (?, ?, ?, null, null, 'field_count', ?)",
             [
                 [current.export_id, path, line, f"line has {found} fields, the header has {width}"]
-                for line, found in loaded.short_lines
+                for line, found in short_lines
             ],
         )
     by_rule = dict(
@@ -226,5 +228,4 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
         "select count(distinct line) from quality.quarantine where export_id = ? and file = ?",
         [current.export_id, path],
     ).fetchone()
-    return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, loaded.encoding,
-                        loaded.extra_columns, manifest_rows)
+    return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, encoding, extra_columns, manifest_rows)
