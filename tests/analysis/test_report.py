@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from analysis.plots import WATERFALL_MAX_BARS, waterfall
 from analysis.report import SECTIONS, TABLES, ReportData, build_report, read_report_data
 from tests.analysis.report_frames import PROVENANCE, sample_report_data, sample_tables
 
@@ -139,3 +140,11 @@ def test_read_report_data_reads_what_exists_and_this_exports_quarantine():
     assert len(data.get("response_rates")) == len(tables["response_rates"])
     assert set(data.get("quarantine").export_id) == {PROVENANCE.export_id}
     assert data.get("km_curves") is None and data.get("adsl") is None
+
+
+@pytest.mark.parametrize(("patients", "drawn"), [(WATERFALL_MAX_BARS, None), (WATERFALL_MAX_BARS + 1, WATERFALL_MAX_BARS)])
+def test_a_large_waterfall_draws_evenly_spaced_ranks_and_says_so(patients, drawn):
+    best = pd.DataFrame({"TRT01P": "LEN", "PCHG": [100 - 200 * i / patients for i in range(patients)], "CBOR": "SD"})
+    svg = str(waterfall(best, ["LEN"], {"LEN": "#000"}))
+    title = f"LEN (n = {patients:,}" + (f"; {drawn:,} evenly spaced ranks drawn)" if drawn else ")")
+    assert title in svg
