@@ -86,6 +86,9 @@ def validate_query(con: duckdb.DuckDBPyConnection, query: str, suite_name: str, 
     wanted = [name for name in names if name in used]
     listed = ", ".join(f'"{name}"' for name in wanted) or "1 as _no_columns"
     frame = con.execute(f"select {listed} from ({query})").df()
+    for name in frame.columns:
+        if frame[name].dtype == object and frame[name].nunique() <= len(frame) // 10:
+            frame[name] = frame[name].astype("category")
     if not wanted:
         frame = frame.drop(columns="_no_columns")
     if any(e.expectation_type in COLUMN_NAME_EXPECTATIONS for e in expectations):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import great_expectations as gx
+import pandas as pd
 
 from expectations import columns_read, validate_query
 from expectations import adae, raw_files
 from orchestration.contract import INPUT_FILES
+from tests.expectations.test_safety_suites import ARMS, _adae
 
 DM = next(spec for spec in INPUT_FILES if spec.domain == "dm")
 
@@ -45,3 +47,24 @@ def test_failures_in_read_columns_are_caught():
     _raw_dm(con, duplicate_line=True)
     result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM, 4))
     assert {f.expectation for f in result.failures} == {"expect_column_values_to_be_unique", "expect_table_row_count_to_equal"}
+
+
+def _adae_table(con: duckdb.DuckDBPyConnection, changes: dict[tuple[int, str], str] | None = None) -> None:
+    """Twenty patients' ADAE rows (two each), with `changes` {(row, column): value}."""
+    frame = pd.concat([_adae().assign(USUBJID=f"S-{i}") for i in range(20)], ignore_index=True)
+    for (row, column), value in (changes or {}).items():
+        frame.loc[row, column] = value
+    con.register("adae_frame", frame)
+    con.execute("create or replace table adae as select * from adae_frame")
+
+
+def test_coded_columns_read_as_categoricals_still_pass_and_fail_as_they_should():
+    con = duckdb.connect()
+    _adae_table(con)
+    assert validate_query(con, "select * from adae", "adae", adae.suite(ARMS)).success
+    _adae_table(con, {(0, "TRT01A"): "PLACEBO", (1, "AOCCIFL"): "Y"})  # an unknown arm; S-0 flagged twice
+    failed = validate_query(con, "select * from adae", "adae", adae.suite(ARMS)).failures
+    assert {(f.expectation, f.column) for f in failed} == {
+        ("expect_column_values_to_be_in_set", "TRT01A"), ("expect_column_values_to_be_unique", "USUBJID"),
+    }, failed
+    assert "PLACEBO" in next(f.detail for f in failed if f.column == "TRT01A")
