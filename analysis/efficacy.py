@@ -233,6 +233,12 @@ BASELINE_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("BASE_SUM", "Baseline target sum, mm", "continuous"),
 )
 
+# What the efficacy tables read of ADSL; the assets select only these (those a study has): all 46
+# columns of 100,000 patients took 0.7 s to hand to pandas, for each of ten tables.
+ADSL_COLUMNS: tuple[str, ...] = (
+    "USUBJID", "TRT01P", "FASFL", *(column for column, _, _ in BASELINE_VARIABLES if column != "BASE_SUM"),
+)
+
 
 def _number(value: float, decimals: int) -> str:
     return "NE" if pd.isna(value) else f"{value:.{decimals}f}"

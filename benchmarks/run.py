@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -59,7 +59,6 @@ class SizeResult:
     snapshot_mb: float
     adam_rows: int
     same_adam: bool
-    notes: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:

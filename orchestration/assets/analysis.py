@@ -46,7 +46,11 @@ def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 
 def _adsl(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return _read(con, "select * from adam.adsl order by USUBJID")
+    from analysis.efficacy import ADSL_COLUMNS
+
+    present = {row[0] for row in con.execute("describe adam.adsl").fetchall()}
+    columns = ", ".join(f'"{c}"' for c in ADSL_COLUMNS if c in present)
+    return _read(con, f"select {columns} from adam.adsl order by USUBJID")
 
 
 def _adrs(con: duckdb.DuckDBPyConnection, parameters: tuple[str, ...]) -> pd.DataFrame:

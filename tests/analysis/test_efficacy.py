@@ -193,3 +193,27 @@ def test_covariates_a_study_does_not_collect_are_left_out():
     table = efficacy.baseline_characteristics(adsl, baseline_sum, ARMS)
     assert "CHILDPGH" not in set(table.VARIABLE)
     assert {"0", "1", "Missing"} <= set(table.loc[table.VARIABLE == "ECOGBL", "CATEGORY"])
+
+
+def test_the_efficacy_tables_need_only_the_adsl_columns_the_assets_select():
+    assert {column for column, _, _ in propensity.COVARIATES} - {"BASE_SUM"} <= set(efficacy.ADSL_COLUMNS)
+    full = make_adsl(12).assign(SAFFL="Y", DTHFL=None, STUDYID="S", TRT01A="LEN")
+    narrow = full[list(efficacy.ADSL_COLUMNS)]
+    adtte = make_adtte(full)
+    adrs = make_adrs(full, {"CRSP": {0, 3, 15}, "CCB": {0, 1, 3, 15, 16}, "RSP": {0, 3, 4, 15}})
+    base = pd.DataFrame({"USUBJID": full.USUBJID, "BASE_SUM": np.linspace(20, 140, len(full))})
+    weights = efficacy.iptw(full, base, ARMS).weights
+    assert efficacy.iptw(narrow, base, ARMS).weights.equals(weights)
+    tables = [
+        lambda adsl: efficacy.response_rates(adrs, adsl, ARMS),
+        lambda adsl: efficacy.response_differences(adrs, adsl, weights, ARMS),
+        lambda adsl: efficacy.tte_summary(adtte, adsl, ARMS, 30.4375),
+        lambda adsl: efficacy.tte_landmarks(adtte, adsl, ARMS, 30.4375),
+        lambda adsl: efficacy.tte_comparisons(adtte, adsl, weights, ARMS, 30.4375),
+        lambda adsl: efficacy.km_curves(adtte, adsl, ARMS, 30.4375),
+        lambda adsl: efficacy.ttr_summary(adtte, adsl, ARMS, 30.4375),
+        lambda adsl: efficacy.balance(adsl, base, weights, ARMS),
+        lambda adsl: efficacy.baseline_characteristics(adsl, base, ARMS),
+    ]
+    for table in tables:
+        pd.testing.assert_frame_equal(table(narrow), table(full))
