@@ -237,7 +237,7 @@ def growth(results: list[SizeResult]) -> list[str]:
     for small, large in zip(results, results[1:]):
         scale = large.patients / small.patients
         lines.append(
-            f"- {small.patients:,} → {large.patients:,} patients (×{scale:g}): refresh ×"
+            f"- {small.patients:,} → {large.patients:,} patients (×{scale:.3g}): refresh ×"
             f"{large.refresh.seconds / small.refresh.seconds:.2f} time, ×"
             f"{large.refresh.peak_bytes / small.refresh.peak_bytes:.2f} memory; lower bound ×"
             f"{large.lower_bound.seconds / small.lower_bound.seconds:.2f}"
