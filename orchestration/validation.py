@@ -128,21 +128,28 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
         checks.extend(_iso8601_checks(column, col, present, export_date_sql))
     elif column.kind == "iso_date":
         parsed = f"try_strptime({col}, '%Y-%m-%d')"
+        checks.extend(_date_checks(
+            column, col,
+            invalid=f"{present} and (not regexp_full_match({col}, {_quote(ISO_DATE_SHAPE)}) or {parsed} is null)",
+            future=f"{present} and cast({parsed} as date) > {export_date_sql}",
+            partial=None,  # yyyy-mm-dd has no partial form
+            written="a real date written yyyy-mm-dd",
+        ))
+    return checks
+
+
+def _date_checks(
+    column: Column, col: str, *, invalid: str, future: str, partial: str | None, written: str, complete: str = ""
+) -> list[Check]:
+    """The rules of every date column: a real date as written, not after the export date, and
+    complete unless the contract allows a partial one (``partial``: the condition of a partial date)."""
+    checks = [
+        Check("invalid_date", column.name, invalid, _message(f"{column.name} must be {written}", col)),
+        Check("future_date", column.name, future, _message(f"{column.name} is after the export date", col)),
+    ]
+    if partial is not None and not column.partial_ok:
         checks.append(
-            Check(
-                "invalid_date",
-                column.name,
-                f"{present} and (not regexp_full_match({col}, {_quote(ISO_DATE_SHAPE)}) or {parsed} is null)",
-                _message(f"{column.name} must be a real date written yyyy-mm-dd", col),
-            )
-        )
-        checks.append(
-            Check(
-                "future_date",
-                column.name,
-                f"{present} and cast({parsed} as date) > {export_date_sql}",
-                _message(f"{column.name} is after the export date", col),
-            )
+            Check("partial_date", column.name, partial, _message(f"{column.name} must be a complete date ({complete})", col))
         )
     return checks
 
@@ -152,30 +159,14 @@ def _iso8601_checks(column: Column, col: str, present: str, export_date_sql: str
     # The parts that are there must make a real month / calendar day.
     padded = f"left({col} || substr('-01-01', length(left({col}, 10)) - 3), 10)"
     parsed = f"try_strptime({padded}, '%Y-%m-%d')"
-    checks = [
-        Check(
-            "invalid_date",
-            column.name,
-            f"{present} and (not {shape_ok} or {parsed} is null)",
-            _message(f"{column.name} must be an ISO 8601 date (yyyy, yyyy-mm, yyyy-mm-dd[Thh:mm[:ss]])", col),
-        ),
-        Check(
-            "future_date",
-            column.name,
-            f"{present} and {shape_ok} and length({col}) >= 10 and cast({parsed} as date) > {export_date_sql}",
-            _message(f"{column.name} is after the export date", col),
-        ),
-    ]
-    if not column.partial_ok:
-        checks.append(
-            Check(
-                "partial_date",
-                column.name,
-                f"{present} and {shape_ok} and length({col}) < 10",
-                _message(f"{column.name} must be a complete date (yyyy-mm-dd)", col),
-            )
-        )
-    return checks
+    return _date_checks(
+        column, col,
+        invalid=f"{present} and (not {shape_ok} or {parsed} is null)",
+        future=f"{present} and {shape_ok} and length({col}) >= 10 and cast({parsed} as date) > {export_date_sql}",
+        partial=f"{present} and {shape_ok} and length({col}) < 10",
+        written="an ISO 8601 date (yyyy, yyyy-mm, yyyy-mm-dd[Thh:mm[:ss]])",
+        complete="yyyy-mm-dd",
+    )
 
 
 def _edc_date_checks(column: Column, col: str, present: str, export_date_sql: str) -> list[Check]:
@@ -186,32 +177,16 @@ def _edc_date_checks(column: Column, col: str, present: str, export_date_sql: st
     parsed_complete = f"try_strptime({col}, '%d %b %Y')"
     parsed_month = f"try_strptime({month_part}, '%d %b %Y')"
     unknown_month = f"regexp_full_match(upper({col}), '^UN UNK [0-9]{{4}}$')"
-    checks = [
-        Check(
-            "invalid_date",
-            column.name,
-            f"{present} and (not {shape_ok} or ({complete} and {parsed_complete} is null) "
-            f"or (starts_with(upper({col}), 'UN') and not {unknown_month} and {parsed_month} is null) "
-            f"or regexp_full_match(upper({col}), '^[0-9]{{2}} UNK [0-9]{{4}}$'))",
-            _message(f"{column.name} must be a real date written dd MMM yyyy", col),
-        ),
-        Check(
-            "future_date",
-            column.name,
-            f"{present} and {complete} and cast({parsed_complete} as date) > {export_date_sql}",
-            _message(f"{column.name} is after the export date", col),
-        ),
-    ]
-    if not column.partial_ok:
-        checks.append(
-            Check(
-                "partial_date",
-                column.name,
-                f"{present} and {shape_ok} and starts_with(upper({col}), 'UN')",
-                _message(f"{column.name} must be a complete date (no UN/UNK)", col),
-            )
-        )
-    return checks
+    return _date_checks(
+        column, col,
+        invalid=f"{present} and (not {shape_ok} or ({complete} and {parsed_complete} is null) "
+        f"or (starts_with(upper({col}), 'UN') and not {unknown_month} and {parsed_month} is null) "
+        f"or regexp_full_match(upper({col}), '^[0-9]{{2}} UNK [0-9]{{4}}$'))",
+        future=f"{present} and {complete} and cast({parsed_complete} as date) > {export_date_sql}",
+        partial=f"{present} and {shape_ok} and starts_with(upper({col}), 'UN')",
+        written="a real date written dd MMM yyyy",
+        complete="no UN/UNK",
+    )
 
 
 def _format(number: float | None) -> str:
