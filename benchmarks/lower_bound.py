@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import CODELISTS_CSV, INPUT_FILES, SDTM_FILES, InputFile
+from orchestration.ingest import create_empty_raw_table
 from orchestration.validation import QUARANTINE_DDL, quarantine_sql
 
 # The dbt models' catalog is the build file's name: the lower bound's file must be called the same.
@@ -50,11 +51,6 @@ def _load_raw(con: duckdb.DuckDBPyConnection, export: Path, spec: InputFile, exp
         f"cast(row_number() over () + 1 as integer) as _line "
         f"from read_csv('{path}', all_varchar = true, header = true)"
     )
-
-
-def _empty_raw(con: duckdb.DuckDBPyConnection, spec: InputFile) -> None:
-    columns = ", ".join(f'"{c}" varchar' for c in spec.column_names)
-    con.execute(f"create or replace table raw.{spec.raw_table} ({columns}, _export_id varchar, _file varchar, _line integer)")
 
 
 def models_in_order(manifest: dict) -> Iterator[dict]:
@@ -96,7 +92,7 @@ def run(export: Path, target: Path, database: Path) -> dict[str, float]:
         for spec in INPUT_FILES:
             _load_raw(con, export, spec, export_id, database.parent)
         for spec in SDTM_FILES:
-            _empty_raw(con, spec)
+            create_empty_raw_table(con, spec)  # the other layout's tables, empty as in a refresh
         seconds["load"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from orchestration.assets.tables import read_columns, write_reporting_table
 from orchestration.ingest import current_export
 from orchestration.resources import WarehouseResource
 
@@ -49,8 +50,7 @@ def _adsl(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from analysis.efficacy import ADSL_COLUMNS
 
     present = {row[0] for row in con.execute("describe adam.adsl").fetchall()}
-    columns = ", ".join(f'"{c}"' for c in ADSL_COLUMNS if c in present)
-    return _read(con, f"select {columns} from adam.adsl order by USUBJID")
+    return read_columns(con, "adam.adsl", [c for c in ADSL_COLUMNS if c in present], order_by="USUBJID")
 
 
 def _adrs(con: duckdb.DuckDBPyConnection, parameters: tuple[str, ...]) -> pd.DataFrame:
@@ -64,15 +64,6 @@ def _baseline_sum(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     # The baseline target sum, as ADTR records it (SDIAM on the baseline scan; null if not evaluable).
     return _read(con, "select USUBJID, AVAL as BASE_SUM from adam.adtr "
                       "where PARAMCD = 'SDIAM' and ABLFL = 'Y' order by USUBJID")
-
-
-def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.execute("create schema if not exists reporting")
-    con.register("reporting_frame", frame)
-    try:
-        con.execute(f"create or replace table reporting.{table} as select * from reporting_frame")
-    finally:
-        con.unregister("reporting_frame")
 
 
 def _cell(value: object) -> str:
@@ -113,7 +104,7 @@ def iptw_weights(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         adjustment = efficacy.iptw(_adsl(con), _baseline_sum(con), study.arms)
-        _write(con, "iptw_weights", adjustment.weights)
+        write_reporting_table(con, "iptw_weights", adjustment.weights)
     weights = adjustment.weights.WEIGHT
     return _result(adjustment.weights, mean_weight=_number(weights.mean()), min_weight=_number(weights.min()),
                    max_weight=_number(weights.max()), model_note=adjustment.note or "converged")
@@ -134,7 +125,7 @@ def balance(warehouse: WarehouseResource) -> dg.MaterializeResult:
         study = _study(con)
         weights = _read(con, "select * from reporting.iptw_weights")
         table = efficacy.balance(_adsl(con), _baseline_sum(con), weights, study.arms)
-        _write(con, "balance", table)
+        write_reporting_table(con, "balance", table)
     unbalanced = table.loc[~table.BALANCED, "COVARIATE"].tolist()
     return _result(table, balance=markdown(table), unbalanced=", ".join(unbalanced) or "none",
                    max_abs_smd_iptw=_number(table.SMD_IPTW.abs().max()))
@@ -170,7 +161,7 @@ def response_rates(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.response_rates(_adrs(con, efficacy.RESPONSE_PARAMETERS), _adsl(con), study.arms)
-        _write(con, "response_rates", table)
+        write_reporting_table(con, "response_rates", table)
     return _result(table, rates=markdown(table))
 
 
@@ -189,7 +180,7 @@ def response_differences(warehouse: WarehouseResource) -> dg.MaterializeResult:
         study = _study(con)
         table = efficacy.response_differences(_adrs(con, efficacy.RESPONSE_PARAMETERS), _adsl(con),
                                               _read(con, "select * from reporting.iptw_weights"), study.arms)
-        _write(con, "response_differences", table)
+        write_reporting_table(con, "response_differences", table)
     return _result(table, differences=markdown(table))
 
 
@@ -211,7 +202,7 @@ def tte_summary(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.tte_summary(_adtte(con), _adsl(con), study.arms, study.days_per_month)
-        _write(con, "tte_summary", table)
+        write_reporting_table(con, "tte_summary", table)
     medians = {f"median_{row.PARAMCD}_{row.TRT01P}": _number(row.MEDIAN_MONTHS) for row in table.itertuples()}
     return _result(table, summary=markdown(table, ["PARAMCD", "TRT01P", "N", "EVENTS", "MEDIAN_MONTHS",
                                                    "LCL_MONTHS", "UCL_MONTHS", "FOLLOWUP_MEDIAN_MONTHS"]),
@@ -232,7 +223,7 @@ def tte_landmarks(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.tte_landmarks(_adtte(con), _adsl(con), study.arms, study.days_per_month)
-        _write(con, "tte_landmarks", table)
+        write_reporting_table(con, "tte_landmarks", table)
     return _result(table, landmarks=markdown(table))
 
 
@@ -251,7 +242,7 @@ def tte_comparisons(warehouse: WarehouseResource) -> dg.MaterializeResult:
         study = _study(con)
         table = efficacy.tte_comparisons(_adtte(con), _adsl(con), _read(con, "select * from reporting.iptw_weights"),
                                          study.arms, study.days_per_month)
-        _write(con, "tte_comparisons", table)
+        write_reporting_table(con, "tte_comparisons", table)
     hazard_ratios = {f"hr_{row.PARAMCD}_{row.METHOD}": _number(row.HR) for row in table.itertuples()}
     return _result(table, comparisons=markdown(table, ["PARAMCD", "METHOD", "HR", "LCL", "UCL", "P_VALUE", "TEST"]),
                    **hazard_ratios)
@@ -271,7 +262,7 @@ def km_curves(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.km_curves(_adtte(con), _adsl(con), study.arms, study.days_per_month)
-        _write(con, "km_curves", table)
+        write_reporting_table(con, "km_curves", table)
     return _result(table)
 
 
@@ -286,7 +277,7 @@ def ttr_summary(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.ttr_summary(_adtte(con), _adsl(con), study.arms, study.days_per_month)
-        _write(con, "ttr_summary", table)
+        write_reporting_table(con, "ttr_summary", table)
     return _result(table, summary=markdown(table))
 
 
@@ -304,7 +295,7 @@ def baseline_characteristics(warehouse: WarehouseResource) -> dg.MaterializeResu
     with warehouse.connect() as con:
         study = _study(con)
         table = efficacy.baseline_characteristics(_adsl(con), _baseline_sum(con), study.arms)
-        _write(con, "baseline_characteristics", table)
+        write_reporting_table(con, "baseline_characteristics", table)
     wide = table.assign(CATEGORY=table.CATEGORY.fillna("")).pivot_table(index=["LABEL", "CATEGORY"], columns="TRT01P", values="DISPLAY", aggfunc="first",
                              dropna=False, sort=False).reset_index()
     return _result(table, smd=markdown(table.drop_duplicates("VARIABLE")[["LABEL", "SMD"]]),

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.assets.tables import read_columns, write_reporting_table
 from orchestration.resources import WarehouseResource
 
 if TYPE_CHECKING:
-    import duckdb
     import pandas as pd
 
 ADSL = dg.AssetKey(["adam", "adsl"])
@@ -22,20 +22,6 @@ ADEX = dg.AssetKey(["adam", "adex"])
 AE_OVERVIEW = dg.AssetKey(["reporting", "ae_overview"])
 AE_BY_SOC_PT = dg.AssetKey(["reporting", "ae_by_soc_pt"])
 EXPOSURE_SUMMARY = dg.AssetKey(["reporting", "exposure_summary"])
-
-
-def write_reporting_table(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> None:
-    """Replace reporting.<name> with the DataFrame, in one transaction."""
-    con.execute("begin transaction")
-    con.execute("create schema if not exists reporting")
-    con.register("reporting_frame", table)
-    con.execute(f"create or replace table reporting.{name} as select * from reporting_frame")
-    con.unregister("reporting_frame")
-    con.execute("commit")
-
-
-def _select(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> pd.DataFrame:
-    return con.execute(f"select {', '.join(columns)} from {table}").df()
 
 
 def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
@@ -62,7 +48,7 @@ def ae_overview_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
     from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_overview
 
     with warehouse.connect() as con:
-        table = ae_overview(_select(con, "adam.adsl", ADSL_COLUMNS), _select(con, "adam.adae", ADAE_COLUMNS))
+        table = ae_overview(read_columns(con, "adam.adsl", ADSL_COLUMNS), read_columns(con, "adam.adae", ADAE_COLUMNS))
         write_reporting_table(con, "ae_overview", table)
     return _materialized(table)
 
@@ -82,7 +68,7 @@ def ae_by_soc_pt_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
     from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_by_soc_pt
 
     with warehouse.connect() as con:
-        table = ae_by_soc_pt(_select(con, "adam.adsl", ADSL_COLUMNS), _select(con, "adam.adae", ADAE_COLUMNS))
+        table = ae_by_soc_pt(read_columns(con, "adam.adsl", ADSL_COLUMNS), read_columns(con, "adam.adae", ADAE_COLUMNS))
         write_reporting_table(con, "ae_by_soc_pt", table)
     return _materialized(table)
 
@@ -102,7 +88,7 @@ def exposure_summary_asset(warehouse: WarehouseResource) -> dg.MaterializeResult
     from analysis.exposure import ADEX_COLUMNS, exposure_summary
 
     with warehouse.connect() as con:
-        table = exposure_summary(_select(con, "adam.adex", ADEX_COLUMNS))
+        table = exposure_summary(read_columns(con, "adam.adex", ADEX_COLUMNS))
         write_reporting_table(con, "exposure_summary", table)
     return _materialized(table)
 
