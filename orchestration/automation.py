@@ -5,7 +5,7 @@ import hashlib
 import dagster as dg
 import duckdb
 
-from orchestration.exports import MANIFEST, is_complete
+from orchestration.exports import MANIFEST, export_tags, is_complete
 from orchestration.ingest import finish_run
 from orchestration.settings import WarehousePaths
 
@@ -41,7 +41,7 @@ def landing_run_requests(paths: WarehousePaths) -> list[dg.RunRequest]:
             dg.RunRequest(
                 run_key=f"{folder.name}:{manifest_hash}",
                 run_config={"ops": {"audit__current_export": {"config": {"export_dir": str(folder)}}}},
-                tags={"export": folder.name},
+                tags=export_tags(folder),
             )
         )
     return requests
@@ -69,9 +69,10 @@ def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
     from orchestration.publishing import connect_build
 
     run_id = context.dagster_run.run_id
+    reason = context.failure_event.message or "the run failed"
     try:
         with connect_build(WarehousePaths.from_env().database) as con:
-            finish_run(con, run_id, "failed")
+            finish_run(con, run_id, "failed", reason=reason, export_id=context.dagster_run.tags.get("export"))
             registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
             record_check_results(con, context.instance, run_id, registered[0] if registered else None)
     except duckdb.Error as error:  # another refresh holds the database: it will not touch this row

@@ -34,6 +34,7 @@ class FileEntry:
     path: str
     sha256: str
     rows: int
+    problem: str = ""  # why the file cannot be loaded (missing, not in the manifest, changed); empty: usable
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,14 @@ class Export:
     def export_date(self) -> date:
         return self.exported_at.date()
 
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Every file-level problem of the export, so that one refresh reports them all."""
+        return tuple(f.problem for f in self.files if f.problem)
+
     def as_json(self) -> str:
         return json.dumps(
-            [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in self.files],
+            [{"path": f.path, "sha256": f.sha256, "rows": f.rows, "problem": f.problem} for f in self.files],
             sort_keys=True,
         )
 
@@ -70,6 +76,24 @@ def is_complete(directory: Path) -> bool:
     return (directory / MANIFEST).is_file()
 
 
+def export_tags(directory: Path) -> dict[str, str]:
+    """Dagster run tags naming the export a run loads (shown in the UI's runs list)."""
+    tags = {"export": directory.name}
+    try:
+        tags["export_id"] = str(json.loads((directory / MANIFEST).read_text(encoding="utf-8-sig"))["export_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no or unreadable manifest: the run itself says why
+    return tags
+
+
+def newest_complete_export(landing: Path) -> Path:
+    """The most recent export folder in landing whose manifest.json has been written."""
+    complete = [d for d in landing.iterdir() if d.is_dir() and is_complete(d)] if landing.is_dir() else []
+    if not complete:
+        raise ExportError(f"no complete export (a folder with manifest.json) in {landing}")
+    return max(complete, key=lambda d: ((d / "manifest.json").stat().st_mtime, d.name))
+
+
 def open_export(directory: Path, paths: list[str] | None = None) -> Export:
     """Identify an export folder and verify every file against its manifest.
 
@@ -77,20 +101,26 @@ def open_export(directory: Path, paths: list[str] | None = None) -> Export:
     layout passes its own list (see ``contract.layout_files`` and ``contract.file_path``).
     A folder without manifest.json is accepted (``warehouse refresh --export DIR``): the warehouse
     computes the hashes itself and records them in ``audit.exports``.
+
+    A problem with one file (missing, not listed in the manifest, changed since export) is recorded
+    on its entry (``Export.problems``) rather than raised, so that the refresh goes on to check
+    every other file and reports everything wrong with the export at once. Only a folder or a
+    manifest that cannot be read at all stops here.
     """
     paths = list(paths) if paths is not None else [f.path for f in INPUT_FILES]
     directory = Path(directory).resolve()
     if not directory.is_dir():
         raise ExportError(f"export folder {directory} does not exist")
-    missing = [path for path in paths if not (directory / path).is_file()]
-    if missing:
-        raise ExportError(
-            f"export {directory.name} is missing {', '.join(missing)} "
-            f"(expected all of: {', '.join(paths)})"
-        )
     if is_complete(directory):
         return _verified_against_manifest(directory, paths)
     return _described_by_warehouse(directory, paths)
+
+
+def _missing(directory: Path, path: str, paths: list[str]) -> FileEntry | None:
+    if (directory / path).is_file():
+        return None
+    return FileEntry(path, "", -1, f"{path}: the file is missing from export {directory.name} "
+                                   f"(expected all of: {', '.join(paths)})")
 
 
 def _verified_against_manifest(directory: Path, paths: list[str]) -> Export:
@@ -108,22 +138,29 @@ def _verified_against_manifest(directory: Path, paths: list[str]) -> Export:
     entries = []
     for path in paths:
         item = listed.get(path)
-        if item is None:
-            raise ExportError(f"{MANIFEST} does not list {path}; the export is refused")
+        missing = _missing(directory, path, paths)
+        if missing is not None:
+            entries.append(missing)
+            continue
         actual = sha256_of(directory / path)
-        if actual != str(item.get("sha256", "")).lower():
-            raise ExportError(
-                f"{path}: SHA-256 {actual[:12]}… does not match {MANIFEST} "
-                f"({str(item.get('sha256'))[:12]}…); the file changed after export, export refused"
-            )
-        entries.append(FileEntry(path, actual, int(item.get("rows", -1))))
+        if item is None:
+            entries.append(FileEntry(path, actual, -1, f"{path}: not listed in {MANIFEST}; the file is refused"))
+            continue
+        expected = str(item.get("sha256", "")).lower()
+        problem = "" if actual == expected else (
+            f"{path}: SHA-256 {actual[:12]}… does not match {MANIFEST} ({expected[:12]}…); "
+            "the file changed after export, export refused"
+        )
+        entries.append(FileEntry(path, actual, int(item.get("rows", -1)), problem))
     return Export(export_id, directory, exported_at, tuple(entries), "sender")
 
 
 def _described_by_warehouse(directory: Path, paths: list[str]) -> Export:
-    entries = tuple(FileEntry(path, sha256_of(directory / path), -1) for path in paths)
+    entries = tuple(_missing(directory, path, paths) or FileEntry(path, sha256_of(directory / path), -1)
+                    for path in paths)
     combined = hashlib.sha256("".join(e.sha256 for e in entries).encode()).hexdigest()[:12]
-    newest = max((directory / path).stat().st_mtime for path in paths)
+    present = [directory / e.path for e in entries if not e.problem]
+    newest = max((p.stat().st_mtime for p in present), default=directory.stat().st_mtime)
     exported_at = datetime.fromtimestamp(newest, tz=timezone.utc).replace(microsecond=0)
     return Export(f"{directory.name}-{combined}", directory, exported_at, entries, "warehouse")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import InputFile, file_path
-from orchestration.exports import Export, ExportError, read_csv, read_xport
-from orchestration.validation import QUARANTINE_DDL, run_row_checks
+from orchestration.exports import Export, ExportError, LoadedFile, read_csv, read_xport
+from orchestration.settings import StudyConfig
+from orchestration.validation import QUARANTINE_DDL, name_subjects, run_row_checks
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -39,6 +40,10 @@ create table if not exists audit.runs (
     outcome varchar not null,
     snapshot varchar
 );
+-- Added after the first release: databases made before it gain the column here. A run whose
+-- manifest could not be read is recorded too, without a cut-off.
+alter table audit.runs add column if not exists reason varchar;
+alter table audit.runs alter column data_cutoff drop not null;
 create table if not exists audit.current_export (
     run_id varchar,
     export_id varchar,
@@ -64,10 +69,32 @@ class CurrentExport:
     dbt_vars: str
 
 
+FILE_PROBLEMS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.file_problems (
+    export_id varchar not null,
+    run_id varchar not null,
+    file varchar not null,
+    problem varchar not null,
+    recorded_at timestamptz not null
+);
+"""
+
+
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(AUDIT_DDL)
     con.execute(QUARANTINE_DDL)
+    con.execute(FILE_PROBLEMS_DDL)
+
+
+def data_cutoff_for(export: Export, study: StudyConfig, override: str | None = None) -> date:
+    """The data cut-off of a refresh: the one asked for, else the study's, else the export date."""
+    if override:
+        return date.fromisoformat(override)
+    if study.parameters.get("data_cutoff"):
+        return date.fromisoformat(str(study.parameters["data_cutoff"]))
+    return export.export_date
 
 
 def register_export(
@@ -95,9 +122,11 @@ def register_export(
     )
     con.execute("delete from audit.runs where run_id = ?", [run_id])
     con.execute(
-        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, null, 'running', null)",
+        "insert into audit.runs (run_id, export_id, data_cutoff, profile, parameters, code_version, started_at, "
+        "outcome) values (?, ?, ?, ?, ?, ?, ?, 'running')",
         [run_id, export.export_id, data_cutoff, profile, dbt_vars, code_version, now],
     )
+    con.execute("delete from quality.file_problems where export_id = ?", [export.export_id])
     current = CurrentExport(run_id, export.export_id, str(export.directory), export.export_date,
                             data_cutoff, profile, dbt_vars)
     con.execute("delete from audit.current_export")
@@ -120,12 +149,47 @@ def current_export(con: duckdb.DuckDBPyConnection) -> CurrentExport:
     return CurrentExport(*row)
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, snapshot: str | None = None) -> None:
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, snapshot: str | None = None,
+    reason: str | None = None, export_id: str | None = None,
+) -> None:
+    """Record how a run ended, with the reason in words when it did not publish.
+
+    A run that stopped before registering its export (its manifest could not be read) gets its row
+    here, so that every run is in ``audit.runs``.
+    """
+    now = datetime.now(timezone.utc)
+    ensure_schemas(con)
+    known = con.execute("select 1 from audit.runs where run_id = ?", [run_id]).fetchone()
+    if known is None:
+        con.execute(
+            "insert into audit.runs (run_id, export_id, data_cutoff, profile, parameters, code_version, "
+            "started_at, outcome) values (?, ?, null, '', '{}', '', ?, ?)",
+            [run_id, export_id or "", now, outcome],
+        )
     con.execute(
-        "update audit.runs set finished_at = ?, outcome = ?, snapshot = coalesce(?, snapshot) "
-        "where run_id = ?",
-        [datetime.now(timezone.utc), outcome, snapshot, run_id],
+        "update audit.runs set finished_at = ?, outcome = ?, snapshot = coalesce(?, snapshot), "
+        "reason = coalesce(?, reason) where run_id = ?",
+        [now, outcome, snapshot, reason, run_id],
     )
+
+
+def record_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, path: str, problem: str) -> None:
+    """A file that could not be loaded (it stays out of raw; the refresh will not publish)."""
+    ensure_schemas(con)
+    con.execute("delete from quality.file_problems where export_id = ? and file = ?", [current.export_id, path])
+    con.execute(
+        "insert into quality.file_problems values (?, ?, ?, ?, ?)",
+        [current.export_id, current.run_id, path, problem, datetime.now(timezone.utc)],
+    )
+
+
+def file_problems(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, str]:
+    """File -> why it could not be loaded, for one export (empty when every file loaded)."""
+    ensure_schemas(con)
+    return dict(con.execute(
+        "select file, problem from quality.file_problems where export_id = ? order by file", [export_id]
+    ).fetchall())
 
 
 @dataclass(frozen=True)
@@ -139,11 +203,13 @@ class IngestResult:
     problems_by_rule: dict[str, int]
     encoding: str
     extra_columns: tuple[str, ...]
-    manifest_rows: int
+    # quarantined for a problem of their own: rows of a patient whose dm row is quarantined are
+    # left out of staging but do not count against the file's limit (dm's row already blocks)
+    own_problem_rows: int
 
     @property
     def quarantined_share(self) -> float:
-        return self.quarantined_rows / self.rows if self.rows else 0.0
+        return self.own_problem_rows / self.rows if self.rows else 0.0
 
 
 def registered_files(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, dict]:
@@ -174,10 +240,12 @@ def create_empty_raw_table(con: duckdb.DuckDBPyConnection, spec: InputFile) -> N
     )
 
 
-def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> IngestResult:
-    """Load one file into ``raw.<source>_<domain>`` and quarantine its bad rows."""
+def read_export_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> LoadedFile:
+    """Read and parse one file of the registered export; every file-level problem raises ExportError."""
     path = file_path(spec, study_parameters(current))
     registered = registered_files(con, current.export_id)[path]
+    if registered.get("problem"):
+        raise ExportError(registered["problem"])
     data = (Path(current.export_dir) / path).read_bytes()
     if hashlib.sha256(data).hexdigest() != registered["sha256"]:
         raise ExportError(
@@ -192,6 +260,13 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
             f"{path}: {loaded.table.num_rows} data rows, but manifest.json says {manifest_rows}; "
             "the file is incomplete or changed, export refused"
         )
+    return loaded
+
+
+def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> IngestResult:
+    """Load one file into ``raw.<source>_<domain>`` and quarantine its bad rows."""
+    path = file_path(spec, study_parameters(current))
+    loaded = read_export_file(con, current, spec)
     rows = loaded.table.num_rows
     ensure_schemas(con)
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
@@ -211,12 +286,14 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
     if short_lines:
         width = len(spec.column_names) + len(extra_columns)
         con.executemany(
-            "insert into quality.quarantine values (?, ?, ?, null, null, 'field_count', ?)",
+            "insert into quality.quarantine (export_id, file, line, column_name, value, rule, message) "
+            "values (?, ?, ?, null, null, 'field_count', ?)",
             [
                 [current.export_id, path, line, f"line has {found} fields, the header has {width}"]
                 for line, found in short_lines
             ],
         )
+    name_subjects(con, spec, current.export_id, path)
     by_rule = dict(
         con.execute(
             "select rule, count(*) from quality.quarantine where export_id = ? and file = ? "
@@ -224,8 +301,9 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
             [current.export_id, path],
         ).fetchall()
     )
-    (quarantined,) = con.execute(
-        "select count(distinct line) from quality.quarantine where export_id = ? and file = ?",
+    quarantined, own = con.execute(
+        "select count(distinct line), count(distinct line) filter (where rule <> 'subject_quarantined') "
+        "from quality.quarantine where export_id = ? and file = ?",
         [current.export_id, path],
     ).fetchone()
-    return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, encoding, extra_columns, manifest_rows)
+    return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, encoding, extra_columns, own)

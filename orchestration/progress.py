@@ -32,10 +32,11 @@ def _root_message(error: Any) -> str:
 class ProgressPrinter(logging.Handler):
     """Turns Dagster events into short lines and remembers why a run did not publish."""
 
-    def __init__(self, enabled: bool = True, stream: Any = None) -> None:
+    def __init__(self, enabled: bool = True, stream: Any = None, log: Any = None) -> None:
         super().__init__(level=logging.DEBUG)
         self.enabled = enabled
         self.stream = stream or sys.stdout
+        self.log = log  # a text file that receives every Dagster message of the run, in full
         self.published = False
         self._problems: list[str] = []
         self._started: dict[str, float] = {}
@@ -49,6 +50,10 @@ class ProgressPrinter(logging.Handler):
             print(text, file=self.stream, flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:  # called by Dagster's log manager
+        if self.log is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+            self.log.write(f"{stamp} {record.levelname:<7} {record.getMessage()}\n")
+            self.log.flush()
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is not None:
@@ -89,6 +94,10 @@ class ProgressPrinter(logging.Handler):
         elif kind == "STEP_FAILURE":
             self.step_seconds[event.step_key] = time.monotonic() - self._started.get(event.step_key, time.monotonic())
             message = _root_message(data.error)
+            if "blocking asset check" in message:
+                # the failed checks themselves were reported (and counted) as they were evaluated
+                self._line(f"  ✗ {event.step_key} stopped by its failed blocking check")
+                return
             self._problems.append(f"{event.step_key} failed: {message}")
             self._line(f"  ✗ {event.step_key} failed: {message}")
         elif kind in ("RESOURCE_INIT_FAILURE", "PIPELINE_FAILURE") and not self._problems:

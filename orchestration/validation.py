@@ -28,26 +28,12 @@ create table if not exists quality.quarantine (
     column_name varchar,
     value varchar,
     rule varchar not null,
-    message varchar not null
+    message varchar not null,
+    subjid varchar
 );
+-- Added after the first release: databases made before it gain the column here.
+alter table quality.quarantine add column if not exists subjid varchar;
 """
-
-RULES = {
-    "field_count": "the line has a different number of fields than the header",
-    "required": "a required value is empty",
-    "format": "the value does not have the expected format",
-    "code_list": "the value is not in its code list",
-    "not_a_number": "the value is not a number",
-    "out_of_range": "the value is outside its allowed range",
-    "invalid_date": "the date cannot be parsed or does not exist",
-    "partial_date": "the date is partial where a complete date is required",
-    "future_date": "the date is after the export date",
-    "unknown_subject": "SUBJID is not enrolled in dm.csv",
-    "before_enrolment": "the date is before the patient's enrolment",
-    "duplicate_row": "the row repeats an earlier row of the same file verbatim",
-    "duplicate_key": "two or more rows share a key with different values",
-}
-
 
 @dataclass(frozen=True)
 class Check:
@@ -228,19 +214,28 @@ def quarantine_sql(
     if spec not in SUBJECT_FILES:
         subjects = subject_file(spec)
         subject = spec.subject_column
-        selects.append(
-            f"select r._line, '{subject}', r.\"{subject}\", 'unknown_subject', "
-            f"'{subject} ' || r.\"{subject}\" || ' is not enrolled (not a valid row of {subjects.domain.upper()})' "
-            f"from {raw_table} r where r.\"{subject}\" is not null and not exists ("
+        usable = (  # the patient's rows in the subject file that ingest did not quarantine
             f"select 1 from raw.{subjects.raw_table} d where d.\"{subject}\" = r.\"{subject}\" and not exists ("
             "select 1 from quality.quarantine q where q.export_id = d._export_id "
-            "and q.file = d._file and q.line = d._line))"
+            "and q.file = d._file and q.line = d._line)"
+        )
+        listed = f"select 1 from raw.{subjects.raw_table} d where d.\"{subject}\" = r.\"{subject}\""
+        selects.append(
+            f"select r._line, '{subject}', r.\"{subject}\", 'unknown_subject', "
+            f"'{subject} ' || r.\"{subject}\" || ' is not enrolled (not in {subjects.path})' "
+            f"from {raw_table} r where r.\"{subject}\" is not null and not exists ({listed})"
+        )
+        # A patient whose own subject-file row is quarantined: named as a consequence, not a new problem.
+        selects.append(
+            f"select r._line, '{subject}', r.\"{subject}\", 'subject_quarantined', "
+            f"'the {subjects.path} row of {subject} ' || r.\"{subject}\" || ' is quarantined; fix it there first' "
+            f"from {raw_table} r where r.\"{subject}\" is not null and exists ({listed}) and not exists ({usable})"
         )
         selects.extend(_before_enrolment_selects(spec, raw_table, subjects))
     selects.extend(_duplicate_selects(spec, raw_table))
     union = "\nunion all\n".join(selects)
     return (
-        f"insert into quality.quarantine\n"
+        f"insert into quality.quarantine (export_id, file, line, column_name, value, rule, message)\n"
         f"select {_quote(export_id)}, {_quote(path or spec.path)}, line, column_name, value, rule, message\n"
         f"from (\n{union}\n) problems order by line, rule, column_name"
     )
@@ -307,3 +302,12 @@ def run_row_checks(
     con.execute("delete from quality.quarantine where export_id = ? and file = ?", [export_id, path])
     export_date_sql = f"date {_quote(export_date)}"
     con.execute(quarantine_sql(spec, f"raw.{spec.raw_table}", export_id, export_date_sql, path))
+
+
+def name_subjects(con: duckdb.DuckDBPyConnection, spec: InputFile, export_id: str, path: str | None = None) -> None:
+    """Fill each quarantine row's SUBJID from its raw line, so that messages name the patient."""
+    con.execute(
+        f'update quality.quarantine as q set subjid = r."{spec.subject_column}" from raw.{spec.raw_table} as r '
+        "where q.export_id = ? and q.file = ? and q.subjid is null and r._line = q.line",
+        [export_id, path or spec.path],
+    )

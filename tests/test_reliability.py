@@ -142,9 +142,15 @@ def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
         not_run = con.execute(
             "select count(*) from quality.check_results where run_id = ? and outcome = 'not evaluated'", [outcome.run_id]
         ).fetchone()[0]
+        gate = con.execute(
+            "select outcome, blocking, description from quality.check_results where run_id = ? "
+            "and asset_key = 'quality/quarantine' and check_name = 'export_accepted'", [outcome.run_id]
+        ).fetchall()
         history = con.execute("select count(distinct run_id) from quality.check_results").fetchone()[0]
-    assert failed and failed[0][:3] == ("BAD-DM", "failed", True)
-    assert "edc/dm.csv line 3: AGE out_of_range (150)" in failed[0][4]
+    # dm's own check lets the other files be checked in the same run; the gate blocks once all were
+    assert failed and failed[0][:3] == ("BAD-DM", "failed", False)
+    assert "edc/dm.csv line 3 (101-002): AGE out_of_range (150)" in failed[0][4]
+    assert gate and gate[0][:2] == ("failed", True) and "101-002" in gate[0][2]
     assert "line 3" in failed[0][3]
     assert not_run > 0  # the ADaM checks never ran, and say so
     assert history >= 2  # the published run and this one
@@ -193,7 +199,7 @@ def test_dagster_runs_one_refresh_at_a_time(published):
 def refresh_process(paths: WarehousePaths, export: Path) -> subprocess.Popen:
     env = dict(os.environ, WAREHOUSE_HOME=str(paths.home), DAGSTER_HOME=os.environ["DAGSTER_HOME"], PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "refresh", "--export", str(export)],
+        [sys.executable, "-m", "orchestration.cli", "refresh", "--export", str(export), "--force"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
     )
 

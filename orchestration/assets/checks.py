@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.assets.ingest import raw_asset_key
-from orchestration.contract import ALL_INPUT_FILES, InputFile, file_path
-from orchestration.ingest import current_export, input_layout, registered_files, study_parameters
+from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, subject_file
+from orchestration.ingest import current_export, file_problems, input_layout, registered_files, study_parameters
 from orchestration.resources import WarehouseResource
 
 def _result(outcome) -> dg.AssetCheckResult:  # noqa: ANN001
@@ -40,6 +40,15 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
                 rows, path = 0, spec.path  # not part of this export: the raw table is empty
             else:
                 path = file_path(spec, study_parameters(current))
+                unusable = file_problems(con, current.export_id)
+                subjects = None if spec in SUBJECT_FILES else file_path(subject_file(spec), study_parameters(current))
+                reason = unusable.get(path) or unusable.get(subjects or "")
+                if reason:  # the file was not loaded: nothing to validate, and the check says so
+                    return dg.AssetCheckResult(
+                        passed=False, severity=dg.AssetCheckSeverity.WARN,
+                        description=f"not evaluated: raw {path} was not loaded ({reason})",
+                        metadata={"evaluated": False},
+                    )
                 rows = int(registered_files(con, current.export_id)[path]["rows"])
             build = suite(spec, rows if rows >= 0 else None, path)
             return _result(validate_query(con, f"select * from raw.{spec.raw_table}", f"raw_{spec.raw_table}", build))

@@ -1,14 +1,24 @@
 """Ingest: register the export, then load each file into `raw` and quarantine its bad rows."""
 
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, layout_files, subject_file
-from orchestration.exports import ExportError, is_complete, open_export
-from orchestration.ingest import create_empty_raw_table, current_export, input_layout, load_file, register_export
+from orchestration.exports import ExportError, newest_complete_export, open_export
+from orchestration.ingest import (
+    create_empty_raw_table,
+    current_export,
+    data_cutoff_for,
+    file_problems,
+    input_layout,
+    load_file,
+    read_export_file,
+    record_file_problem,
+    register_export,
+    study_parameters,
+)
 from orchestration.resources import WarehouseResource
 from orchestration.settings import StudyConfig
 from orchestration.version import code_version
@@ -26,14 +36,6 @@ class ExportConfig(dg.Config):
     data_cutoff: str = Field("", description="Data cut-off (YYYY-MM-DD); empty: the study configuration, else the export date.")
     profile: str = Field("", description="Study profile (lensirt, pharmaverse); empty: lensirt.")
     config_file: str = Field("", description="YAML file of study parameters overriding the profile.")
-
-
-def newest_complete_export(landing: Path) -> Path:
-    """The most recent export folder in landing whose manifest.json has been written."""
-    complete = [d for d in landing.iterdir() if d.is_dir() and is_complete(d)] if landing.is_dir() else []
-    if not complete:
-        raise ExportError(f"no complete export (a folder with manifest.json) in {landing}")
-    return max(complete, key=lambda d: ((d / "manifest.json").stat().st_mtime, d.name))
 
 
 @dg.asset(
@@ -54,10 +56,7 @@ def current_export_asset(
     # The profile's input layout says which files the export must hold (EDC forms + imaging, or SDTM).
     layout = str(study.parameters.get("input_source") or "edc")
     export = open_export(directory, [file_path(spec, study.parameters) for spec in layout_files(layout)])
-    cutoff = date.fromisoformat(config.data_cutoff) if config.data_cutoff else (
-        date.fromisoformat(str(study.parameters["data_cutoff"]))
-        if study.parameters.get("data_cutoff") else export.export_date
-    )
+    cutoff = data_cutoff_for(export, study, config.data_cutoff)
     dbt_vars = study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat())
     with warehouse.connect() as con:
         current = register_export(con, export, context.run.run_id, cutoff, study.profile, dbt_vars, code_version())
@@ -82,7 +81,7 @@ def raw_asset_key(spec: InputFile) -> dg.AssetKey:
 
 def _quarantine_preview(con, export_id: str, path: str) -> str:  # noqa: ANN001
     frame = con.execute(
-        "select line, column_name, value, rule, message from quality.quarantine "
+        "select line, subjid as SUBJID, column_name, value, rule, message from quality.quarantine "
         "where export_id = ? and file = ? order by line, rule limit 20",
         [export_id, path],
     ).df()
@@ -93,16 +92,35 @@ FAILING_LINES_SHOWN = 50
 
 
 def _quarantined_lines(con, export_id: str, path: str) -> str:  # noqa: ANN001
-    """`line 7: AGE out_of_range (150); ...` for the first quarantined lines of one file."""
+    """`line 7 (101-002): AGE out_of_range (150); ...` for the first quarantined lines of one file."""
     lines = con.execute(
-        "select line, string_agg(coalesce(column_name || ' ', '') || rule || coalesce(' (' || value || ')', ''), ', ' "
-        "order by rule, column_name) from quality.quarantine where export_id = ? and file = ? "
-        "group by line order by line",
+        "select line, any_value(subjid), string_agg(coalesce(column_name || ' ', '') || rule "
+        "|| coalesce(' (' || value || ')', ''), ', ' order by rule, column_name) "
+        "from quality.quarantine where export_id = ? and file = ? group by line order by line",
         [export_id, path],
     ).fetchall()
-    shown = "; ".join(f"line {line}: {problems}" for line, problems in lines[:FAILING_LINES_SHOWN])
+    shown = "; ".join(
+        f"line {line}{f' ({subject})' if subject else ''}: {problems}" for line, subject, problems in lines[:FAILING_LINES_SHOWN]
+    )
     more = f"; and {len(lines) - FAILING_LINES_SHOWN} more lines" if len(lines) > FAILING_LINES_SHOWN else ""
     return f"{path} {shown}{more}" if lines else ""
+
+
+def _not_loaded(con, current, spec: InputFile, problem: str, evaluated: bool):  # noqa: ANN001, ANN202
+    """A file that could not be loaded: an empty raw table, and its check says why in words."""
+    create_empty_raw_table(con, spec)
+    if evaluated:  # the file itself is unusable
+        record_file_problem(con, current, file_path(spec, study_parameters(current)), problem)
+    status = f"NOT LOADED: {problem}"
+    yield dg.MaterializeResult(metadata={"dagster/row_count": 0, "status": status, "export_id": current.export_id})
+    yield dg.AssetCheckResult(
+        check_name="quarantine_within_limit",
+        passed=False,
+        # a check that could not run warns (and says so); it never pretends to have passed
+        severity=dg.AssetCheckSeverity.ERROR if evaluated else dg.AssetCheckSeverity.WARN,
+        description=problem if evaluated else f"not evaluated: {problem}",
+        metadata={"evaluated": evaluated, "file_problem": problem},
+    )
 
 
 def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
@@ -115,6 +133,10 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
         if spec.layout == "sdtm"
         else "Loaded when the study profile's input layout (input_source) is `edc`; an SDTM run leaves it empty."
     )
+    # dm's check does not stop the other files from being checked in the same run: the gate on
+    # quality/quarantine blocks instead, once every file has been looked at.
+    gate_text = (" It does not stop the other files' checks; quality/quarantine's export_accepted check "
+                 "blocks the refresh." if is_subject_file else "")
 
     @dg.asset(
         key=raw_asset_key(spec),
@@ -123,16 +145,24 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
         description=(
             f"`{spec.path}` as exported, one row per line with `_export_id`, `_file`, `_line`. "
             f"Rows breaking the input contract (key {', '.join(spec.key)}) are written to "
-            f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined. "
+            f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined, "
+            "or when the file cannot be loaded at all (missing, changed after export, missing columns). "
             + layout_text
         ),
         kinds={"duckdb", "csv"},
+        metadata={"dagster/column_schema": dg.TableSchema(columns=[
+            *(dg.TableColumn(c.name, "VARCHAR", description=f"as exported; the contract reads it as {c.kind}")
+              for c in spec.columns),
+            dg.TableColumn("_export_id", "VARCHAR", description="the export the row came with"),
+            dg.TableColumn("_file", "VARCHAR", description="file path inside the export"),
+            dg.TableColumn("_line", "INTEGER", description="physical line in the file (header = 1)"),
+        ])},
         check_specs=[
             dg.AssetCheckSpec(
                 "quarantine_within_limit",
                 asset=raw_asset_key(spec),
-                blocking=True,
-                description=f"Blocks the refresh when {limit_text} of {spec.path} is quarantined.",
+                blocking=not is_subject_file,
+                description=f"Fails when {spec.path} cannot be loaded or {limit_text} of it is quarantined.{gate_text}",
             )
         ],
     )
@@ -155,7 +185,22 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             )
             return
         with warehouse.connect() as con:
-            result = load_file(con, current, spec)
+            subjects_missing = None if is_subject_file else file_problems(con, current.export_id).get(
+                file_path(subject_file(spec), study_parameters(current)))
+            try:
+                if subjects_missing:
+                    # Without the patient list the row rules cannot run; the file itself is still checked.
+                    read_export_file(con, current, spec)
+                else:
+                    result = load_file(con, current, spec)
+            except ExportError as error:
+                context.log.error(str(error))
+                yield from _not_loaded(con, current, spec, str(error), evaluated=True)
+                return
+            if subjects_missing:
+                yield from _not_loaded(con, current, spec, f"row checks need {subject_file(spec).path}, which "
+                                       f"could not be loaded ({subjects_missing})", evaluated=False)
+                return
             preview = _quarantine_preview(con, current.export_id, result.path)
             failing_lines = _quarantined_lines(con, current.export_id, result.path)
         context.log.info(
@@ -176,14 +221,16 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             }
         )
         allowed = 0 if is_subject_file else int(result.rows * QUARANTINE_LIMIT)
-        passed = result.quarantined_rows <= allowed
+        passed = result.own_problem_rows <= allowed
+        consequences = result.quarantined_rows - result.own_problem_rows
         yield dg.AssetCheckResult(
             check_name="quarantine_within_limit",
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
             description=(
-                f"{result.quarantined_rows} of {result.rows} rows quarantined "
+                f"{result.own_problem_rows} of {result.rows} rows quarantined "
                 f"({result.quarantined_share:.1%}); allowed: {allowed}"
+                + (f" (and {consequences} of patients whose dm row is quarantined)" if consequences else "")
                 + ("" if passed else f". Quarantined: {failing_lines}")
             ),
             metadata={"quarantined_rows": result.quarantined_rows, "allowed": allowed,
@@ -197,25 +244,47 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
 RAW_ASSETS = [build_raw_asset(spec) for spec in ALL_INPUT_FILES]
 
 
+def export_refusals(con, current) -> list[str]:  # noqa: ANN001
+    """Why the export cannot be published: files that could not be loaded, quarantined subject rows."""
+    reasons = list(file_problems(con, current.export_id).values())
+    subjects = file_path(next(s for s in SUBJECT_FILES if s.layout == input_layout(current)), study_parameters(current))
+    lines = _quarantined_lines(con, current.export_id, subjects)
+    if lines:
+        reasons.append(f"every patient row must be usable, but {lines}")
+    return reasons
+
+
 @dg.asset(
     key=QUARANTINE,
     deps=[raw_asset_key(spec) for spec in ALL_INPUT_FILES],
     group_name="quality",
     description=(
-        "Every input row rejected by ingest, with export id, file, line, column, value and the rule "
-        "broken. Data managers fix these at the source; staging leaves them out."
+        "Every input row rejected by ingest, with export id, file, line, patient (SUBJID), column, "
+        "value and the rule broken. Data managers fix these at the source; staging leaves them out. "
+        "Its check export_accepted stops the refresh once every file has been checked, so one run "
+        "lists everything wrong with an export."
     ),
     kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "export_accepted",
+            asset=QUARANTINE,
+            blocking=True,
+            description="Blocks the refresh when any file could not be loaded or any patient (dm) row is quarantined; lists them all.",
+        )
+    ],
 )
-def quarantine_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def quarantine_asset(warehouse: WarehouseResource):  # noqa: ANN201
     with warehouse.connect() as con:
         current = current_export(con)
         summary = con.execute(
-            "select file, rule, count(*) as problems, count(distinct line) as lines "
+            "select file, rule, count(*) as problems, count(distinct line) as lines, "
+            "count(distinct subjid) as patients "
             "from quality.quarantine where export_id = ? group by all order by file, rule",
             [current.export_id],
         ).df()
-    return dg.MaterializeResult(
+        refusals = export_refusals(con, current)
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(summary["problems"].sum()) if len(summary) else 0,
             "by_file_and_rule": dg.MetadataValue.md(
@@ -223,4 +292,12 @@ def quarantine_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
             ),
             "export_id": current.export_id,
         }
+    )
+    yield dg.AssetCheckResult(
+        check_name="export_accepted",
+        passed=not refusals,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="every file loaded and every patient row usable" if not refusals
+        else f"export {current.export_id} refused: " + " | ".join(refusals),
+        metadata={"problems": len(refusals)},
     )
