@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, WarehousePaths
-from orchestration.synthetic import DEFAULT_SEED
+# Only light modules at the top: `warehouse sql` must answer in a fraction of a second, so Dagster,
+# pandas and the generator are imported by the commands that need them.
+from orchestration.settings import DEFAULT_SEED, DEMO_PATIENTS, REPO_ROOT, WarehousePaths
 
 REFRESH_BUSY = "another refresh is running"
 
@@ -93,6 +94,7 @@ def run_refresh(
     import dagster as dg
 
     from orchestration.automation import REFRESH_JOB_NAME
+    from orchestration.exports import export_tags
     from orchestration.definitions import defs
     from orchestration.progress import ACTIVE, ProgressPrinter
     from orchestration.publishing import current_snapshot
@@ -104,37 +106,45 @@ def run_refresh(
         "config_file": str(Path(config_file).resolve()) if config_file else "",
     }
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
-    printer = ProgressPrinter(enabled=progress, stream=sys.stdout)
-    ACTIVE["printer"] = printer
     started = time.monotonic()
-    # dbt's own console output goes to a log file; the progress lines stay on the terminal.
+    # Every Dagster message of the run goes to the log file; the terminal gets the progress lines.
     log_path = paths.home / "logs" / f"refresh-{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(
-                run_config={"ops": {"audit__current_export": {"config": config}}, "loggers": {"progress": {}}},
-                instance=instance,
-                raise_on_error=False,
-            )
-            run_id = result.run_id
-            published = result.success and printer.published
-            busy = any(REFRESH_BUSY in problem for problem in printer.problems())
-            if not busy:  # a refused run never touched the database another refresh is writing
-                record_run_end(paths, instance, run_id, published)
-    finally:
-        ACTIVE.pop("printer", None)
+    with log_path.open("w", encoding="utf-8") as log:
+        printer = ProgressPrinter(enabled=progress, stream=sys.stdout, log=log)
+        ACTIVE["printer"] = printer
+        try:
+            with contextlib.redirect_stdout(log), dg.DagsterInstance.get() as instance:
+                result = job.execute_in_process(
+                    run_config={"ops": {"audit__current_export": {"config": config}}, "loggers": {"progress": {}}},
+                    instance=instance,
+                    raise_on_error=False,
+                    tags=export_tags(Path(export_dir)) if export_dir else None,
+                )
+                run_id = result.run_id
+                published = result.success and printer.published
+                busy = any(REFRESH_BUSY in problem for problem in printer.problems())
+                if not busy:  # a refused run never touched the database another refresh is writing
+                    reason = None if published else "; ".join(printer.problems()) or "the run failed"
+                    record_run_end(paths, instance, run_id, published, reason,
+                                   Path(export_dir).name if export_dir else None)
+        finally:
+            ACTIVE.pop("printer", None)
+        for problem in printer.problems():
+            log.write(f"problem: {problem}\n")
     problems = printer.problems()
     snapshot = current_snapshot(paths) if published else None
     return RefreshOutcome(published, run_id, time.monotonic() - started, problems, snapshot, log_path,
                           dict(printer.step_seconds))
 
 
-def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool) -> None:  # noqa: ANN001
-    """After the run (the refresh lock is released): its outcome and every check result.
+def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool,  # noqa: ANN001
+                   reason: str | None = None, export_name: str | None = None) -> None:
+    """After the run (the refresh lock is released): its outcome, the reason, and every check result.
 
     A published run already wrote both into its snapshot; writing them again into the build
-    database is idempotent. A failed run is recorded only here, since publish never ran.
+    database is idempotent. A failed run is recorded only here, since publish never ran; a run that
+    stopped before registering its export is recorded under the export folder's name.
     """
     import duckdb
 
@@ -146,12 +156,11 @@ def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool
     try:
         with connect_build(paths.database) as con:
             ensure_schemas(con)
-            # None when the run stopped before registering its export (e.g. a refused manifest).
-            registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
-            export_id = registered[0] if registered else None
-            record_check_results(con, instance, run_id, export_id, blocking_checks(defs), paths.dbt_target / run_id)
             if not published:
-                finish_run(con, run_id, "failed")
+                finish_run(con, run_id, "failed", reason=reason, export_id=export_name)
+            (export_id,) = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
+            record_check_results(con, instance, run_id, export_id or None, blocking_checks(defs),
+                                 paths.dbt_target / run_id)
     except duckdb.Error as error:
         print(f"warning: could not record the outcome of run {run_id}: {error}", file=sys.stderr)
 
@@ -160,6 +169,14 @@ def refresh_command(args: argparse.Namespace) -> int:
     paths = WarehousePaths.from_env()
     if args.export and not Path(args.export).is_dir():
         return _fail(f"export folder {args.export} does not exist", 2)
+    if args.export and not args.force:
+        from orchestration.publishing import unchanged_since_published
+
+        snapshot = unchanged_since_published(paths, Path(args.export), args.cutoff, args.profile, args.config)
+        if snapshot is not None:
+            _say(f"Export {Path(args.export).name} is unchanged since snapshot {snapshot} (same files, study "
+                 "parameters and code): nothing to do. Use --force to rebuild it anyway.")
+            return 0
     _say(f"Refreshing the warehouse in {paths.home}")
     outcome = run_refresh(paths, Path(args.export) if args.export else None, args.cutoff, args.profile, args.config)
     return _report_refresh(paths, outcome)
@@ -198,22 +215,65 @@ def generate_command(args: argparse.Namespace) -> int:
 def sql_command(args: argparse.Namespace) -> int:
     import duckdb
 
+    from orchestration.sql_output import write_csv, write_table
+
     paths = WarehousePaths.from_env()
-    database = paths.current_database
-    if not database.exists():
-        return _fail(f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first", 2)
+    database = _snapshot_database(paths, args.snapshot)
+    if database is None:
+        return 2
     try:
-        with duckdb.connect(str(database.resolve()), read_only=True) as con:
-            frame = con.execute(args.query).df()
+        with duckdb.connect(str(database), read_only=True) as con:
+            cursor = con.execute(args.query)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            rows = cursor.fetchall() if columns else []
     except duckdb.Error as error:
         return _fail(str(error).splitlines()[0], 2)
     if args.format == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        write_csv(sys.stdout, columns, rows)
     else:
-        import pandas as pd
+        write_table(sys.stdout, columns, rows, args.max_rows)
+    return 0
 
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
-            _say(frame.to_string(index=False) if len(frame) else "(no rows)")
+
+def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | None:
+    """The current snapshot's DuckDB file, or an older one's (``--snapshot ID`` or a unique prefix)."""
+    if snapshot is None:
+        if not paths.current_database.exists():
+            _fail(f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first")
+            return None
+        return paths.current_database.resolve()
+    from orchestration.publishing import published_snapshots
+
+    matches = [folder for folder in published_snapshots(paths) if folder.name.startswith(snapshot)]
+    if len(matches) != 1:
+        known = ", ".join(folder.name for folder in published_snapshots(paths)) or "none"
+        what = "matches no snapshot" if not matches else "matches several snapshots"
+        _fail(f"--snapshot {snapshot} {what} (`warehouse snapshots` lists them; known: {known})")
+        return None
+    return matches[0] / "warehouse.duckdb"
+
+
+def snapshots_command(args: argparse.Namespace) -> int:
+    import json
+
+    from orchestration.publishing import current_snapshot, published_snapshots
+
+    paths = WarehousePaths.from_env()
+    current = current_snapshot(paths)
+    folders = published_snapshots(paths)
+    if not folders:
+        _say(f"no snapshots in {paths.snapshots}")
+        return 0
+    _say(f"{'':2}{'snapshot':<52} {'export':<28} {'cut-off':<10}  published (UTC)")
+    for folder in folders:
+        try:
+            meta = json.loads((folder / "snapshot.json").read_text())
+        except (OSError, ValueError):
+            meta = {}
+        mark = "* " if folder == current else "  "
+        published = str(meta.get("published_at", ""))[:19].replace("T", " ")
+        _say(f"{mark}{folder.name:<52} {str(meta.get('export_id', '?')):<28} {str(meta.get('data_cutoff', '')):<10}  {published}")
+    _say(f"\n* current; {len(folders)} kept (WAREHOUSE_KEEP_SNAPSHOTS={paths.keep_snapshots})")
     return 0
 
 
@@ -225,9 +285,15 @@ def demo_command(args: argparse.Namespace) -> int:
     _say(f"Generating a synthetic export ({args.patients} patients, seed {args.seed})")
     export = generate_export(paths.home / "exports" / f"demo-s{args.seed}-n{args.patients}", patients=args.patients, seed=args.seed)
     _say(f"  {export.export_id}: {sum(export.rows.values()):,} rows in {len(export.rows)} files")
-    _say(f"Refreshing the warehouse in {paths.home}")
-    outcome = run_refresh(paths, export.path)
-    status = _report_refresh(paths, outcome)
+    from orchestration.publishing import unchanged_since_published
+
+    snapshot = unchanged_since_published(paths, export.path)
+    if snapshot is not None:
+        _say(f"Export {export.export_id} is already published, unchanged, in snapshot {snapshot}: nothing to rebuild.")
+        status = 0
+    else:
+        _say(f"Refreshing the warehouse in {paths.home}")
+        status = _report_refresh(paths, run_refresh(paths, export.path))
     if status == 0:
         _say("")
         _say(endpoint_summary(paths.current_database))
@@ -248,41 +314,73 @@ def ui_command(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the code version (package and git commit), worked out only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the code version (package and git commit) and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        from orchestration.version import code_version
+
+        print(f"{parser.prog} {code_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
+    formatter = _HelpFormatter
     parser = argparse.ArgumentParser(
         prog="warehouse",
-        description="LEN+SIRT trial warehouse: exports in, ADaM tables, endpoints and a published snapshot out.",
+        description="LEN+SIRT trial warehouse: exports in, ADaM tables, endpoints and a published snapshot out. "
+        "Everything is written below WAREHOUSE_HOME (default: .warehouse in the repository).",
+        formatter_class=formatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=_VersionAction)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="generate a synthetic export, refresh, print the endpoint summary")
-    demo.add_argument("--patients", type=int, default=78)
-    demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    demo.set_defaults(handler=demo_command)
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:  # noqa: ANN001
+        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=formatter)
+        sub.set_defaults(handler=handler)
+        return sub
 
-    generate = commands.add_parser("generate", help="write a synthetic export in the input contract")
+    demo = command("demo", "generate a synthetic export, refresh, print the endpoint summary", demo_command)
+    demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, help="patients in the synthetic trial")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)")
+
+    generate = command("generate", "write a synthetic export in the input contract", generate_command)
     generate.add_argument("--out", required=True, help="folder to write the export into")
-    generate.add_argument("--patients", type=int, default=78)
-    generate.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    generate.add_argument("--clean", action="store_true", help="no deliberate messiness")
-    generate.set_defaults(handler=generate_command)
+    generate.add_argument("--patients", type=int, default=DEMO_PATIENTS, help="patients in the synthetic trial")
+    generate.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)")
+    generate.add_argument("--clean", action="store_true", help="no deliberate messiness (bad rows, partial dates, encodings)")
 
-    refresh = commands.add_parser("refresh", help="load an export and publish a new snapshot (exit 0 only when published)")
-    refresh.add_argument("--export", help="export folder; default: newest complete export in WAREHOUSE_HOME/landing")
-    refresh.add_argument("--cutoff", help="data cut-off date YYYY-MM-DD (default: the export date)")
-    refresh.add_argument("--profile", help="study profile: lensirt (default) or pharmaverse")
-    refresh.add_argument("--config", type=Path, help="YAML file of study parameters")
-    refresh.set_defaults(handler=refresh_command)
+    refresh = command("refresh", "load an export and publish a new snapshot (exit 0 only when published)", refresh_command)
+    refresh.add_argument("--export", help="export folder; default: the newest complete export in WAREHOUSE_HOME/landing")
+    refresh.add_argument("--cutoff", help="data cut-off date YYYY-MM-DD; default: the study's, else the export date")
+    refresh.add_argument("--profile", help="study profile: lensirt or pharmaverse; default: lensirt")
+    refresh.add_argument("--config", type=Path, help="YAML file of study parameters overriding the profile")
+    refresh.add_argument("--force", action="store_true", help="rebuild even when the export is already published unchanged")
 
-    sql = commands.add_parser("sql", help="read-only SQL on the current snapshot")
-    sql.add_argument("query")
-    sql.add_argument("--format", choices=("table", "csv"), default="table")
-    sql.set_defaults(handler=sql_command)
+    sql = command("sql", "read-only SQL on the current snapshot (or an older one)", sql_command)
+    sql.add_argument("query", help='e.g. "SELECT TRT01P, count(*) FROM adam.adsl GROUP BY 1"')
+    sql.add_argument("--format", choices=("table", "csv"), default="table", help="table for reading, csv for a spreadsheet (NULL is empty)")
+    sql.add_argument("--snapshot", metavar="ID", help="query this snapshot (id or unique prefix; see `warehouse snapshots`)")
+    sql.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
-    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this warehouse")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(handler=ui_command)
+    command("snapshots", "list the published snapshots, the current one marked", snapshots_command)
+
+    ui = command("ui", "start the Dagster UI (dagster dev) on this warehouse", ui_command)
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ui.add_argument("--port", type=int, default=3000, help="port to listen on")
     return parser
 
 

@@ -24,7 +24,7 @@ from orchestration.settings import WarehousePaths
 # The oldest on-disk format that still holds everything we write: readable by DuckDB >= 1.0.
 SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 SNAPSHOT_SCHEMAS = ("raw", "staging", "intermediate", "adam", "reporting", "quality", "audit", "reference")
-PARQUET_SCHEMAS = ("adam", "reporting")
+PARQUET_SCHEMAS = ("adam", "reporting", "quality")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def publish(
         if schema in PARQUET_SCHEMAS:
             target = partial / "parquet" / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
+            write_parquet(con, schema, table, target)
     for attachment in attachments:
         shutil.copyfile(attachment, partial / attachment.name)
     manifest = dict(provenance, snapshot_id=snapshot_id, published_at=now.isoformat(), tables=counts,
@@ -125,6 +125,100 @@ def publish(
     os.rename(partial, final)
     switch_current(paths, final)
     return Snapshot(snapshot_id, final, counts)
+
+
+def unchanged_since_published(
+    paths: WarehousePaths, export_dir: Path, data_cutoff: str | None = None, profile: str | None = None,
+    config_file: Path | None = None,
+) -> str | None:
+    """The current snapshot's id when it was built from these very files, with the same study
+    parameters (cut-off included) and the same code: a refresh would rebuild it identically."""
+    from orchestration.contract import file_path, layout_files
+    from orchestration.exports import ExportError, open_export
+    from orchestration.ingest import data_cutoff_for
+    from orchestration.settings import StudyConfig
+    from orchestration.version import code_version
+
+    current = current_snapshot(paths)
+    if current is None or not paths.current_database.exists():
+        return None
+    try:
+        study = StudyConfig.load(profile, config_file)
+        layout = str(study.parameters.get("input_source") or "edc")
+        export = open_export(export_dir, [file_path(spec, study.parameters) for spec in layout_files(layout)])
+    except (ExportError, ValueError):
+        return None  # the refresh will say what is wrong
+    if export.problems:
+        return None
+    cutoff = data_cutoff_for(export, study, data_cutoff)
+    parameters = json.loads(study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat()))
+    try:
+        with duckdb.connect(str(paths.current_database.resolve()), read_only=True) as con:
+            row = con.execute(
+                "select r.parameters, r.code_version, e.files from audit.runs r join audit.exports e using (export_id) "
+                "where r.snapshot = ? and r.outcome = 'published'", [current.name]
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    if row is None:
+        return None
+    published_parameters, published_code, published_files = row
+    hashes = {item["path"]: item["sha256"] for item in json.loads(published_files)}
+    same = (
+        json.loads(published_parameters) == parameters
+        and published_code == code_version()
+        and hashes == {f.path: f.sha256 for f in export.files}
+    )
+    return current.name if same else None
+
+
+def published_snapshots(paths: WarehousePaths) -> list[Path]:
+    """Every complete snapshot folder, oldest first (snapshot ids start with their UTC time)."""
+    if not paths.snapshots.is_dir():
+        return []
+    return sorted(p for p in paths.snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def prune_snapshots(paths: WarehousePaths, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` snapshots; the current one is never deleted.
+
+    A reader that has an old snapshot open keeps reading it: the files are unlinked, not
+    overwritten, and the space is freed when the reader closes them.
+    """
+    current = current_snapshot(paths)
+    snapshots = published_snapshots(paths)
+    kept = set(snapshots[-max(keep, 1):]) | ({current} if current else set())
+    removed = []
+    for folder in snapshots:
+        if folder not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, target: Path) -> None:
+    """One table as Parquet, its DuckDB comments (ADaM labels) kept as Arrow field metadata
+    (`label`) and the table comment as file metadata, which pandas, R arrow and SAS read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    comments = dict(con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? and comment is not null", [schema, table]
+    ).fetchall())
+    table_comments = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database() and schema_name = ? "
+        "and table_name = ?", [schema, table]
+    ).fetchall()
+    table_comment = table_comments[0][0] if table_comments else None
+    if not comments and not table_comment:
+        con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
+        return
+    data = con.sql(f'select * from "{schema}"."{table}"').to_arrow_table()
+    fields = [field.with_metadata({"label": comments[field.name]}) if field.name in comments else field
+              for field in data.schema]
+    metadata = {**(data.schema.metadata or {}), **({b"label": table_comment.encode()} if table_comment else {})}
+    pq.write_table(data.cast(pa.schema(fields, metadata=metadata)), target)
 
 
 def remove_partial_snapshots(paths: WarehousePaths) -> None:

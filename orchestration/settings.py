@@ -18,6 +18,11 @@ from orchestration.contract import DBT_PROJECT_DIR
 REPO_ROOT = DBT_PROJECT_DIR.parent
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 DEFAULT_PROFILE = "lensirt"
+# The demo's seed: its 78 patients show the arms' intended effects (checked in tests/test_end_to_end.py).
+DEFAULT_SEED = 1
+DEMO_PATIENTS = 78
+# Published snapshots kept after each publish (the current one is always kept): WAREHOUSE_KEEP_SNAPSHOTS.
+DEFAULT_KEEP_SNAPSHOTS = 10
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,15 @@ class WarehousePaths:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def keep_snapshots(self) -> int:
+        """How many published snapshots to keep (WAREHOUSE_KEEP_SNAPSHOTS; at least the current one)."""
+        raw = os.environ.get("WAREHOUSE_KEEP_SNAPSHOTS", "")
+        try:
+            return max(1, int(raw)) if raw.strip() else DEFAULT_KEEP_SNAPSHOTS
+        except ValueError:
+            raise ValueError(f"WAREHOUSE_KEEP_SNAPSHOTS must be a whole number, not {raw!r}") from None
 
     @property
     def dbt_target(self) -> Path:

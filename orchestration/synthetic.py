@@ -46,12 +46,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from orchestration.contract import INPUT_FILES
+from orchestration.settings import DEFAULT_SEED
 
 # --- schedule ---------------------------------------------------------------------------------------
 
 DEFAULT_CUTOFF = date(2025, 6, 30)
-# The demo's seed: its 78 patients show the arms' intended effects (checked in tests/test_end_to_end.py).
-DEFAULT_SEED = 1
 EXPORT_TIME_OF_DAY = time(18, 0, tzinfo=timezone.utc)
 ENROLMENT_FIRST_DAYS_BEFORE_CUTOFF = 1275  # about 2022-01-03 for the default cut-off
 ENROLMENT_LAST_DAYS_BEFORE_CUTOFF = 367  # about 2024-06-28

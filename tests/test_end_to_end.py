@@ -17,7 +17,8 @@ import pytest
 from orchestration.cli import main, run_refresh
 from orchestration.publishing import current_snapshot
 from orchestration.settings import WarehousePaths
-from orchestration.synthetic import DEFAULT_SEED, Messiness, generate_export
+from orchestration.settings import DEFAULT_SEED
+from orchestration.synthetic import Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
 pytestmark = pytest.mark.slow
@@ -203,3 +204,107 @@ def test_readers_never_fail_while_a_refresh_publishes(published, tmp_path):
     assert failed == 0, err
     assert ok > 10
     assert query(paths.current_database, "select export_id from audit.exports where export_id = '" + second.export_id + "'")
+
+
+# --- a data manager's first hour (issue 13) ---------------------------------------------------------
+
+
+def test_one_refresh_reports_every_problem_of_an_export(published, tmp_path):
+    """A bad dm row, a file changed after export and a missing column: all three in one run."""
+    paths, _, _ = published
+    before = current_snapshot(paths)
+    rows = clean_rows()
+    rows["edc/dm.csv"][1]["ARM"] = "LEN+TACE"  # line 3, patient 101-002
+    no_dose = csv_bytes(["SUBJID", "EXSEQ", "EXTRT", "EXDOSU", "EXSTDAT", "EXENDAT", "EXADJ"], rows["edc/ex.csv"])
+    folder = write_export(tmp_path / "three-problems", rows, export_id="THREE-PROBLEMS", raw_files={"edc/ex.csv": no_dose})
+    with (folder / "edc" / "ae.csv").open("ab") as handle:
+        handle.write(b"\r\n")  # changed after the manifest was written
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published and current_snapshot(paths) == before
+    problems = "\n".join(outcome.problems)
+    assert "edc/dm.csv line 3 (101-002): ARM code_list (LEN+TACE)" in problems
+    assert "edc/ae.csv: SHA-256" in problems
+    assert "edc/ex.csv, line 1: missing column EXDOSE" in problems
+    # the failed run is in audit.runs with its export and the reason in words; the log holds the run
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        export_id, outcome_text, reason = con.execute(
+            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]).fetchone()
+        subjects = con.execute(
+            "select distinct subjid from quality.quarantine where export_id = 'THREE-PROBLEMS' and file = 'edc/dm.csv'"
+        ).fetchall()
+        not_loaded = con.execute(
+            "select outcome, description from quality.check_results where run_id = ? "
+            "and asset_key = 'raw/edc_ae' and check_name = 'great_expectations'", [outcome.run_id]).fetchall()
+        check_exports = con.execute(
+            "select distinct export_id from quality.check_results where run_id = ?", [outcome.run_id]).fetchall()
+    assert (export_id, outcome_text) == ("THREE-PROBLEMS", "failed")
+    assert "EXDOSE" in reason and "SHA-256" in reason and "101-002" in reason
+    assert subjects == [("101-002",)]
+    assert check_exports == [("THREE-PROBLEMS",)]
+    assert not_loaded and not_loaded[0][0] == "not evaluated", not_loaded  # never "failed" when it never ran
+    log = outcome.log.read_text()
+    assert "RUN_START" in log and "missing column EXDOSE" in log
+
+
+def test_a_run_whose_manifest_cannot_be_read_is_recorded(published, tmp_path):
+    paths, _, _ = published
+    folder = write_export(tmp_path / "bad-manifest", export_id="BAD-MANIFEST")
+    (folder / "manifest.json").write_text("{ not json")
+    outcome = run_refresh(paths, folder, progress=False)
+    assert not outcome.published
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        export_id, outcome_text, reason = con.execute(
+            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]).fetchone()
+    assert (export_id, outcome_text) == ("bad-manifest", "failed")
+    assert "manifest.json in bad-manifest is not readable" in reason
+
+
+def test_an_unchanged_export_is_recognised_and_not_republished(published, capsys):
+    paths, _, _ = published
+    before = current_snapshot(paths)
+    ((folder,),) = query(paths.current_database, "select e.export_dir from audit.runs r join audit.exports e "
+                         f"using (export_id) where r.snapshot = '{before.name}'")
+    assert main(["refresh", "--export", folder]) == 0
+    out = capsys.readouterr().out
+    assert "is unchanged since snapshot" in out and before.name in out
+    assert current_snapshot(paths) == before
+    # another cut-off is another result: that refresh is not skipped
+    from orchestration.publishing import unchanged_since_published
+
+    assert unchanged_since_published(paths, Path(folder)) == before.name
+    assert unchanged_since_published(paths, Path(folder), data_cutoff="2025-05-31") is None
+
+
+def test_adam_labels_are_column_comments_and_parquet_metadata(published):
+    import pyarrow.parquet as pq
+
+    paths, _, _ = published
+    assert query(paths.current_database, "select comment from duckdb_columns() where schema_name = 'adam' "
+                 "and table_name = 'adsl' and column_name = 'AGE'") == [("Age",)]
+    assert query(paths.current_database, "select comment from duckdb_tables() where schema_name = 'adam' "
+                 "and table_name = 'adsl'") == [("Subject-level analysis dataset",)]
+    schema = pq.read_schema(paths.current / "parquet" / "adam" / "adsl.parquet")
+    assert schema.field("AGE").metadata == {b"label": b"Age"}
+    assert (paths.current / "parquet" / "quality" / "quarantine.parquet").exists()
+    assert (paths.current / "parquet" / "quality" / "check_results.parquet").exists()
+
+
+def test_cli_sql_prints_null_one_way_and_full_precision(published, capsys):
+    query_text = "select 1/3 as third, null::integer as n, null::date as d, null::varchar as s, 2.5 as x"
+    assert main(["sql", query_text]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["third", "n", "d", "s", "x"]
+    assert out[2].split() == ["0.3333333333333333", "NULL", "NULL", "NULL", "2.5"]
+    assert main(["sql", query_text, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "0.3333333333333333,,,,2.5"
+
+
+def test_cli_sql_reads_an_older_snapshot_by_id(published, capsys):
+    paths, _, _ = published
+    snapshot = current_snapshot(paths).name
+    assert main(["sql", "select count(*) as n from adam.adsl", "--snapshot", snapshot[:20]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].strip() == "78"
+    assert main(["sql", "select 1", "--snapshot", "19990101"]) == 2
+    assert "matches no snapshot" in capsys.readouterr().err
+    assert main(["snapshots"]) == 0
+    assert f"* {snapshot}" in capsys.readouterr().out

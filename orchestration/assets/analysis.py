@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from orchestration.assets.tables import read_columns, write_reporting_table
+from orchestration.assets.tables import column_schema, read_columns, write_reporting_table
 from orchestration.ingest import current_export
 from orchestration.resources import WarehouseResource
 
@@ -83,7 +83,8 @@ def markdown(frame: pd.DataFrame, columns: list[str] | None = None) -> dg.Metada
 
 
 def _result(frame: pd.DataFrame, **metadata: object) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame), **metadata})
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame),
+                                          **metadata})
 
 
 def _number(value: float) -> float | None:

@@ -10,7 +10,7 @@ from orchestration.assets.report import REPORT
 from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.check_history import record_check_results
 from orchestration.ingest import current_export, finish_run
-from orchestration.publishing import new_snapshot_id, publish
+from orchestration.publishing import new_snapshot_id, prune_snapshots, publish
 from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 
@@ -60,6 +60,9 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             context.log.warning("no report built from this export: the snapshot is published without report.html")
         snapshot = publish(con, paths, snapshot_id, provenance, attachments)
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
+    removed = prune_snapshots(paths, paths.keep_snapshots)
+    if removed:
+        context.log.info(f"removed {len(removed)} old snapshot(s), keeping the newest {paths.keep_snapshots}: {', '.join(removed)}")
     return dg.MaterializeResult(
         metadata={
             "snapshot": dg.MetadataValue.path(str(snapshot.folder)),
@@ -69,6 +72,8 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "checks_recorded": checks,
             "adsl_rows": snapshot.tables.get("adam.adsl", 0),
             "report": dg.MetadataValue.path(str(paths.current_report)) if attachments else "not built",
+            "snapshots_kept": paths.keep_snapshots,
+            "old_snapshots_removed": ", ".join(removed) or "none",
         }
     )
 

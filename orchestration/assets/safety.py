@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.assets.tables import read_columns, write_reporting_table
+from orchestration.assets.tables import column_schema, read_columns, write_reporting_table
 from orchestration.resources import WarehouseResource
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "rows": len(table),
+            "dagster/column_schema": column_schema(table),
             "table": dg.MetadataValue.md(table.to_markdown(index=False, floatfmt=".1f")),
         }
     )

@@ -26,3 +26,15 @@ def write_reporting_table(con: duckdb.DuckDBPyConnection, name: str, table: pd.D
     finally:
         con.unregister("reporting_frame")
     con.execute("commit")
+
+
+_SQL_TYPES = {"i": "BIGINT", "u": "UBIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP", "m": "INTERVAL"}
+
+
+def column_schema(table: pd.DataFrame):  # noqa: ANN201
+    """The table's columns and their types, for the Columns tab of the asset in the Dagster UI."""
+    import dagster as dg
+
+    return dg.TableSchema(columns=[
+        dg.TableColumn(str(name), _SQL_TYPES.get(dtype.kind, "VARCHAR")) for name, dtype in table.dtypes.items()
+    ])
