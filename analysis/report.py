@@ -750,13 +750,14 @@ def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table
     table_rows = []
     for check in shown.itertuples():
         severity = str(check.severity) if isinstance(check.severity, str) and check.severity else "–"
-        if getattr(check, "blocking", None) is True:
+        blocking = getattr(check, "blocking", None)
+        if blocking is not None and not pd.isna(blocking) and bool(blocking):
             severity += ", blocking"
         description = check.description if isinstance(check.description, str) and check.description else "–"
         table_rows.append(Row(
             [str(check.asset_key), str(check.check_name), severity, check.OUTCOME, _shorten(description, DESCRIPTION_CHARS),
              failing_rows_in_words(check.failing_rows)],
-            "flag" if check.OUTCOME == "failed" else "",
+            {"failed": "flag", "warning": "warning"}.get(check.OUTCOME, ""),
         ))
     hidden = len(not_passed) - len(shown)
     blocks.append(Table(

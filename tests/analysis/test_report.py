@@ -223,6 +223,7 @@ def test_checks_that_did_not_pass_are_a_table_in_words(two_runs_report):
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("</table>")[0], re.S)
     header = re.findall(r"<th[^>]*>(.*?)</th>", rows[0])
     assert header == ["Asset", "Check", "Severity", "Outcome", "Description", "Failing rows"]
+    assert '<tr class="warning"><td>reporting/balance</td>' in table
     cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[1], re.S)
     assert cells == ["reporting/balance", "covariates_balanced", "WARN", "warning",
                      WARNING.replace("&", "&amp;").replace(">", "&gt;"), "–"]
@@ -322,3 +323,16 @@ def test_each_n_names_its_population_and_arm_variable():
     survival = html.split('id="survival">')[1].split("</section>")[0]
     assert "N: PFS and OS, full analysis set (FASFL = Y), by planned arm (TRT01P); DOR, its confirmed responders" in survival
     assert "Confirmed responders (CRSP = Y) of the full analysis set" in survival
+
+
+@pytest.mark.parametrize(("blocking", "shown"), [(True, "ERROR, blocking"), (False, "ERROR"), (None, "ERROR")])
+def test_severity_says_whether_the_check_blocks_publishing(blocking, shown):
+    con = duckdb.connect()
+    from orchestration.check_history import CHECK_RESULTS_DDL
+
+    con.execute(CHECK_RESULTS_DDL)  # read back through DuckDB: a nullable boolean column
+    con.execute("insert into quality.check_results (run_id, asset_key, check_name, outcome, passed, severity, blocking) "
+                "values (?, 'adam/adsl', 'great_expectations', 'failed', false, 'ERROR', ?)", [PROVENANCE.run_id, blocking])
+    checks = read_report_data(con, PROVENANCE).get("check_results")
+    section = _quality_section(build_report(ReportData(PROVENANCE, {**sample_tables(), "check_results": checks})).html)
+    assert f"<td>great_expectations</td><td>{shown}</td><td>failed</td>" in section
