@@ -63,6 +63,7 @@ SMD_THRESHOLD = 0.1
 # planned arm, safety on those treated by actual treatment).
 FAS_POPULATION = "Full analysis set (FASFL = Y), by planned arm (TRT01P)"
 SAFETY_POPULATION = "Safety population (SAFFL = Y), by actual treatment (TRT01A)"
+FAS_POPULATION_IN_TEXT = "full analysis set (FASFL = Y), by planned arm (TRT01P)"
 
 
 @dataclass(frozen=True)
@@ -439,7 +440,7 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
             plots.kaplan_meier(rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)),
             f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
             "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties). "
-            + (f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION[0].lower()}{FAS_POPULATION[1:]}." if paramcd == "DOR"
+            + (f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION_IN_TEXT}." if paramcd == "DOR"
                else f"{FAS_POPULATION}."),
         ))
     if summary is not None:
@@ -455,7 +456,7 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
                     _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
                 ]))
         blocks.append(Table(columns, table_rows, text_columns=2, note=(
-            f"N: PFS and OS, {FAS_POPULATION[0].lower()}{FAS_POPULATION[1:]}; DOR, its confirmed responders (CRSP = Y). "
+            f"N: PFS and OS, {FAS_POPULATION_IN_TEXT}; DOR, its confirmed responders (CRSP = Y). "
             "NR: not reached. Follow-up by reverse Kaplan–Meier.")))
     else:
         blocks.append(_missing_note(["tte_summary"]))
