@@ -80,8 +80,10 @@ def to_svg(fig) -> Svg:
 
 
 def _months_ticks(max_months: float) -> np.ndarray:
+    """Ticks from 0 to the first tick at or beyond `max_months`, so the axis covers every time."""
     step = 3 if max_months <= 24 else 6 if max_months <= 60 else 12
-    return np.arange(0, max(max_months, step) + 0.001, step)
+    last = max(math.ceil(max_months / step - 1e-9), 1) * step  # 1e-9: a time exactly on a tick ends there
+    return np.arange(0, last + step / 2, step)
 
 
 # --- waterfall -------------------------------------------------------------------------------------
@@ -187,6 +189,9 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
 # --- Kaplan-Meier ----------------------------------------------------------------------------------
 
 
+KM_ANNOTATION_ID = "km-annotation"
+
+
 def kaplan_meier(
     curves: pd.DataFrame,
     arms: Sequence[str],
@@ -198,8 +203,24 @@ def kaplan_meier(
 
     `curves`: TRT01P, TIME_MONTHS, N_AT_RISK, CENSORED, SURVIVAL, LCL, UCL (reporting.km_curves).
     """
+    return to_svg(kaplan_meier_figure(curves, arms, arm_colours, title, annotation))
+
+
+def kaplan_meier_figure(
+    curves: pd.DataFrame,
+    arms: Sequence[str],
+    arm_colours: dict[str, str],
+    title: str,
+    annotation: str,
+):
+    """The matplotlib figure behind `kaplan_meier` (tests measure where its parts are drawn).
+
+    The x-axis runs to the first tick at or after the last time, so the tail and the last censoring
+    marks show; the legend and the annotation (medians, HR, p) sit in a column right of the axes,
+    where they cannot hide a curve or a band.
+    """
     arms = [arm for arm in arms if (curves.TRT01P == arm).any()]
-    fig = _figure(7.6, 4.6 + 0.22 * len(arms))
+    fig = _figure(9.8, 4.6 + 0.22 * len(arms))
     grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.45 + 0.22 * len(arms)], hspace=0.32)
     ax = fig.add_subplot(grid[0])
     table = fig.add_subplot(grid[1], sharex=ax)
@@ -216,9 +237,11 @@ def kaplan_meier(
         times = rows.TIME_MONTHS.to_numpy(dtype=float)
         at_risk = rows.N_AT_RISK.to_numpy(dtype=float)
         for tick in ticks:
+            # At risk at a tick: those at risk at the first curve time on or after it; none after the last.
             later = np.nonzero(times >= tick - 1e-9)[0]
             count = int(at_risk[later[0]]) if len(later) else 0
-            table.text(tick, len(arms) - 1 - index, f"{count}", ha="center", va="center", color=colour, fontsize=8.5)
+            table.text(tick, len(arms) - 1 - index, f"{count}", ha="center", va="center", color=colour, fontsize=8.5,
+                       gid=f"at-risk-{index}")
     ax.set_ylim(-0.02, 1.03)
     ax.set_ylabel("Probability")
     ax.set_title(title, loc="left")
@@ -228,9 +251,9 @@ def kaplan_meier(
     ax.set_xticks(ticks)
     ax.set_xlim(-0.02 * ticks[-1], ticks[-1] * 1.02)
     ax.set_xlabel("Months")
-    ax.legend(loc="upper right", fontsize=9)
-    ax.text(0.015, 0.03, annotation, transform=ax.transAxes, ha="left", va="bottom", fontsize=8.5, color=INK,
-            bbox=dict(boxstyle="round,pad=0.45", facecolor="white", edgecolor=GRID))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0, fontsize=9)
+    ax.text(1.03, 0.8, annotation, transform=ax.transAxes, ha="left", va="top", fontsize=8.5, color=INK,
+            linespacing=1.5, wrap=True, gid=KM_ANNOTATION_ID, bbox=dict(boxstyle="round,pad=0.5", facecolor="white", edgecolor=GRID))
     table.set_ylim(-0.6, len(arms) - 0.4)
     table.set_yticks(range(len(arms)))
     table.set_yticklabels(list(reversed(arms)), fontsize=8.5)
@@ -241,8 +264,9 @@ def kaplan_meier(
     for side in ("left", "bottom", "top", "right"):
         table.spines[side].set_visible(False)
     table.set_title("Number at risk", loc="left", fontsize=8.5, fontweight="normal", color=MUTED)
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.94, bottom=0.04)
-    return to_svg(fig)
+    # The right third of the width holds the legend and the annotation.
+    fig.subplots_adjust(left=0.1, right=0.67, top=0.94, bottom=0.04)
+    return fig
 
 
 # --- forest ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,8 @@ QUERIES = {
     "adrs": "select USUBJID, PARAMCD, AVALC, ADT, ADY from adam.adrs "
             "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
     "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
+    # quality.check_results keeps every run's checks (failed refreshes too): the report shows its own run.
+    "check_results": "select * from quality.check_results where run_id = $run_id order by asset_key, check_name",
 }
 ARM_PALETTE = ("#2f6db5", "#e08a2e", "#3a9b6b", "#8e5ba6", "#c2455d")
 METHOD_COLOURS = {"unadjusted": "#52606d", "iptw": "#2f6db5"}
@@ -56,6 +59,11 @@ RESPONSE_LABELS = {
 }
 TTE_LABELS = {"PFS": "Progression-free survival", "OS": "Overall survival", "DOR": "Duration of response"}
 SMD_THRESHOLD = 0.1
+# Which patients each N counts, and by which arm variable (SPEC section 5: efficacy on the FAS by
+# planned arm, safety on those treated by actual treatment).
+FAS_POPULATION = "Full analysis set (FASFL = Y), by planned arm (TRT01P)"
+SAFETY_POPULATION = "Safety population (SAFFL = Y), by actual treatment (TRT01A)"
+FAS_POPULATION_IN_TEXT = "full analysis set (FASFL = Y), by planned arm (TRT01P)"
 
 
 @dataclass(frozen=True)
@@ -87,13 +95,14 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 
 def read_report_data(con: duckdb.DuckDBPyConnection, provenance: Provenance, days_per_month: float = 30.4375) -> ReportData:
+    """The report's tables; quarantine and check results only for this export and this run."""
     tables: dict[str, pd.DataFrame | None] = {}
     for name, (schema, table) in TABLES.items():
         if not _exists(con, schema, table):
             tables[name] = None
             continue
         query = QUERIES.get(name, f'select * from "{schema}"."{table}"')
-        tables[name] = con.execute(query).df()
+        tables[name] = con.execute(query, {"run_id": provenance.run_id} if "$run_id" in query else None).df()
     if tables["quarantine"] is not None:
         tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
     return ReportData(provenance, tables, days_per_month)
@@ -115,6 +124,7 @@ class Table:
     caption: str = ""
     note: str = ""
     text_columns: int = 1  # the first columns hold text (left-aligned); the rest hold numbers
+    css_class: str = ""
 
 
 @dataclass
@@ -232,6 +242,12 @@ def _arm_header(arm: str, n: object) -> str:
     return f"{arm} (N = {int(float(n))})" if _finite(n) else arm
 
 
+def population_label(population: str, n_by_arm: pd.Series, arms: Sequence[str]) -> str:
+    """`Safety population (SAFFL = Y), by actual treatment (TRT01A): N = 35 / 41 (LEN+SIRT / LEN)`."""
+    counts = " / ".join(str(int(float(n_by_arm.get(arm)))) if _finite(n_by_arm.get(arm)) else "–" for arm in arms)
+    return f"{population}: N = {counts} ({' / '.join(arms)})"
+
+
 # --- sections --------------------------------------------------------------------------------------
 
 
@@ -282,7 +298,8 @@ def baseline_section(data: ReportData) -> list[Table | Figure | Note]:
         for category, items in group.groupby("CATEGORY", sort=False):
             by_arm = items.set_index("TRT01P").DISPLAY
             rows.append(Row([str(category), *(str(by_arm.get(arm, "–")) for arm in arms), ""], "sub"))
-    return [Table(columns, rows, note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
+    return [Table(columns, rows, caption=population_label(FAS_POPULATION, n_arm, arms),
+                  note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
                   f"difference between arms before weighting; |SMD| ≥ {SMD_THRESHOLD} is highlighted.")]
 
 
@@ -313,7 +330,7 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
                 else:
                     cells.append("–")
         rows.append(Row(cells))
-    blocks: list[Table | Figure | Note] = [Table(columns, rows, note=(
+    blocks: list[Table | Figure | Note] = [Table(columns, rows, caption=population_label(FAS_POPULATION, n_arm, arms), note=(
         "Per arm: exact Clopper–Pearson 95 % CI. Differences are "
         f"{arms[0] if arms else 'first arm'} minus {arms[-1] if arms else 'reference'}: Newcombe hybrid score CI (unadjusted), "
         "stabilised inverse-probability weights with robust variance (IPTW)."))]
@@ -422,7 +439,9 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
         blocks.append(Figure(
             plots.kaplan_meier(rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)),
             f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
-            "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties).",
+            "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties). "
+            + (f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION_IN_TEXT}." if paramcd == "DOR"
+               else f"{FAS_POPULATION}."),
         ))
     if summary is not None:
         columns = ["Endpoint", "Arm", "N", "Events", "Censored", "Median (95 % CI), months", "Q1–Q3, months", "Median follow-up, months"]
@@ -436,7 +455,9 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
                     _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
                     _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
                 ]))
-        blocks.append(Table(columns, table_rows, note="NR: not reached. Follow-up by reverse Kaplan–Meier.", text_columns=2))
+        blocks.append(Table(columns, table_rows, text_columns=2, note=(
+            f"N: PFS and OS, {FAS_POPULATION_IN_TEXT}; DOR, its confirmed responders (CRSP = Y). "
+            "NR: not reached. Follow-up by reverse Kaplan–Meier.")))
     else:
         blocks.append(_missing_note(["tte_summary"]))
     if landmarks is not None and len(landmarks):
@@ -537,7 +558,8 @@ def ae_section(data: ReportData) -> list[Table | Figure | Note]:
             by_arm = group.set_index("TRT01A")
             rows.append(Row([str(group.CATEGORY.iloc[0]), *(_count_pct(by_arm.PATIENTS.get(arm), by_arm.PCT.get(arm)) for arm in arms)]))
         blocks.append(Table(["Patients with", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
-                            caption="Treatment-emergent adverse events (safety set, by actual treatment): patients, n (%)"))
+                            caption="Treatment-emergent adverse events: patients, n (%). "
+                                    + population_label(SAFETY_POPULATION, n_arm, arms)))
     else:
         blocks.append(_missing_note(["ae_overview"]))
     if by_term is not None:
@@ -563,7 +585,8 @@ def ae_section(data: ReportData) -> list[Table | Figure | Note]:
                     else:
                         cells += ["0", "0", "–"]
                 rows.append(Row(cells, "group" if term is None else "sub"))
-        blocks.append(Table(columns, rows, caption="TEAE by system organ class and preferred term: patients, n (%), and the worst CTCAE grade",
+        blocks.append(Table(columns, rows, caption="TEAE by system organ class and preferred term: patients, n (%), and the worst "
+                                                   "CTCAE grade. " + population_label(SAFETY_POPULATION, n_arm, arms),
                             note="A patient counts once per row, at the worst grade. Sorted by frequency."))
     else:
         blocks.append(_missing_note(["ae_by_soc_pt"]))
@@ -589,7 +612,8 @@ def exposure_section(data: ReportData) -> list[Table | Figure | Note]:
                 cells.append(_two(f"{_num(row.MEDIAN)} ({_ci(row.Q1, row.Q3)})", f"range {_ci(row.MIN, row.MAX)}, n = {int(row.N) if _finite(row.N) else 0}"))
         rows.append(Row(cells))
     return [Table(["Parameter", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
-                  note="Continuous: median (Q1–Q3), range. Yes/no parameters: patients, n (%).")]
+                  caption=population_label(SAFETY_POPULATION, n_arm, arms),
+                  note="Continuous: median (Q1–Q3), range, n = patients with a value. Yes/no parameters: patients, n (%).")]
 
 
 def quality_section(data: ReportData) -> list[Table | Figure | Note]:
@@ -638,26 +662,112 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
                            "info" if len(discrepancies) else "ok"))
     else:
         blocks.append(_missing_note(["response_discrepancies"]))
-    checks = data.get("check_results")
-    if checks is not None:
-        blocks.append(_check_results_table(checks))
+    blocks += check_results_blocks(data.get("check_results"), data.provenance.run_id)
     return blocks
 
 
-def _check_results_table(checks: pd.DataFrame) -> Table:
-    """quality.check_results has no fixed columns in the contract: summarise by an outcome column if there is one."""
-    outcome = next((c for c in checks.columns if c.lower() in ("outcome", "status", "passed", "success", "result")), None)
-    if outcome is None or checks.empty:
-        shown = checks.head(50)
-        return Table(list(map(str, shown.columns)), [Row([str(v) for v in row]) for row in shown.itertuples(index=False)], text_columns=len(shown.columns),
-                     caption=f"Check results ({len(checks)} rows, quality.check_results)")
-    counts = checks[outcome].astype(str).value_counts()
-    failed = checks[~checks[outcome].astype(str).str.lower().isin(["true", "passed", "pass", "success", "ok"])].head(50)
-    rows = [Row([f"{outcome} = {value}", str(count)]) for value, count in counts.items()]
-    table = Table(["Outcome", "Checks"], rows, caption=f"Check results ({len(checks)} checks, quality.check_results)")
-    if len(failed):
-        table.note = "Not passed: " + "; ".join(" ".join(str(v) for v in row if v is not None)[:160] for row in failed.itertuples(index=False))
-    return table
+# --- check results of this run -----------------------------------------------------------------------
+
+CHECK_OUTCOMES = ("passed", "failed", "warning", "not evaluated")
+CHECK_ORDER = {"failed": 0, "warning": 1, "not evaluated": 2}
+CHECKS_SHOWN = 30  # rows of the not-passed table; the rest are counted
+FAILING_ITEMS_SHOWN = 3  # failing rows named per check; the rest are counted
+ITEM_CHARS = 140
+DESCRIPTION_CHARS = 220
+
+
+def check_outcome(outcome: object, severity: object) -> str:
+    """passed, failed, warning or not evaluated: a check that did not pass at severity WARN is a warning."""
+    text = str(outcome)
+    if text == "failed" and str(severity).upper() == "WARN":
+        return "warning"
+    return text
+
+
+def _shorten(text: object, limit: int) -> str:
+    """One line of at most `limit` characters, cut at a word boundary and marked with an ellipsis."""
+    flat = " ".join(str(text).replace("`", "").split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
+_FAILING_COUNT = re.compile(r"^(\d[\d,]*) failing rows?(?: returned by \S+)?(?::\s*(.*))?$", re.S)
+_MORE = re.compile(r"[;,]?\s*(?:and|\+)\s*(\d[\d,]*) more(?: \w+)?\s*$")
+
+
+def failing_rows_in_words(text: object, shown: int = FAILING_ITEMS_SHOWN) -> str:
+    """The first failing rows a check named, and how many more there are.
+
+    Checks write them in a few shapes: `N failing rows: USUBJID=..., ADT=...; ...` (dbt tests),
+    `edc/dm.csv line 3: AGE out_of_range (150); ...; and 12 more lines` (ingest), one markdown bullet
+    per failed expectation (Great Expectations).
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)) or str(text).strip().lower() in ("", "none"):
+        return "–"
+    body, total, prefix = str(text).strip(), None, ""
+    counted = _FAILING_COUNT.match(body)
+    if counted:
+        total = int(counted.group(1).replace(",", ""))
+        body, prefix = (counted.group(2) or ""), f"{total:,} failing row{'' if total == 1 else 's'}"
+    body = body.rstrip(" …").rstrip()
+    more = _MORE.search(body)
+    hidden = int(more.group(1).replace(",", "")) if more else 0
+    if more:
+        body = body[: more.start()]
+    items = [item.strip().lstrip("-• ").strip() for item in re.split(r"\n|;\s+", body) if item.strip().strip("-• ")]
+    listed = [_shorten(item, ITEM_CHARS) for item in items[:shown]]
+    rest = (total - len(listed)) if total is not None else (len(items) - len(listed) + hidden)
+    words = "; ".join(listed)
+    if rest > 0 and listed:  # with no row named, the total alone says it
+        words += f"; and {rest:,} more"
+    return f"{prefix}: {words}" if prefix and words else prefix or words
+
+
+def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table | Figure | Note]:
+    """Counts by outcome for this run's checks, and a table of those that did not pass."""
+    if checks is None or checks.empty:
+        return [Note(f"No check result is recorded for this run ({run_id}) in quality.check_results.", "missing")]
+    frame = checks.assign(OUTCOME=[check_outcome(o, s) for o, s in zip(checks.outcome, checks.severity)])
+    counts = frame.OUTCOME.value_counts()
+    outcomes = [*CHECK_OUTCOMES, *sorted(set(counts.index) - set(CHECK_OUTCOMES))]
+    rows = [Row([outcome, f"{int(counts.get(outcome, 0)):,}"],
+                "flag" if outcome != "passed" and counts.get(outcome, 0) else "") for outcome in outcomes]
+    blocks: list[Table | Figure | Note] = [Table(
+        ["Outcome", "Checks"], rows,
+        caption=f"Checks of this run: {len(frame):,} (run {run_id}, quality.check_results)",
+        note="Warning: a non-blocking check (severity WARN) that did not pass; it does not stop publishing. "
+             "Failed: a check of severity ERROR that did not pass. Not evaluated: planned, but it had not run "
+             "when the report was built.",
+    )]
+    not_passed = frame[frame.OUTCOME != "passed"]
+    if not_passed.empty:
+        blocks.append(Note(f"All {len(frame):,} checks of this run passed.", "ok"))
+        return blocks
+    not_passed = not_passed.assign(ORDER=not_passed.OUTCOME.map(CHECK_ORDER).fillna(len(CHECK_ORDER)))
+    not_passed = not_passed.sort_values(["ORDER", "asset_key", "check_name"], kind="stable")
+    shown = not_passed.head(CHECKS_SHOWN)
+    table_rows = []
+    for check in shown.itertuples():
+        severity = str(check.severity) if isinstance(check.severity, str) and check.severity else "–"
+        blocking = getattr(check, "blocking", None)
+        if blocking is not None and not pd.isna(blocking) and bool(blocking):
+            severity += ", blocking"
+        description = check.description if isinstance(check.description, str) and check.description else "–"
+        table_rows.append(Row(
+            [str(check.asset_key), str(check.check_name), severity, check.OUTCOME, _shorten(description, DESCRIPTION_CHARS),
+             failing_rows_in_words(check.failing_rows)],
+            {"failed": "flag", "warning": "warning"}.get(check.OUTCOME, ""),
+        ))
+    hidden = len(not_passed) - len(shown)
+    blocks.append(Table(
+        ["Asset", "Check", "Severity", "Outcome", "Description", "Failing rows"], table_rows, text_columns=6,
+        caption=f"Checks of this run that did not pass: {len(not_passed):,}", css_class="checks",
+        note=(f"{hidden:,} more not shown; " if hidden else "")
+        + f"every check of this run is in quality.check_results where run_id = '{run_id}'.",
+    ))
+    return blocks
 
 
 SECTIONS: list[tuple[str, str, Callable[[ReportData], list]]] = [

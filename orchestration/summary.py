@@ -25,7 +25,7 @@ def endpoint_summary(database: Path) -> str:
             "select export_id, data_cutoff, code_version from audit.runs "
             "where outcome = 'published' order by started_at desc limit 1"
         ).fetchone()
-        adsl = con.execute("select USUBJID, TRT01P, TRT01PN, FASFL, SAFFL, DTHFL from adam.adsl").df()
+        adsl = con.execute("select USUBJID, TRT01P, TRT01PN, TRT01A, FASFL, SAFFL, DTHFL from adam.adsl").df()
         # The endpoint figures are the published reporting tables, never recomputed here.
         rates = con.execute(
             "select * from reporting.response_rates where PARAMCD in ('CRSP', 'CCB')"
@@ -43,15 +43,17 @@ def endpoint_summary(database: Path) -> str:
 
     arms = adsl.sort_values("TRT01PN")["TRT01P"].unique().tolist()
     lines = [f"Export {export_id}, data cut-off {cutoff}, code {code_version}", ""]
-    header = f"{'':<28}" + "".join(f"{arm:>22}" for arm in arms)
+    header = f"{'':<30}" + "".join(f"{arm:>22}" for arm in arms)
     lines.append(header)
 
     def row(label: str, values: list[str]) -> None:
-        lines.append(f"{label:<28}" + "".join(f"{v:>22}" for v in values))
+        lines.append(f"{label:<30}" + "".join(f"{v:>22}" for v in values))
 
-    by_arm = {arm: adsl[adsl.TRT01P == arm] for arm in arms}
-    row("Enrolled (FAS)", [str(int((frame.FASFL == "Y").sum())) for frame in by_arm.values()])
-    row("Treated (safety)", [str(int((frame.SAFFL == "Y").sum())) for frame in by_arm.values()])
+    # Each N names its population and arm variable, as the report does (SPEC section 5: FAS by
+    # planned arm, safety by actual treatment), so the two agree.
+    fas, safety = adsl[adsl.FASFL == "Y"], adsl[adsl.SAFFL == "Y"]
+    row("FAS, by planned arm", [str(int((fas.TRT01P == arm).sum())) for arm in arms])
+    row("Safety, by actual treatment", [str(int((safety.TRT01A == arm).sum())) for arm in arms])
     if rates is not None:
         for paramcd, label in (("CRSP", "ORR, confirmed (95% CI)"), ("CCB", "DCR (95% CI)")):
             values = []
@@ -65,8 +67,17 @@ def endpoint_summary(database: Path) -> str:
             row(label, [f"{_months(km.MEDIAN_MONTHS)} ({_months(km.LCL_MONTHS)}-{_months(km.UCL_MONTHS)})"
                         for km in fits])
             row("  events / N", [f"{km.EVENTS} / {km.N}" for km in fits])
+    # How the planned arms become the safety columns: patients analysed under another treatment, and
+    # patients never treated (not in the safety population).
+    moves = [f"{n} planned {planned} counted as {actual}"
+             for (planned, actual), n in safety[safety.TRT01A != safety.TRT01P].groupby(["TRT01P", "TRT01A"]).size().items()]
+    moves += [f"{n} planned {planned} not treated"
+              for planned, n in fas[fas.SAFFL != "Y"].groupby("TRT01P").size().items()]
     lines += [
         "",
+        "FAS: every enrolled patient (FASFL = Y) by planned arm (TRT01P); the efficacy rows count the FAS.",
+        "Safety: patients who received any study treatment (SAFFL = Y) by actual treatment (TRT01A), as in",
+        "the report's adverse event and exposure tables" + (f" ({'; '.join(moves)})." if moves else "."),
         f"Quarantined rows: {quarantined} in {files} file(s) (quality.quarantine)",
         f"Open data queries: {open_queries} (quality.data_queries)",
     ]

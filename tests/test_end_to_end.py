@@ -90,13 +90,19 @@ def test_demo_endpoints_lie_within_the_generators_intended_ranges(published):
 
 
 def test_the_report_is_published_with_its_snapshot(published):
-    paths, export, _ = published
+    paths, export, outcome = published
     snapshot = current_snapshot(paths)
     report = (snapshot / "report.html").read_text(encoding="utf-8")
     assert (paths.current / "report.html").exists()
     assert export.export_id in report and "2025" in report
     assert 'id="waterfall"' in report and "<svg" in report
     assert "report.html" in json.loads((snapshot / "snapshot.json").read_text())["files"]
+    # Its data-quality section counts the checks of the run that published it, as the snapshot has them.
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        checks, warnings = con.execute("select count(*), count(*) filter (outcome = 'failed' and severity = 'WARN') "
+                                       "from quality.check_results where run_id = ?", [outcome.run_id]).fetchone()
+    assert f"Checks of this run: {checks} (run {outcome.run_id}" in report
+    assert f'<td>warning</td><td class="num">{warnings}</td>' in report
 
 
 def test_every_row_is_staged_or_quarantined(published):

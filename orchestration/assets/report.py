@@ -3,12 +3,17 @@
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.check_history import record_check_results
 from orchestration.ingest import current_export
 from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
+
+if TYPE_CHECKING:  # pandas is imported when the report is built, not when definitions load
+    import pandas as pd
 
 REPORT = dg.AssetKey(["reporting", "report"])
 REPORTING_TABLES = (
@@ -62,7 +67,12 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             generated_at=generated_at(),
             profile=current.profile,
         )
+        # The report shows this run's checks. Publish records them for the snapshot after the report
+        # is built; recording them now (publish replaces them later) lets the report read them back.
+        record_check_results(con, context.instance, context.run.run_id, current.export_id,
+                             dbt_target=paths.dbt_target / context.run.run_id)
         data = read_report_data(con, provenance, float(parameters.get("days_per_month", 30.4375)))
+    data.tables["check_results"] = checks_pending_at_report_time(data.get("check_results"))
     report = build_report(data)
     paths.build.mkdir(parents=True, exist_ok=True)
     partial = paths.report.with_suffix(".html.partial")
@@ -84,3 +94,19 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "seconds": round(time.monotonic() - started, 2),
         }
     )
+
+
+PENDING = "not run yet when this report was built (it runs later in the same refresh)"
+
+
+def checks_pending_at_report_time(checks: "pd.DataFrame | None") -> "pd.DataFrame | None":
+    """Say why a check of this run has no result yet.
+
+    The report runs only after every upstream step succeeded, so a planned check without a result
+    is one that runs after the report (a non-blocking check the executor ordered later), not one an
+    upstream failure stopped, which is what quality.check_results says of an unevaluated check.
+    """
+    if checks is None or checks.empty:
+        return checks
+    pending = checks.outcome == "not evaluated"
+    return checks.assign(description=checks.description.where(~pending, PENDING))

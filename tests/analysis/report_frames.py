@@ -109,6 +109,15 @@ def sample_tables() -> dict[str, pd.DataFrame]:
     queries = pd.DataFrame([dict(QUERY_ID=f"Q{i}", SUBJID="101", USUBJID="LENSIRT-101", DOMAIN="AE", RULE="AE_END_BEFORE_START", MESSAGE="end before start",
                                  QUERY_DATE=date(2025, 6, 30), FIRST_SEEN_EXPORT="E", LAST_SEEN_EXPORT="E", STATUS="OPEN" if i < 3 else "CLOSED") for i in range(4)])
     discrepancies = pd.DataFrame([dict(USUBJID="LENSIRT-101", ADT=date(2023, 3, 1), OVR_COMPUTED="PR", OVR_READER="SD")])
+    checks = pd.DataFrame(
+        [dict(asset_key=f"staging/stg_edc__{name}", check_name=f"not_null_stg_edc__{name}_SUBJID", outcome="passed", passed=True,
+              severity="ERROR", blocking=True, description=None, failing_rows=None) for name in ("dm", "ae", "ex")]
+        + [dict(asset_key="reporting/balance", check_name="covariates_balanced", outcome="failed", passed=False, severity="WARN",
+                blocking=False, description="1 covariate(s) with |SMD| >= 0.1 after weighting: MVIFL", failing_rows=None),
+           dict(asset_key="adam/adtte", check_name="expression_is_true_adtte_ADT_on_or_after_STARTDT_and_a_long_unbroken_test_name",
+                outcome="failed", passed=False, severity="ERROR", blocking=True, description="dbt test failed: " + "ADT before STARTDT " * 12,
+                failing_rows="14 failing rows: " + "; ".join(f"USUBJID=LENSIRT-1{i:02d}, PARAMCD=PFS, ADT=2024-01-0{i}" for i in range(1, 10)))]
+    ).assign(run_id=PROVENANCE.run_id, export_id=PROVENANCE.export_id)
     return {
         "adsl": adsl, "adrs": pd.DataFrame(adrs), "adtr": pd.DataFrame(adtr),
         "response_rates": pd.DataFrame(rates), "response_differences": pd.DataFrame(differences),
@@ -116,7 +125,7 @@ def sample_tables() -> dict[str, pd.DataFrame]:
         "km_curves": pd.DataFrame(km), "ttr_summary": pd.DataFrame(ttr), "baseline_characteristics": pd.DataFrame(baseline),
         "balance": pd.DataFrame(balance), "ae_overview": pd.DataFrame(ae_overview), "ae_by_soc_pt": pd.DataFrame(ae_terms),
         "exposure_summary": pd.DataFrame(exposure), "quarantine": quarantine, "row_reconciliation": reconciliation,
-        "data_queries": queries, "response_discrepancies": discrepancies, "check_results": None,
+        "data_queries": queries, "response_discrepancies": discrepancies, "check_results": checks,
     }
 
 

@@ -33,9 +33,12 @@ window.addEventListener("load", function () {
     return {section: svg.closest("section").id, width: box.width, height: box.height,
             shapes: svg.querySelectorAll("path, use, image, text").length};
   });
+  var tables = Array.prototype.map.call(document.querySelectorAll("table.checks"), function (table) {
+    return {width: table.scrollWidth, room: table.parentElement.clientWidth, rows: table.rows.length};
+  });
   var out = document.createElement("pre");
   out.id = "measured";
-  out.textContent = JSON.stringify({plots: plots, errors: window.__errors});
+  out.textContent = JSON.stringify({plots: plots, tables: tables, errors: window.__errors});
   document.body.appendChild(out);
 });
 </script>
@@ -172,3 +175,11 @@ def test_screenshot_is_a_full_non_blank_page(rendered):
     assert left_edge[20] < 200 and left_edge[-1] > 600
     colours_per_row = [len({row[i:i + 3] for i in range(0, len(row), channels)}) for row in rows[:200]]
     assert max(colours_per_row) > 10  # the title and provenance text are drawn
+
+
+def test_the_table_of_checks_that_did_not_pass_fits_the_page(rendered):
+    # Check names and failing rows are long unbroken words: they wrap inside their column.
+    _, dom, _, _ = rendered
+    (table,) = _measured(dom)["tables"]
+    assert table["rows"] == 3  # header, the failed check, the warning
+    assert table["width"] <= table["room"]
