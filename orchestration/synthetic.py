@@ -46,7 +46,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from orchestration.contract import INPUT_FILES
-from orchestration.settings import DEFAULT_SEED
+from orchestration.settings import DEFAULT_SEED, dbt_project_vars
 
 # --- schedule ---------------------------------------------------------------------------------------
 
@@ -420,9 +420,11 @@ def _simulate_treatment(t: _Trial, rng: np.random.Generator) -> None:
     t.last_dose = np.where(t.len_given, np.maximum(last, t.len_start + 1), 0)
 
     # Lenvatinib periods: up to four dose changes, each a reduction, an interruption or a re-escalation.
-    heavy = t.weight_tenths >= 600
+    # The weight rule is the study's (dbt var lenvatinib_*, SPEC section 1), the one ADEX checks against.
+    rule = dbt_project_vars()
+    heavy = t.weight_tenths >= int(round(float(rule["lenvatinib_weight_threshold_kg"]) * 10))
     deviant = rng.random(n) < 0.02
-    t.start_dose = np.where(heavy ^ deviant, 12, 8)
+    t.start_dose = np.where(heavy ^ deviant, int(rule["lenvatinib_dose_high_mg"]), int(rule["lenvatinib_dose_low_mg"]))
     P = 5
     p_start = np.zeros((n, P), dtype=np.int64)
     p_end = np.zeros((n, P), dtype=np.int64)

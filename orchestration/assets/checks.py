@@ -50,7 +50,7 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
                         metadata={"evaluated": False},
                     )
                 rows = int(registered_files(con, current.export_id)[path]["rows"])
-            build = suite(spec, rows if rows >= 0 else None, path)
+            build = suite(spec.column_names, path, rows if rows >= 0 else None)
             return _result(validate_query(con, f"select * from raw.{spec.raw_table}", f"raw_{spec.raw_table}", build))
 
     return raw_expectations

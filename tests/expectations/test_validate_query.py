@@ -25,27 +25,27 @@ def _raw_dm(con: duckdb.DuckDBPyConnection, extra_column: bool = False, duplicat
 def test_columns_read_include_row_conditions_and_exclude_column_name_checks():
     read = columns_read(adae.suite(["LEN"])(gx.expectations))
     assert {"USUBJID", "AESPID", "ASTDT", "TRTSDT", "TRTEMFL", "AOCCIFL", "AOCCPIFL"} <= read
-    assert columns_read(raw_files.suite(DM, 3)(gx.expectations)) == {"_line", "_export_id", "_file"}
+    assert columns_read(raw_files.suite(DM.column_names, DM.path, 3)(gx.expectations)) == {"_line", "_export_id", "_file"}
 
 
 def test_raw_suite_on_a_query_passes_and_reads_only_lineage_columns():
     con = duckdb.connect()
     _raw_dm(con)
-    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM, 3))
+    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM.column_names, DM.path, 3))
     assert result.success, result.summary()
 
 
 def test_unread_columns_still_count_for_the_column_set():
     con = duckdb.connect()
     _raw_dm(con, extra_column=True)
-    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM, 3))
+    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM.column_names, DM.path, 3))
     assert [f.expectation for f in result.failures] == ["expect_table_columns_to_match_set"]
 
 
 def test_failures_in_read_columns_are_caught():
     con = duckdb.connect()
     _raw_dm(con, duplicate_line=True)
-    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM, 4))
+    result = validate_query(con, "select * from raw_dm", "raw_dm", raw_files.suite(DM.column_names, DM.path, 4))
     assert {f.expectation for f in result.failures} == {"expect_column_values_to_be_unique", "expect_table_row_count_to_equal"}
 
 
