@@ -1,7 +1,7 @@
 """The published HTML report: one self-contained file (inline CSS, plots as inline SVG, no script).
 
-`read_report_data` takes the tables the report shows out of a warehouse database (a table that is not
-there yet is None); `build_report` turns them into HTML. Every section says "not available in this
+`build_report` turns the tables the report shows (DataFrames; a table that is not there yet is None,
+gathered by the `reporting/report` asset) into HTML. Every section says "not available in this
 snapshot" when a table it needs is missing, so the report works on any stage of the warehouse. The
 numbers come from the `reporting` tables; the report formats and draws, it does not re-derive.
 """
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from markupsafe import Markup
 
@@ -27,6 +26,7 @@ log = logging.getLogger(__name__)
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 
 # name in the report -> (schema, table) in the warehouse
+# Every table the report shows: report name -> (schema, table).
 TABLES: dict[str, tuple[str, str]] = {
     "adsl": ("adam", "adsl"),
     "adrs": ("adam", "adrs"),
@@ -41,14 +41,6 @@ TABLES: dict[str, tuple[str, str]] = {
     "data_queries": ("quality", "data_queries"),
     "response_discrepancies": ("quality", "response_discrepancies"),
     "check_results": ("quality", "check_results"),
-}
-# Only what the plots need from the large ADaM tables.
-QUERIES = {
-    "adrs": "select USUBJID, PARAMCD, AVALC, ADT, ADY from adam.adrs "
-            "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
-    "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
-    # quality.check_results keeps every run's checks (failed refreshes too): the report shows its own run.
-    "check_results": "select * from quality.check_results where run_id = $run_id order by asset_key, check_name",
 }
 ARM_PALETTE = ("#2f6db5", "#e08a2e", "#3a9b6b", "#8e5ba6", "#c2455d")
 METHOD_COLOURS = {"unadjusted": "#52606d", "iptw": "#2f6db5"}
@@ -85,27 +77,6 @@ class ReportData:
 
     def get(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?", [schema, table],
-    ).fetchone()[0])
-
-
-def read_report_data(con: duckdb.DuckDBPyConnection, provenance: Provenance, days_per_month: float = 30.4375) -> ReportData:
-    """The report's tables; quarantine and check results only for this export and this run."""
-    tables: dict[str, pd.DataFrame | None] = {}
-    for name, (schema, table) in TABLES.items():
-        if not _exists(con, schema, table):
-            tables[name] = None
-            continue
-        query = QUERIES.get(name, f'select * from "{schema}"."{table}"')
-        tables[name] = con.execute(query, {"run_id": provenance.run_id} if "$run_id" in query else None).df()
-    if tables["quarantine"] is not None:
-        tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
-    return ReportData(provenance, tables, days_per_month)
 
 
 # --- what the template renders ---------------------------------------------------------------------
@@ -393,13 +364,13 @@ def swimmer_section(data: ReportData) -> list[Table | Figure | Note]:
                     "evenly spaced over the sorted treatment durations.")
         shown.append(rows)
     lanes = pd.concat(shown)[["USUBJID", "SUBJID", "TRT01P", "TREATED_MONTHS", "FOLLOWUP_MONTHS", "ONGOING"]]
-    starts = fas.set_index("USUBJID").STARTDT
+    # ADRS already holds the first progression (PD) and death (DEATH) and every study day (ADY).
     events = adrs[adrs.USUBJID.isin(lanes.USUBJID)].copy()
     ovr = events[(events.PARAMCD == "OVR") & events.AVALC.isin(["CR", "PR"])].assign(EVENT=lambda f: f.AVALC)
-    first_pd = events[(events.PARAMCD == "OVR") & (events.AVALC == "PD")].sort_values("ADT").drop_duplicates("USUBJID").assign(EVENT="PD")
-    deaths = fas[fas.USUBJID.isin(lanes.USUBJID) & fas.DTHDT.notna()][["USUBJID", "DTHDT"]].rename(columns={"DTHDT": "ADT"}).assign(EVENT="DEATH")
-    marks = pd.concat([ovr[["USUBJID", "ADT", "EVENT"]], first_pd[["USUBJID", "ADT", "EVENT"]], deaths], ignore_index=True)
-    marks["MONTHS"] = ((pd.to_datetime(marks.ADT) - pd.to_datetime(marks.USUBJID.map(starts))).dt.days + 1) / dpm
+    first_pd = events[(events.PARAMCD == "PD") & (events.AVALC == "Y")].assign(EVENT="PD")
+    deaths = events[(events.PARAMCD == "DEATH") & (events.AVALC == "Y")].assign(EVENT="DEATH")
+    marks = pd.concat([frame[["USUBJID", "ADY", "EVENT"]] for frame in (ovr, first_pd, deaths)], ignore_index=True)
+    marks["MONTHS"] = marks.ADY.astype(float) / dpm
     subjid = lanes.set_index("USUBJID").SUBJID
     marks["SUBJID"] = marks.USUBJID.map(subjid)
     caption = ("One lane per patient (full analysis set) from the start of treatment: the coloured bar is time on "

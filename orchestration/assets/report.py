@@ -13,7 +13,10 @@ from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 
 if TYPE_CHECKING:  # pandas is imported when the report is built, not when definitions load
+    import duckdb
     import pandas as pd
+
+    from analysis.report import Provenance, ReportData
 
 REPORT = dg.AssetKey(["reporting", "report"])
 REPORTING_TABLES = (
@@ -32,6 +35,41 @@ REPORT_INPUTS = [
 ]
 
 
+# --- what the report reads (the plain report module takes DataFrames) ---------------------------
+
+# Only what the plots need from the large ADaM tables.
+QUERIES = {
+    "adrs": "select USUBJID, PARAMCD, AVALC, ADT, ADY from adam.adrs "
+            "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
+    "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
+    # quality.check_results keeps every run's checks (failed refreshes too): the report shows its own run.
+    "check_results": "select * from quality.check_results where run_id = $run_id order by asset_key, check_name",
+}
+
+def _exists(con: "duckdb.DuckDBPyConnection", schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?", [schema, table],
+    ).fetchone()[0])
+
+
+def read_report_data(con: "duckdb.DuckDBPyConnection", provenance: "Provenance", days_per_month: float = 30.4375) -> "ReportData":
+    """The report's tables; quarantine and check results only for this export and this run."""
+    from analysis.report import TABLES, ReportData
+
+    tables: "dict[str, pd.DataFrame | None]" = {}
+    for name, (schema, table) in TABLES.items():
+        if not _exists(con, schema, table):
+            tables[name] = None
+            continue
+        query = QUERIES.get(name, f'select * from "{schema}"."{table}"')
+        tables[name] = con.execute(query, {"run_id": provenance.run_id} if "$run_id" in query else None).df()
+    if tables["quarantine"] is not None:
+        tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
+    return ReportData(provenance, tables, days_per_month)
+
+
+
 @dg.asset(
     key=REPORT,
     deps=REPORT_INPUTS,
@@ -46,7 +84,7 @@ REPORT_INPUTS = [
     kinds={"html"},
 )
 def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.report import Provenance, build_report, generated_at, read_report_data
+    from analysis.report import Provenance, build_report, generated_at
 
     paths = warehouse.paths
     started = time.monotonic()

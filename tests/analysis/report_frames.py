@@ -60,6 +60,9 @@ def sample_tables() -> dict[str, pd.DataFrame]:
                 adrs.append(dict(USUBJID=patient.USUBJID, PARAMCD="OVR", AVALC=cbor, ADT=patient.STARTDT + timedelta(weeks=week), ADY=week * 7 + 1))
         if cbor == "PD":
             adrs.append(dict(USUBJID=patient.USUBJID, PARAMCD="OVR", AVALC="PD", ADT=patient.STARTDT + timedelta(weeks=6), ADY=43))
+            adrs.append(dict(USUBJID=patient.USUBJID, PARAMCD="PD", AVALC="Y", ADT=patient.STARTDT + timedelta(weeks=6), ADY=43))
+        if index == 2:
+            adrs.append(dict(USUBJID=patient.USUBJID, PARAMCD="DEATH", AVALC="Y", ADT=patient.STARTDT + timedelta(weeks=20), ADY=141))
         pchg = {"CR": -100.0, "PR": -45.0 - index, "SD": 5.0 - 2 * index, "PD": 35.0 + index, "NE": 150.0}[cbor]
         if index != 5:
             adtr.append(dict(USUBJID=patient.USUBJID, TRT01P=patient.TRT01P, PCHG=pchg))

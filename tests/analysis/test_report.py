@@ -17,8 +17,8 @@ from analysis.report import (
     build_report,
     check_outcome,
     failing_rows_in_words,
-    read_report_data,
 )
+from orchestration.assets.report import read_report_data
 from tests.analysis.report_frames import PROVENANCE, sample_report_data, sample_tables
 
 SECTION_KEYS = [key for key, _, _ in SECTIONS]
