@@ -28,7 +28,7 @@ patients as (
         adsl.DTHDT,
         adsl.DTHDTF,
         new_therapy.NEWTHDT
-    from {{ ref('adsl') }} as adsl
+    from {{ ref('int_subject_level') }} as adsl
     left join {{ ref('int_tumour_baseline') }} as baseline using (USUBJID)
     left join {{ ref('int_response_new_therapy') }} as new_therapy using (USUBJID)
     where adsl.FASFL = 'Y'
