@@ -85,8 +85,9 @@ def test_weights_of_one_reproduce_the_unweighted_hazard_ratio(aml):
     plain = cox_hazard_ratio(aml.time, aml.status, aml.nonmaintained)
     weighted = cox_hazard_ratio(aml.time, aml.status, aml.nonmaintained, pd.Series(1.0, index=aml.index))
     assert weighted.hazard_ratio == pytest.approx(plain.hazard_ratio, rel=1e-6)
-    # Only the variance changes: robust (sandwich) instead of model-based.
-    assert round(weighted.lower, 3) == 0.986 and round(weighted.upper, 3) == 6.330
+    # Only the variance changes: robust (sandwich) instead of model-based, with tied times pooled as
+    # R coxph(robust = TRUE): robust se 0.4645092 (issue 14; lifelines' own gives 0.986 to 6.330).
+    assert round(weighted.lower, 3) == 1.005 and round(weighted.upper, 3) == 6.209
 
 
 def test_reverse_kaplan_meier_median_follow_up_on_a_hand_case():
