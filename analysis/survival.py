@@ -1,4 +1,10 @@
-"""Kaplan-Meier estimates with log-log confidence intervals (as SAS LIFETEST and lifelines)."""
+"""Kaplan-Meier estimates with log-log confidence intervals (lifelines), read as R survival reads them.
+
+Medians, quartiles and their confidence limits follow R's `quantile.survfit` (survival 3.5): the
+curve (or a band) must fall to the probability or below; a flat stretch exactly at it gives the
+midpoint to the next step (or to the last time when the curve ends there); a band that is undefined
+where the curve reaches 0 (log-log) gives no limit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.utils import median_survival_times
 
 
 @dataclass(frozen=True)
@@ -26,20 +31,73 @@ def fit_kaplan_meier(durations: pd.Series, events: pd.Series, alpha: float = 0.0
     return KaplanMeierFitter(alpha=alpha).fit(durations.astype(float), event_observed=events.astype(bool))
 
 
-def _finite(value: float) -> float:
-    return float(value) if np.isfinite(value) else float("nan")
+# R quantile.survfit's default tolerance, sqrt(.Machine$double.eps): a step this close to p is "at" p.
+QUANTILE_TOLERANCE = math.sqrt(np.finfo(float).eps)
+
+
+def _find_quantile(times: np.ndarray, cdf: np.ndarray, p: float) -> float:
+    """R survival's `findq` for one probability: where a horizontal line at p meets the curve 1 - S.
+
+    `times` starts at 0 with `cdf` 0 there and ends at the last observed time; `cdf` may hold nan
+    (a band undefined where S is 0).
+    """
+    tolerance = QUANTILE_TOLERANCE
+    if np.all(np.isnan(cdf)) or np.nanmax(cdf) < p:
+        return float("nan")
+    last_time = float(times[-1])
+    # Only the first time of each level (the censored times add nothing): R drops duplicated values,
+    # counting every undefined one after the first as a duplicate.
+    levels = pd.Series(cdf)
+    keep = ~levels.duplicated().to_numpy()
+    times, cdf = times[keep], cdf[keep]
+    defined = np.flatnonzero(~np.isnan(cdf))
+
+    # A band need not fall monotonically: approx() sorts the points by level first.
+    defined = defined[np.argsort(cdf[defined], kind="stable")]
+
+    def first_reaching(shift: float) -> int | None:
+        # approx(cdf + shift, index, p, method = "constant", f = 1): the point of the lowest level at
+        # or above p; none when p lies outside the defined levels.
+        values = cdf[defined] + shift
+        if p < values[0] or p > values[-1]:
+            return None
+        return int(defined[np.searchsorted(values, p, side="left")])
+
+    at, after = first_reaching(tolerance), first_reaching(-tolerance)
+    # `at` and `after` differ only when a step lies within the tolerance of p: a flat stretch exactly
+    # at p, whose midpoint to the next step is the quantile (the usual median rule).
+    quantile = (times[at] + times[after]) / 2 if at is not None and after is not None else float("nan")
+    if at is not None and not np.isnan(cdf[-1]) and abs(p - cdf[-1]) < tolerance:
+        quantile = (times[at] + last_time) / 2  # the curve ends flat at p: midpoint to the last time
+    return float(quantile)
+
+
+def survival_quantile(fitter: KaplanMeierFitter, p: float) -> tuple[float, float, float]:
+    """The time where S(t) falls to 1 - p, with the limits where the log-log band does (nan: not reached).
+
+    As R `quantile(survfit(..., conf.type = "log-log"), probs = p)`: the lower limit is where the
+    lower band falls to 1 - p, the upper limit where the upper band does.
+    """
+    table = fitter.event_table
+    survival = fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float)
+    interval = fitter.confidence_interval_survival_function_.reindex(table.index)
+    # R's log-log band (survfit_confint): S itself where S = 1 (no variance yet), undefined where S = 0.
+    bands = [np.where(survival >= 1, 1.0, np.where(survival <= 0, np.nan, interval.iloc[:, column].to_numpy(float)))
+             for column in (0, 1)]
+    # R starts the curve at time 0 with S = 1, before its first time (lifelines' table may repeat 0).
+    times = np.concatenate(([0.0], table.index.to_numpy(dtype=float)))
+    curves = [np.concatenate(([0.0], 1 - values)) for values in (survival, *bands)]
+    median, lower, upper = (_find_quantile(times, cdf, p) for cdf in curves)
+    return median, lower, upper
 
 
 def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float = 0.05) -> KaplanMeierSummary:
-    """N, events, censored and the median with its Brookmeyer-Crowley (log-log) interval."""
+    """N, events, censored and the median with its Brookmeyer-Crowley (log-log) interval, as R reads them."""
     fitter = fit_kaplan_meier(durations, events, alpha)
-    interval = median_survival_times(fitter.confidence_interval_)
-    lower, upper = interval.iloc[0, 0], interval.iloc[0, 1]
+    median, lower, upper = survival_quantile(fitter, 0.5)
     n_events = int(events.astype(bool).sum())
-    return KaplanMeierSummary(
-        n=len(durations), events=n_events, censored=len(durations) - n_events,
-        median=_finite(fitter.median_survival_time_), median_lower=_finite(lower), median_upper=_finite(upper),
-    )
+    return KaplanMeierSummary(n=len(durations), events=n_events, censored=len(durations) - n_events,
+                              median=median, median_lower=lower, median_upper=upper)
 
 
 def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
@@ -52,11 +110,8 @@ LANDMARK_MONTHS = (6, 12, 24, 36)
 
 
 def quartiles(fitter: KaplanMeierFitter) -> tuple[float, float]:
-    """First and third quartile of the event time: where S(t) first reaches 0.75 and 0.25."""
-    with warnings.catch_warnings():
-        # lifelines warns that it reads the step function; that is exactly the definition wanted.
-        warnings.simplefilter("ignore")
-        return _finite(fitter.percentile(0.75)), _finite(fitter.percentile(0.25))
+    """First and third quartile of the event time: where S(t) falls to 0.75 and 0.25 (R quantile.survfit)."""
+    return survival_quantile(fitter, 0.25)[0], survival_quantile(fitter, 0.75)[0]
 
 
 def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float:
@@ -64,7 +119,7 @@ def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float
     if len(durations) == 0:
         return float("nan")
     fitter = fit_kaplan_meier(durations, ~events.astype(bool))
-    return _finite(fitter.median_survival_time_)
+    return survival_quantile(fitter, 0.5)[0]
 
 
 def landmarks(fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[float, ...] = LANDMARK_MONTHS) -> pd.DataFrame:
