@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from analysis.survival import cox_hazard_ratio, efron_score_residuals
+from analysis.survival import HazardRatio, cox_hazard_ratio, efron_score_residuals
 
 # R survival's `aml` (Embury et al.), 23 rows in data order: time (weeks), status, x = 1 for Nonmaintained.
 AML = pd.DataFrame({
@@ -26,7 +26,7 @@ AML_WEIGHTS = pd.Series([(0.8, 1.3, 1.1)[i % 3] for i in range(len(AML))])
 Z = 1.959963984540054
 
 
-def _coef_and_se(result) -> tuple[float, float]:  # noqa: ANN001
+def _coef_and_se(result: HazardRatio) -> tuple[float, float]:
     coef = math.log(result.hazard_ratio)
     return coef, (math.log(result.upper) - coef) / Z
 
