@@ -182,7 +182,8 @@ best_response as (
                 first_dates.FIRST_PD_DT, first_dates.FIRST_ASSESSMENT_DT)
         end as CBORDT,
         -- Start of the confirmed response (DOR origin, TTR event): the first response of the
-        -- earliest confirmed sequence. Every confirmed CR sequence is also a confirmed PR one.
+        -- earliest confirmed sequence, CR or PR (with var pr_confirmation_from_cr a confirmed CR
+        -- sequence is also a PR one; without it only the least of the two says which came first).
         case
             when not ({{ no_baseline }})
                 then least(confirmed.CONFIRMED_CR_DT, confirmed.CONFIRMED_PR_DT)
