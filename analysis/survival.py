@@ -1,4 +1,10 @@
-"""Kaplan-Meier estimates with log-log confidence intervals (as SAS LIFETEST and lifelines)."""
+"""Kaplan-Meier estimates with log-log confidence intervals (lifelines), read as R survival reads them.
+
+Medians, quartiles and their confidence limits follow R's `quantile.survfit` (survival 3.5): the
+curve (or a band) must fall to the probability or below; a flat stretch exactly at it gives the
+midpoint to the next step (or to the last time when the curve ends there); a band that is undefined
+where the curve reaches 0 (log-log) gives no limit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.utils import median_survival_times
 
 
 @dataclass(frozen=True)
@@ -26,20 +31,73 @@ def fit_kaplan_meier(durations: pd.Series, events: pd.Series, alpha: float = 0.0
     return KaplanMeierFitter(alpha=alpha).fit(durations.astype(float), event_observed=events.astype(bool))
 
 
-def _finite(value: float) -> float:
-    return float(value) if np.isfinite(value) else float("nan")
+# R quantile.survfit's default tolerance, sqrt(.Machine$double.eps): a step this close to p is "at" p.
+QUANTILE_TOLERANCE = math.sqrt(np.finfo(float).eps)
+
+
+def _find_quantile(times: np.ndarray, cdf: np.ndarray, p: float) -> float:
+    """R survival's `findq` for one probability: where a horizontal line at p meets the curve 1 - S.
+
+    `times` starts at 0 with `cdf` 0 there and ends at the last observed time; `cdf` may hold nan
+    (a band undefined where S is 0).
+    """
+    tolerance = QUANTILE_TOLERANCE
+    if np.all(np.isnan(cdf)) or np.nanmax(cdf) < p:
+        return float("nan")
+    last_time = float(times[-1])
+    # Only the first time of each level (the censored times add nothing): R drops duplicated values,
+    # counting every undefined one after the first as a duplicate.
+    levels = pd.Series(cdf)
+    keep = ~levels.duplicated().to_numpy()
+    times, cdf = times[keep], cdf[keep]
+    defined = np.flatnonzero(~np.isnan(cdf))
+
+    # A band need not fall monotonically: approx() sorts the points by level first.
+    defined = defined[np.argsort(cdf[defined], kind="stable")]
+
+    def first_reaching(shift: float) -> int | None:
+        # approx(cdf + shift, index, p, method = "constant", f = 1): the point of the lowest level at
+        # or above p; none when p lies outside the defined levels.
+        values = cdf[defined] + shift
+        if p < values[0] or p > values[-1]:
+            return None
+        return int(defined[np.searchsorted(values, p, side="left")])
+
+    at, after = first_reaching(tolerance), first_reaching(-tolerance)
+    # `at` and `after` differ only when a step lies within the tolerance of p: a flat stretch exactly
+    # at p, whose midpoint to the next step is the quantile (the usual median rule).
+    quantile = (times[at] + times[after]) / 2 if at is not None and after is not None else float("nan")
+    if at is not None and not np.isnan(cdf[-1]) and abs(p - cdf[-1]) < tolerance:
+        quantile = (times[at] + last_time) / 2  # the curve ends flat at p: midpoint to the last time
+    return float(quantile)
+
+
+def survival_quantile(fitter: KaplanMeierFitter, p: float) -> tuple[float, float, float]:
+    """The time where S(t) falls to 1 - p, with the limits where the log-log band does (nan: not reached).
+
+    As R `quantile(survfit(..., conf.type = "log-log"), probs = p)`: the lower limit is where the
+    lower band falls to 1 - p, the upper limit where the upper band does.
+    """
+    table = fitter.event_table
+    survival = fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float)
+    interval = fitter.confidence_interval_survival_function_.reindex(table.index)
+    # R's log-log band (survfit_confint): S itself where S = 1 (no variance yet), undefined where S = 0.
+    bands = [np.where(survival >= 1, 1.0, np.where(survival <= 0, np.nan, interval.iloc[:, column].to_numpy(float)))
+             for column in (0, 1)]
+    # R starts the curve at time 0 with S = 1, before its first time (lifelines' table may repeat 0).
+    times = np.concatenate(([0.0], table.index.to_numpy(dtype=float)))
+    curves = [np.concatenate(([0.0], 1 - values)) for values in (survival, *bands)]
+    median, lower, upper = (_find_quantile(times, cdf, p) for cdf in curves)
+    return median, lower, upper
 
 
 def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float = 0.05) -> KaplanMeierSummary:
-    """N, events, censored and the median with its Brookmeyer-Crowley (log-log) interval."""
+    """N, events, censored and the median with its Brookmeyer-Crowley (log-log) interval, as R reads them."""
     fitter = fit_kaplan_meier(durations, events, alpha)
-    interval = median_survival_times(fitter.confidence_interval_)
-    lower, upper = interval.iloc[0, 0], interval.iloc[0, 1]
+    median, lower, upper = survival_quantile(fitter, 0.5)
     n_events = int(events.astype(bool).sum())
-    return KaplanMeierSummary(
-        n=len(durations), events=n_events, censored=len(durations) - n_events,
-        median=_finite(fitter.median_survival_time_), median_lower=_finite(lower), median_upper=_finite(upper),
-    )
+    return KaplanMeierSummary(n=len(durations), events=n_events, censored=len(durations) - n_events,
+                              median=median, median_lower=lower, median_upper=upper)
 
 
 def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
@@ -52,11 +110,8 @@ LANDMARK_MONTHS = (6, 12, 24, 36)
 
 
 def quartiles(fitter: KaplanMeierFitter) -> tuple[float, float]:
-    """First and third quartile of the event time: where S(t) first reaches 0.75 and 0.25."""
-    with warnings.catch_warnings():
-        # lifelines warns that it reads the step function; that is exactly the definition wanted.
-        warnings.simplefilter("ignore")
-        return _finite(fitter.percentile(0.75)), _finite(fitter.percentile(0.25))
+    """First and third quartile of the event time: where S(t) falls to 0.75 and 0.25 (R quantile.survfit)."""
+    return survival_quantile(fitter, 0.25)[0], survival_quantile(fitter, 0.75)[0]
 
 
 def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float:
@@ -64,7 +119,7 @@ def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float
     if len(durations) == 0:
         return float("nan")
     fitter = fit_kaplan_meier(durations, ~events.astype(bool))
-    return _finite(fitter.median_survival_time_)
+    return survival_quantile(fitter, 0.5)[0]
 
 
 def landmarks(fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[float, ...] = LANDMARK_MONTHS) -> pd.DataFrame:
@@ -125,24 +180,62 @@ def log_rank_p(durations: pd.Series, events: pd.Series, treated: pd.Series) -> f
     return float(result.p_value)
 
 
+def efron_score_residuals(durations: np.ndarray, events: np.ndarray, x: np.ndarray, weights: np.ndarray,
+                          beta: float) -> np.ndarray:
+    """Per-row score residuals of a one-covariate Cox model with Efron ties, as R `residuals(fit, "score")`.
+
+    Rows dying at the same time are pooled as the Efron likelihood pools them: the k-th of d tied
+    deaths (k = 0..d-1) sees the risk set less k/d of the dying, and a dying row takes part in
+    that step with weight 1 - k/d (R survival's coxscore2; SAS PHREG COVS(AGGREGATE)). lifelines
+    instead gives each tied row its own risk set, which moves the robust variance on tied data.
+    Sums and risk sets are running totals over the distinct times: linear in the number of rows.
+    """
+    durations, events = np.asarray(durations, dtype=float), np.asarray(events, dtype=bool)
+    x, weights = np.asarray(x, dtype=float), np.asarray(weights, dtype=float)
+    relative_risk = np.exp(beta * x)
+    risk = weights * relative_risk
+    times, position = np.unique(durations, return_inverse=True)
+    n_times = len(times)
+
+    def per_time(values: np.ndarray) -> np.ndarray:
+        return np.bincount(position, weights=values, minlength=n_times)
+
+    def risk_set(values: np.ndarray) -> np.ndarray:  # rows with time >= t
+        return per_time(values)[::-1].cumsum()[::-1]
+
+    denominator, numerator = risk_set(risk), risk_set(risk * x)
+    deaths = per_time(events.astype(float)).astype(int)
+    dying_denominator, dying_numerator = per_time(risk * events), per_time(risk * x * events)
+    mean_weight = np.divide(per_time(weights * events), deaths, out=np.zeros(n_times), where=deaths > 0)
+    # One entry per death: its time and its place k among the deaths tied at that time.
+    death_time = np.repeat(np.arange(n_times), deaths)
+    k = np.arange(len(death_time)) - np.repeat(np.cumsum(deaths) - deaths, deaths)
+    fraction = k / deaths[death_time]
+    step_denominator = denominator[death_time] - fraction * dying_denominator[death_time]
+    step_mean = (numerator[death_time] - fraction * dying_numerator[death_time]) / step_denominator
+    step_hazard = mean_weight[death_time] / step_denominator
+
+    def per_death_time(values: np.ndarray) -> np.ndarray:
+        return np.bincount(death_time, weights=values, minlength=n_times)
+
+    hazard, hazard_mean = per_death_time(step_hazard), per_death_time(step_hazard * step_mean)
+    dying_hazard = per_death_time((1 - fraction) * step_hazard)
+    dying_hazard_mean = per_death_time((1 - fraction) * step_hazard * step_mean)
+    mean_at_death = np.divide(per_death_time(step_mean), deaths, out=np.zeros(n_times), where=deaths > 0)
+    # Hazard steps strictly before the row's time, then the step at its time (dying rows down-weighted).
+    before = np.concatenate(([0.0], hazard.cumsum()[:-1]))[position]
+    before_mean = np.concatenate(([0.0], hazard_mean.cumsum()[:-1]))[position]
+    own = np.where(events, dying_hazard[position], hazard[position])
+    own_mean = np.where(events, dying_hazard_mean[position], hazard_mean[position])
+    observed = events * (x - mean_at_death[position])
+    return observed - relative_risk * (x * (before + own) - (before_mean + own_mean))
+
+
 def _robust_variance(durations: np.ndarray, events: np.ndarray, treated: np.ndarray, weights: np.ndarray,
                      beta: float, variance: float) -> float:
-    """The sandwich variance V (sum of squared weighted score residuals) V of lifelines' `robust=True`.
-
-    lifelines sums the score residuals in a Python loop over rows that is quadratic in their number
-    (half a minute per fit at 100,000 patients); here they are running totals. As in lifelines, a
-    row's risk set is the rows from it on in (time, event, input) order: tied times are not pooled
-    as R's Efron score residuals pool them.
-    """
-    order = np.lexsort((events, durations))
-    event, x, w = events[order].astype(float), treated[order].astype(float), weights[order]
-    relative_risk = np.exp(beta * x)
-    at_risk = (w * relative_risk)[::-1].cumsum()[::-1]
-    mean = (w * relative_risk * x)[::-1].cumsum()[::-1] / at_risk  # of x over the risk set
-    hazard = event * w / at_risk  # each event's step of the weighted Breslow hazard
-    # observed minus expected: x - mean at the row's own event, and x - mean at every earlier event step
-    score = event * (x - mean) - relative_risk * (x * hazard.cumsum() - (hazard * mean).cumsum())
-    return float(variance**2 * np.sum((w * score) ** 2))
+    """The sandwich variance of R `coxph(robust = TRUE)`: V (sum of squared weighted score residuals) V."""
+    residuals = efron_score_residuals(durations, events, treated, weights, beta)
+    return float(variance**2 * np.sum((weights * residuals) ** 2))
 
 
 def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series,
@@ -150,7 +243,8 @@ def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series
     """Hazard ratio treated vs reference from a Cox model (lifelines: Efron ties, Wald CI).
 
     With weights, the fit uses them as inverse-probability weights and a robust (sandwich)
-    variance, so the CI and the Wald p-value are the robust ones.
+    variance with tied event times pooled as R `coxph(ties = "efron", robust = TRUE)` pools them,
+    so the CI and the Wald p-value are R's robust ones.
     """
     from lifelines import CoxPHFitter
     from lifelines.exceptions import StatisticalWarning
@@ -173,6 +267,15 @@ def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series
         # Durations are whole days, so a few thousand distinct times at most: lifelines' batch mode (one
         # step per distinct time) is several times faster there than the per-row mode it picks at 100,000.
         model = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E", batch_mode=True, **kwargs)
+        # lifelines stops when the next Newton step would be small and does not take it, up to 1e-6 from
+        # the estimate (aml: 0.9155315, R 0.9155326). Take that step with the exact Efron score, then
+        # read the information there (a one-iteration refit from that point): R's estimate to 1e-10.
+        beta, variance = float(model.params_["TREATED"]), float(model.variance_matrix_.loc["TREATED", "TREATED"])
+        w = frame["W"].to_numpy() if weights is not None else np.ones(len(frame))
+        score = float(np.sum(w * efron_score_residuals(frame["T"], frame["E"], frame["TREATED"], w, beta)))
+        start = np.array([(beta + variance * score) * frame["TREATED"].std()])  # lifelines' scaled covariate
+        model = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E", batch_mode=True,
+                                             initial_point=start, **kwargs)
     beta, variance = float(model.params_["TREATED"]), float(model.variance_matrix_.loc["TREATED", "TREATED"])
     if weights is None:
         se = float(model.standard_errors_["TREATED"])

@@ -58,7 +58,7 @@ def test_every_difference_from_the_reference_is_explained(published):
     key = ["USUBJID", "PARAMCD", "ITEM", "REFERENCE", "OURS"]
     assert found[key].values.tolist() == explained.sort_values(key[:3])[key].values.tolist()
     # The figure of the closing note: values compared, equal, explained.
-    assert (len(values), int(values.EQUAL.sum()), len(explained)) == (3778, 3228, 550)
+    assert (len(values), int(values.EQUAL.sum()), len(explained)) == (4331, 3691, 640)
 
 
 def test_response_parameters_match_for_every_randomised_subject(published):
@@ -70,3 +70,15 @@ def test_response_parameters_match_for_every_randomised_subject(published):
     tte = values[values.PARAMCD.isin(["PFS", "RSD"])]
     assert tte.EQUAL.all()
     assert values[(values.PARAMCD == "OS") & (values.ITEM == "EVENT")].EQUAL.all()
+
+
+def test_response_dates_match_the_reference(published):
+    # Issue 14: RSP is dated at the first CR or PR (derive_param_response), not at the best
+    # response. 01-701-1115: PR on 2013-01-11, CR on 2013-02-01.
+    paths, _ = published
+    values = compared_values(paths.current_database)
+    dates = values[(values.ITEM == "ADT") & values.PARAMCD.isin(["BOR", "CBOR", "RSP", "CRSP", "CCB", "PD", "DEATH"])]
+    assert len(dates) > 0 and dates.EQUAL.all()
+    rsp = values[(values.USUBJID == "01-701-1115") & (values.ITEM == "ADT")].set_index("PARAMCD").OURS
+    assert (rsp["RSP"], rsp["BOR"]) == ("2013-01-11", "2013-02-01")
+    assert values[values.PARAMCD.isin(["PFS", "RSD"]) & (values.ITEM == "ADT")].EQUAL.all()

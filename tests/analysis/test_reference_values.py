@@ -85,15 +85,17 @@ def test_weights_of_one_reproduce_the_unweighted_hazard_ratio(aml):
     plain = cox_hazard_ratio(aml.time, aml.status, aml.nonmaintained)
     weighted = cox_hazard_ratio(aml.time, aml.status, aml.nonmaintained, pd.Series(1.0, index=aml.index))
     assert weighted.hazard_ratio == pytest.approx(plain.hazard_ratio, rel=1e-6)
-    # Only the variance changes: robust (sandwich) instead of model-based.
-    assert round(weighted.lower, 3) == 0.986 and round(weighted.upper, 3) == 6.330
+    # Only the variance changes: robust (sandwich) instead of model-based, with tied times pooled as
+    # R coxph(robust = TRUE): robust se 0.4645092 (issue 14; lifelines' own gives 0.986 to 6.330).
+    assert round(weighted.lower, 3) == 1.005 and round(weighted.upper, 3) == 6.209
 
 
 def test_reverse_kaplan_meier_median_follow_up_on_a_hand_case():
     # Events at 2 and 7, censored at 3, 5, 8. Reverse KM (censoring is the event): at 3, 4 at risk
-    # -> 3/4; at 5, 3 at risk -> 3/4 x 2/3 = 1/2: the median follow-up is 5.
+    # -> 3/4; at 5, 3 at risk -> 3/4 x 2/3 = 1/2, flat until 8: the median follow-up is the midpoint
+    # 6.5, as R quantile(survfit(Surv(time, 1 - status) ~ 1), 0.5) reads a flat stretch at 1/2.
     durations, events = pd.Series([2.0, 3, 5, 7, 8]), pd.Series([1, 0, 0, 1, 0])
-    assert reverse_km_median_followup(durations, events) == 5.0
+    assert reverse_km_median_followup(durations, events) == 6.5
 
 
 def test_landmarks_and_quartiles_on_the_reference_times():

@@ -19,6 +19,9 @@ EXPLAINED = Path(__file__).resolve().parent / "explained_differences.csv"
 # ADRS parameters compared, with ours: the same PARAMCD except CB (unconfirmed clinical benefit),
 # which this warehouse does not publish as a parameter: it is BOR in CR/PR/SD/NON-CR/NON-PD.
 ADRS_PARAMETERS = ("BOR", "CBOR", "RSP", "CRSP", "CB", "CCB", "PD", "DEATH", "MDIS")
+# ADT is compared wherever the reference or we have one, except for CB (not a parameter of ours:
+# its date would be derived here, not by the warehouse).
+ADRS_DATED_PARAMETERS = tuple(p for p in ADRS_PARAMETERS if p != "CB")
 # ADTTE: our DOR with var dor_start = first_response is the reference's RSD.
 ADTTE_PARAMETERS = {"PFS": "PFS", "OS": "OS", "RSD": "DOR"}
 CLINICAL_BENEFIT = ("CR", "PR", "SD", "NON-CR/NON-PD")
@@ -29,16 +32,23 @@ def _read(name: str) -> pd.DataFrame:
 
 
 def compared_values(database: Path) -> pd.DataFrame:
-    """One row per compared value: USUBJID, PARAMCD, ITEM, REFERENCE, OURS, EQUAL."""
+    """One row per compared value: USUBJID, PARAMCD, ITEM, REFERENCE, OURS, EQUAL.
+
+    ITEM is AVALC, ADT (ADRS), AVAL, EVENT or ADT (ADTTE); an ADT row exists where either side
+    has a date.
+    """
     with duckdb.connect(str(database), read_only=True) as con:
         adrs = con.execute(
-            "select USUBJID, PARAMCD, AVALC from adam.adrs where PARAMCD <> 'OVR'"
+            "select USUBJID, PARAMCD, AVALC, strftime(ADT, '%Y-%m-%d') as ADT from adam.adrs where PARAMCD <> 'OVR'"
         ).df()
-        adtte = con.execute("select USUBJID, PARAMCD, AVAL, CNSR from adam.adtte").df()
+        adtte = con.execute(
+            "select USUBJID, PARAMCD, AVAL, CNSR, strftime(ADT, '%Y-%m-%d') as ADT from adam.adtte"
+        ).df()
     bor = adrs[adrs.PARAMCD == "BOR"].copy()
     bor["PARAMCD"] = "CB"
     bor["AVALC"] = bor.AVALC.isin(CLINICAL_BENEFIT).map({True: "Y", False: "N"})
     ours_rs = pd.concat([adrs, bor]).set_index(["USUBJID", "PARAMCD"]).AVALC
+    ours_rs_date = adrs.set_index(["USUBJID", "PARAMCD"]).ADT
 
     reference_rs = _read("adrs_onco.csv")
     reference_rs = reference_rs[reference_rs.PARAMCD.isin(ADRS_PARAMETERS)]
@@ -46,6 +56,10 @@ def compared_values(database: Path) -> pd.DataFrame:
         (r.USUBJID, r.PARAMCD, "AVALC", r.AVALC, ours_rs.get((r.USUBJID, r.PARAMCD)))
         for r in reference_rs.itertuples()
     ]
+    for r in reference_rs[reference_rs.PARAMCD.isin(ADRS_DATED_PARAMETERS)].itertuples():
+        ours_date = _date(ours_rs_date.get((r.USUBJID, r.PARAMCD)))
+        if isinstance(r.ADT, str) or ours_date is not None:
+            rows.append((r.USUBJID, r.PARAMCD, "ADT", r.ADT if isinstance(r.ADT, str) else None, ours_date))
 
     ours_tte = adtte.set_index(["USUBJID", "PARAMCD"])
     reference_tte = _read("adtte_onco.csv")
@@ -56,6 +70,7 @@ def compared_values(database: Path) -> pd.DataFrame:
         event = ("EVENT" if int(ours_tte.loc[key, "CNSR"]) == 0 else "CENSORED") if found else None
         rows.append((r.USUBJID, r.PARAMCD, "AVAL", str(int(float(r.AVAL))), aval))
         rows.append((r.USUBJID, r.PARAMCD, "EVENT", "EVENT" if r.CNSR == "0" else "CENSORED", event))
+        rows.append((r.USUBJID, r.PARAMCD, "ADT", r.ADT, _date(ours_tte.loc[key, "ADT"]) if found else None))
     # Our responders without a reference row (a DOR the reference does not have) would show here.
     for (usubjid, paramcd), row in ours_tte.iterrows():
         reference_code = {v: k for k, v in ADTTE_PARAMETERS.items()}.get(paramcd)
@@ -65,6 +80,10 @@ def compared_values(database: Path) -> pd.DataFrame:
     values = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "ITEM", "REFERENCE", "OURS"])
     values["EQUAL"] = values.REFERENCE.fillna("<none>") == values.OURS.fillna("<none>")
     return values
+
+
+def _date(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def differences(values: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,13 @@
 {%- set sd_min_days = var('sd_min_days') -%}
 {#- bor_requires_baseline = false: no baseline is not a rule of its own (admiralonco). -#}
 {%- set no_baseline = 'patients.BASEDT is null' if var('bor_requires_baseline') else 'false' -%}
+{#- Where admiralonco differs, a study parameter (dbt_project.yml; defaults keep SPEC 5):
+    pr_confirmation_from_cr false: a PR confirmation starts only at a PR (admiralonco);
+    accept_sd true: one SD tolerated inside a PR confirmation (admiralonco accept_sd);
+    missing_as_ne true: no counted assessment gives NE, not MISSING (admiralonco missing_as_ne). -#}
+{%- set pr_first_responses = "('CR', 'PR')" if var('pr_confirmation_from_cr') else "('PR')" -%}
+{%- set max_sd_in_pr_confirmation = 1 if var('accept_sd') else 0 -%}
+{%- set no_assessment = 'NE' if var('missing_as_ne') else 'MISSING' -%}
 
 with
 
@@ -22,8 +29,8 @@ patients as (
 ),
 
 -- Step 2. Counted assessments in date order, with running counts up to and including each
--- one: NE assessments, assessments other than CR/NE, assessments other than CR/PR/NE, the
--- number of the last PR so far and of the next CR after it.
+-- one: NE assessments, SD assessments, assessments other than CR/NE, assessments other than
+-- CR/PR/NE/SD, the number of the last PR so far and of the next CR after it.
 assessments as (
     select
         USUBJID,
@@ -31,10 +38,11 @@ assessments as (
         ADT,
         AVALC,
         sum(case when AVALC = 'NE' then 1 else 0 end) over running as NE_RUNNING,
+        sum(case when AVALC = 'SD' then 1 else 0 end) over running as SD_RUNNING,
         sum(case when AVALC not in ('CR', 'NE') then 1 else 0 end) over running
             as NOT_CR_NE_RUNNING,
-        sum(case when AVALC not in ('CR', 'PR', 'NE') then 1 else 0 end) over running
-            as NOT_CR_PR_NE_RUNNING,
+        sum(case when AVALC not in ('CR', 'PR', 'NE', 'SD') then 1 else 0 end) over running
+            as NOT_CR_PR_NE_SD_RUNNING,
         max(case when AVALC = 'PR' then ASSESSNUM end) over running as LAST_PR_NUM,
         min(case when AVALC = 'CR' then ASSESSNUM end) over (
             partition by USUBJID order by ASSESSNUM
@@ -53,7 +61,8 @@ assessments as (
 -- the NE and "other" counts).
 --   PR_AFTER_CR: some PR after i comes after a CR after i (the first CR after i precedes the
 --   last PR up to j). The first response i itself is read as a PR when it is an unconfirmed CR
---   (RECIST 1.1: a CR followed by PR-level disease was a PR).
+--   (RECIST 1.1: a CR followed by PR-level disease was a PR), unless var
+--   pr_confirmation_from_cr is false (admiralonco: only a PR starts a PR confirmation).
 confirmation_pairs as (
     select
         first_response.USUBJID,
@@ -61,8 +70,10 @@ confirmation_pairs as (
         first_response.AVALC as FIRST_AVALC,
         confirming.AVALC as CONFIRMING_AVALC,
         confirming.NE_RUNNING - first_response.NE_RUNNING as NE_BETWEEN,
+        confirming.SD_RUNNING - first_response.SD_RUNNING as SD_BETWEEN,
         confirming.NOT_CR_NE_RUNNING - first_response.NOT_CR_NE_RUNNING as NOT_CR_NE_BETWEEN,
-        confirming.NOT_CR_PR_NE_RUNNING - first_response.NOT_CR_PR_NE_RUNNING as NOT_CR_PR_NE_BETWEEN,
+        confirming.NOT_CR_PR_NE_SD_RUNNING - first_response.NOT_CR_PR_NE_SD_RUNNING
+            as NOT_CR_PR_NE_SD_BETWEEN,
         coalesce(first_response.NEXT_CR_NUM < confirming.LAST_PR_NUM, false) as PR_AFTER_CR
     from assessments as first_response
     inner join assessments as confirming
@@ -76,8 +87,9 @@ confirmation_pairs as (
 -- Step 4. Confirmed responses: the earliest first response of a confirmed sequence.
 --   CR: a CR confirmed by a CR, everything in between CR or NE, at most max_ne_between
 --   ({{ max_ne_between }}) NE.
---   PR: a PR (or unconfirmed CR) confirmed by a CR or PR, everything in between CR, PR or NE,
---   at most max_ne_between NE, and no PR after a CR.
+--   PR: a PR (or unconfirmed CR, var pr_confirmation_from_cr) confirmed by a CR or PR,
+--   everything in between CR, PR or NE, at most max_ne_between NE, at most
+--   {{ max_sd_in_pr_confirmation }} SD (var accept_sd), and no PR after a CR.
 confirmed as (
     select
         USUBJID,
@@ -87,7 +99,9 @@ confirmed as (
               and NE_BETWEEN <= {{ max_ne_between }}
         ) as CONFIRMED_CR_DT,
         min(FIRST_ADT) filter (
-            where NOT_CR_PR_NE_BETWEEN = 0
+            where FIRST_AVALC in {{ pr_first_responses }}
+              and NOT_CR_PR_NE_SD_BETWEEN = 0
+              and SD_BETWEEN <= {{ max_sd_in_pr_confirmation }}
               and NE_BETWEEN <= {{ max_ne_between }}
               and not PR_AFTER_CR
         ) as CONFIRMED_PR_DT
@@ -112,19 +126,22 @@ first_dates as (
               and counted.ADT - counted.STARTDT >= {{ sd_min_days }}
         ) as FIRST_NON_CR_NON_PD_DT,
         min(counted.ADT) filter (where counted.AVALC = 'PD') as FIRST_PD_DT,
-        min(counted.ADT) as FIRST_ASSESSMENT_DT
+        min(counted.ADT) as FIRST_ASSESSMENT_DT,
+        count(*) as ASSESSMENTS
     from {{ ref('int_response_counted') }} as counted
     group by counted.USUBJID
 ),
 
 -- Step 6. BOR and CBOR, the first rule that holds, in this order. No baseline tumour
 -- assessment: NE (a non-responder) whatever the scans show (var bor_requires_baseline; when
--- false, no baseline is not a rule of its own).
+-- false, no baseline is not a rule of its own). No counted assessment: {{ no_assessment }}
+-- (var missing_as_ne).
 best_response as (
     select
         patients.USUBJID,
         patients.STARTDT,
         patients.BASEDT,
+        cast(coalesce(first_dates.ASSESSMENTS, 0) as integer) as ASSESSMENTS,
         case
             when {{ no_baseline }} then 'NE'
             when first_dates.FIRST_CR_DT is not null then 'CR'
@@ -133,7 +150,7 @@ best_response as (
             when first_dates.FIRST_NON_CR_NON_PD_DT is not null then 'NON-CR/NON-PD'
             when first_dates.FIRST_PD_DT is not null then 'PD'
             when first_dates.FIRST_ASSESSMENT_DT is not null then 'NE'
-            else 'MISSING'
+            else '{{ no_assessment }}'
         end as BOR,
         case
             when {{ no_baseline }} then null
@@ -142,6 +159,11 @@ best_response as (
                 first_dates.FIRST_NON_CR_NON_PD_DT, first_dates.FIRST_PD_DT,
                 first_dates.FIRST_ASSESSMENT_DT)
         end as BORDT,
+        -- First response (RSP, admiralonco derive_param_response): the first CR or PR, which
+        -- need not be the assessment giving BOR (PR then CR: RSP at the PR, BOR at the CR).
+        case
+            when not ({{ no_baseline }}) then least(first_dates.FIRST_CR_DT, first_dates.FIRST_PR_DT)
+        end as RSPDT,
         case
             when {{ no_baseline }} then 'NE'
             when confirmed.CONFIRMED_CR_DT is not null then 'CR'
@@ -150,7 +172,7 @@ best_response as (
             when first_dates.FIRST_NON_CR_NON_PD_DT is not null then 'NON-CR/NON-PD'
             when first_dates.FIRST_PD_DT is not null then 'PD'
             when first_dates.FIRST_ASSESSMENT_DT is not null then 'NE'
-            else 'MISSING'
+            else '{{ no_assessment }}'
         end as CBOR,
         case
             when {{ no_baseline }} then null
@@ -160,7 +182,8 @@ best_response as (
                 first_dates.FIRST_PD_DT, first_dates.FIRST_ASSESSMENT_DT)
         end as CBORDT,
         -- Start of the confirmed response (DOR origin, TTR event): the first response of the
-        -- earliest confirmed sequence. Every confirmed CR sequence is also a confirmed PR one.
+        -- earliest confirmed sequence, CR or PR (with var pr_confirmation_from_cr a confirmed CR
+        -- sequence is also a PR one; without it only the least of the two says which came first).
         case
             when not ({{ no_baseline }})
                 then least(confirmed.CONFIRMED_CR_DT, confirmed.CONFIRMED_PR_DT)

@@ -39,7 +39,8 @@ best_overall_response as (
 ),
 
 -- Step 4. Responders.
---   RSP: BOR in CR/PR, dated at the first response.
+--   RSP: BOR in CR/PR, dated at the first response (the first CR or PR, int_response_best
+--   RSPDT: a PR before the first CR dates RSP, while BOR is dated at the CR).
 --   CRSP: CBOR in CR/PR (the ORR), dated at the first response of the confirmed sequence.
 --   CCB: CBOR in CR/PR/SD/NON-CR/NON-PD (the DCR; NON-CR/NON-PD is the SD of patients
 --   without target lesions), dated as CBOR.
@@ -47,7 +48,7 @@ responders as (
     select
         USUBJID, 'RSP' as PARAMCD,
         case when BOR in ('CR', 'PR') then 'Y' else 'N' end as AVALC,
-        case when BOR in ('CR', 'PR') then BORDT end as ADT
+        case when BOR in ('CR', 'PR') then RSPDT end as ADT
     from best
     union all
     select

@@ -94,10 +94,9 @@ confirmed_responders as (
 --   the first CR or PR.
 {%- if dor_start == 'first_response' %}
 response_starts as (
-    select USUBJID, min(ADT) as RESPONSE_START_DT
-    from {{ ref('int_response_counted') }}
-    where AVALC in ('CR', 'PR')
-    group by USUBJID
+    select USUBJID, RSPDT as RESPONSE_START_DT
+    from {{ ref('int_response_best') }}
+    where RSPDT is not null
 ),
 {%- else %}
 response_starts as (
