@@ -23,7 +23,7 @@ with
 -- Step 1. FAS patients with their analysis start and baseline tumour assessment date.
 patients as (
     select adsl.USUBJID, adsl.STARTDT, baseline.BASEDT
-    from {{ ref('adsl') }} as adsl
+    from {{ ref('int_subject_level') }} as adsl
     left join {{ ref('int_tumour_baseline') }} as baseline using (USUBJID)
     where adsl.FASFL = 'Y'
 ),

@@ -15,7 +15,7 @@ with
 -- Step 1. FAS patients with their analysis start and cut-off.
 patients as (
     select USUBJID, STARTDT, DCUTDT
-    from {{ ref('adsl') }}
+    from {{ ref('int_subject_level') }}
     where FASFL = 'Y'
 ),
 
