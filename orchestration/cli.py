@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.event_log import skip_fsync_below
 from orchestration.settings import REPO_ROOT, WarehousePaths
 from orchestration.synthetic import DEFAULT_SEED
 
@@ -45,6 +46,7 @@ def prepare_environment(paths: WarehousePaths) -> None:
     if not dagster_yaml.exists():
         dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
         dagster_yaml.write_text(DAGSTER_YAML)
+    skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))
     ensure_dbt_manifest()
 
 
