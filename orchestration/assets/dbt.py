@@ -87,12 +87,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
 # The dbt test that checks a model's column rules in one query (tests/generic/column_rules.sql),
 # and its rules in the order that test checks them.
 COLUMN_RULES_TEST = "column_rules"
-RULE_KINDS = ("not_null", "unique", "accepted_values", "in_codelist")
+COLUMN_RULE_KINDS = ("not_null", "unique", "accepted_values", "in_codelist")
 
 
 def column_rule_labels(arguments: Mapping[str, Any]) -> list[str]:
-    """`not_null(SUBJID)`, `in_codelist(SEX)`, ...: the names column_rules gives its rules."""
-    return [f"{kind}({column})" for kind in RULE_KINDS for column in (arguments.get(kind) or [])]
+    """`not_null(SUBJID)`, `unique_combination(USUBJID, PARAMCD)`, `expression(ADY >= 2)`, ...:
+    the names column_rules gives its rules."""
+    labels = [f"{kind}({column})" for kind in COLUMN_RULE_KINDS for column in (arguments.get(kind) or [])]
+    labels += [f"unique_combination({', '.join(columns)})" for columns in arguments.get("unique_combinations") or []]
+    labels += [f"expression({' '.join(str(expression).split())})" for expression in arguments.get("expressions") or []]
+    return labels
 
 
 def column_rules_of(event: Any, manifest: Mapping[str, Any]) -> list[str] | None:

@@ -12,23 +12,15 @@ import pytest
 
 from orchestration.assets.dbt import column_rule_labels, column_rules_of, with_rule_outcomes
 from orchestration.check_history import dbt_failing_rows, rule_failures
-from tests.dbt.test_dbt_project import QUARANTINE, ROWS, create_raw_tables, failures, run_dbt
+from tests.dbt.test_dbt_project import failures, run_dbt
 
 CHECK = "column_rules_stg_edc__dm"
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory, request) -> Path:
-    """stg_edc__dm built from the hand-made export (every rule holds)."""
-    home = tmp_path_factory.mktemp("column_rules")
-    monkeypatch = pytest.MonkeyPatch()
-    request.addfinalizer(monkeypatch.undo)
-    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
-    create_raw_tables(home / "warehouse.duckdb", ROWS, QUARANTINE)
-    for command in (["seed"], ["run", "--select", "stg_edc__dm"]):
-        result = run_dbt(home, *command)
-        assert result.success, failures(result)
-    return home
+def staged(warehouse_copy: Path) -> Path:
+    """The hand-made export built by dbt (every rule holds), on a copy this module may break."""
+    return warehouse_copy
 
 
 def test_every_rule_holds_on_good_rows(staged: Path) -> None:
@@ -45,7 +37,7 @@ def test_each_broken_rule_names_its_rows(staged: Path) -> None:
     try:
         result = run_dbt(staged, "test", "--select", CHECK)
         assert not result.success
-        assert [r.failures for r in result.result] == [4]  # 1 null + 1 bad code + 2 copies of one key
+        assert [r.failures for r in result.result] == [6]  # 1 null, 1 bad code, 2 copies of one key (2 rules)
         results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
         with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
             found = rule_failures(con, results[0]["compiled_code"])
@@ -59,15 +51,29 @@ def test_each_broken_rule_names_its_rows(staged: Path) -> None:
         "in_codelist(SEX)": "1 failing rows: SUBJID=102-001",
         "not_null(SITEID)": "1 failing rows: SUBJID=101-002",
         "unique(SUBJID)": "2 failing rows: SUBJID=102-002; SUBJID=102-002",
+        "unique_combination(SUBJID)": "2 failing rows: SUBJID=102-002; SUBJID=102-002",
     }
     assert recorded[results[0]["unique_id"]] == "; ".join(f"{rule}: {rows}" for rule, rows in found.items())
 
 
+def test_a_broken_row_expression_names_its_rows(staged: Path) -> None:
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        con.execute("update adam.adsl set TRTEDT = TRTSDT - 1 where SUBJID = '101-001'")
+    result = run_dbt(staged, "test", "--select", "column_rules_adsl")
+    assert not result.success
+    results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        found = rule_failures(con, results[0]["compiled_code"])
+    assert found == {"expression(TRTSDT <= TRTEDT)": "1 failing rows: USUBJID=LENSIRT-101-001, SUBJID=101-001"}
+
+
 def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
-    arguments = {"in_codelist": {"SEX": "SEX"}, "unique": ["SUBJID"], "not_null": ["SUBJID", "AGE"],
+    arguments = {"expressions": ["AGE >= 18\n  and AGE <= 100"], "unique_combinations": [["SUBJID", "SITEID"]],
+                 "in_codelist": {"SEX": "SEX"}, "unique": ["SUBJID"], "not_null": ["SUBJID", "AGE"],
                  "accepted_values": {"MVI": ["Y", "N"]}}
     assert column_rule_labels(arguments) == [
-        "not_null(SUBJID)", "not_null(AGE)", "unique(SUBJID)", "accepted_values(MVI)", "in_codelist(SEX)"]
+        "not_null(SUBJID)", "not_null(AGE)", "unique(SUBJID)", "accepted_values(MVI)", "in_codelist(SEX)",
+        "unique_combination(SUBJID, SITEID)", "expression(AGE >= 18 and AGE <= 100)"]
 
 
 MANIFEST = {"nodes": {
