@@ -116,16 +116,43 @@ def dbt_failing_rows(con: duckdb.DuckDBPyConnection, target: Path | None) -> dic
         if ".not_null_" in result["unique_id"]:
             sql = re.sub(r"^\s*select\s+.+?\s+from\s", "select * from ", sql, count=1, flags=re.S | re.I)
         try:
+            if RULE_COLUMN in _columns(con, sql):
+                found[result["unique_id"]] = "; ".join(f"{rule}: {rows}" for rule, rows in rule_failures(con, sql).items())
+                continue
             cursor = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
             names = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
         except duckdb.Error:
             continue
-        keys = [n for n in ("USUBJID", "SUBJID", "PARAMCD", "ADT", "AVISIT") if n in names] or names[:6]
-        shown = "; ".join(", ".join(f"{k}={row[names.index(k)]}" for k in keys) for row in rows)
         total = result.get("failures")
-        found[result["unique_id"]] = f"{total} failing rows" + (f": {shown}" if shown else "") + (
-            " …" if total and total > len(rows) else "")
+        found[result["unique_id"]] = _describe(names, rows, total)
+    return found
+
+
+# The column a test that checks several rules at once (dbt test column_rules) names each
+# failing row's rule in.
+RULE_COLUMN = "failed_rule"
+ROW_KEYS = ("USUBJID", "SUBJID", "PARAMCD", "ADT", "AVISIT")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return [c[0] for c in con.execute(f"select * from ({sql}) limit 0").description]
+
+
+def _describe(names: list[str], rows: list[tuple], total: int | None) -> str:
+    """`N failing rows: USUBJID=..., PARAMCD=...; ...`, keyed by the row's identifying columns."""
+    keys = [n for n in ROW_KEYS if n in names] or [n for n in names if n != RULE_COLUMN][:6]
+    shown = "; ".join(", ".join(f"{k}={row[names.index(k)]}" for k in keys) for row in rows)
+    return f"{total} failing rows" + (f": {shown}" if shown else "") + (" …" if total and total > len(rows) else "")
+
+
+def rule_failures(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
+    """Rule -> its failing rows in words, for a test whose rows carry the rule they break."""
+    counts = con.execute(f"select {RULE_COLUMN}, count(*) from ({sql}) group by all order by 1").fetchall()
+    found = {}
+    for rule, total in counts:
+        cursor = con.execute(f"select * from ({sql}) where {RULE_COLUMN} = ? limit {FAILING_ROWS_SHOWN}", [rule])
+        found[rule] = _describe([c[0] for c in cursor.description], cursor.fetchall(), total)
     return found
 
 

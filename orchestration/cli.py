@@ -13,6 +13,7 @@ from pathlib import Path
 
 # Only light modules at the top: `warehouse sql` must answer in a fraction of a second, so Dagster,
 # pandas and the generator are imported by the commands that need them.
+from orchestration.event_log import skip_fsync_below
 from orchestration.settings import DEFAULT_SEED, DEMO_PATIENTS, REPO_ROOT, WarehousePaths
 
 REFRESH_BUSY = "another refresh is running"
@@ -46,6 +47,7 @@ def prepare_environment(paths: WarehousePaths) -> None:
     if not dagster_yaml.exists():
         dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
         dagster_yaml.write_text(DAGSTER_YAML)
+    skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))
     ensure_dbt_manifest()
 
 

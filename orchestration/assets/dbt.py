@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.check_history import rule_failures
 from orchestration.contract import DBT_PROJECT_DIR
 from orchestration.ingest import current_export
 from orchestration.resources import WarehouseResource
@@ -56,5 +58,81 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         current = current_export(con)
     target = warehouse.paths.dbt_target / context.run.run_id
     # dbt unit tests prove the SQL logic in the test suite; a refresh runs models and data tests.
-    args = ["build", "--vars", current.dbt_vars, "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    # dbt.log at info level: its debug level writes every statement, 11 MB and seconds per refresh.
+    args = ["build", "--vars", current.dbt_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
+    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
+    for event in invocation.stream():
+        rules = column_rules_of(event, invocation.manifest)
+        if rules is None:
+            yield event
+        elif event.passed:
+            yield with_rule_outcomes(event, dict.fromkeys(rules))
+        else:  # its rows are read once dbt has exited and released the database
+            failed.append((event, rules))
+    if failed:
+        try:
+            results = invocation.get_artifact("run_results.json")["results"]
+        except (OSError, ValueError):  # dbt stopped before writing its results
+            results = []
+        compiled = {r["unique_id"]: r.get("compiled_code") for r in results}
+        with warehouse.connect() as con:
+            for event, rules in failed:
+                sql = compiled.get(str(event.metadata["unique_id"].value))
+                try:
+                    found = rule_failures(con, sql) if sql else {}
+                except duckdb.Error:  # the test's query itself failed (dbt's error says why)
+                    found = {}
+                yield with_rule_outcomes(event, {**dict.fromkeys(rules), **found})
+    error = invocation.get_error()
+    if error is not None:
+        raise error
+
+
+# The dbt test that checks a model's column rules in one query (tests/generic/column_rules.sql),
+# and its rules in the order that test checks them.
+COLUMN_RULES_TEST = "column_rules"
+COLUMN_RULE_KINDS = ("not_null", "unique", "accepted_values", "in_codelist")
+
+
+def column_rule_labels(arguments: Mapping[str, Any]) -> list[str]:
+    """`not_null(SUBJID)`, `unique_combination(USUBJID, PARAMCD)`, `expression(ADY >= 2)`, ...:
+    the names column_rules gives its rules."""
+    labels = [f"{kind}({column})" for kind in COLUMN_RULE_KINDS for column in (arguments.get(kind) or [])]
+    labels += [f"unique_combination({', '.join(columns)})" for columns in arguments.get("unique_combinations") or []]
+    labels += [f"expression({' '.join(str(expression).split())})" for expression in arguments.get("expressions") or []]
+    return labels
+
+
+def column_rules_of(event: Any, manifest: Mapping[str, Any]) -> list[str] | None:
+    """The rules of a column_rules check result; None for any other event."""
+    if not isinstance(event, dg.AssetCheckResult) or "unique_id" not in event.metadata:
+        return None
+    node = manifest["nodes"].get(str(event.metadata["unique_id"].value)) or {}
+    test = node.get("test_metadata") or {}
+    return column_rule_labels(test.get("kwargs") or {}) if test.get("name") == COLUMN_RULES_TEST else None
+
+
+def with_rule_outcomes(event: dg.AssetCheckResult, failures: Mapping[str, str | None]) -> dg.AssetCheckResult:
+    """The check result with every rule's outcome (and a failing rule's rows) for the Dagster UI."""
+    broken = {rule: rows for rule, rows in failures.items() if rows}
+    lines = ["| rule | outcome | failing rows |", "|---|---|---|"]
+    lines += [f"| `{rule}` | {'failed' if rows else 'passed'} | {rows or ''} |" for rule, rows in failures.items()]
+    if broken:
+        description = f"{len(broken)} of {len(failures)} column rules failed: " + "; ".join(
+            f"{rule}: {rows}" for rule, rows in broken.items())
+    elif event.passed:
+        description = f"all {len(failures)} column rules hold"
+    else:
+        description = "column rules failed; their failing rows could not be read back (see the dbt log)"
+    metadata = {**event.metadata, "rules": dg.MetadataValue.md("\n".join(lines))}
+    if broken:
+        metadata["failing_rows"] = dg.MetadataValue.text("; ".join(f"{rule}: {rows}" for rule, rows in broken.items()))
+    return dg.AssetCheckResult(
+        passed=event.passed,
+        asset_key=event.asset_key,
+        check_name=event.check_name,
+        metadata=metadata,
+        severity=event.severity,
+        description=description,
+    )

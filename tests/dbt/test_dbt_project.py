@@ -16,6 +16,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.contract import ALL_INPUT_FILES, DBT_PROJECT_DIR
+from tests.dbt.conftest import use_home
 
 EXPORT_ID = "EXP-TEST-001"
 EXPORT_DATE = "2025-06-30"
@@ -208,17 +209,8 @@ def failures(result: dbtRunnerResult) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, request) -> Path:
-    home = tmp_path_factory.mktemp("warehouse_home")
-    monkeypatch = pytest.MonkeyPatch()
-    request.addfinalizer(monkeypatch.undo)
-    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
-    create_raw_tables(home / "warehouse.duckdb", ROWS, QUARANTINE)
-    # Unit tests run once, in test_unit_tests_pass.
-    for command in (["seed"], ["build", "--exclude", "resource_type:seed", "--exclude-resource-type", "unit_test"]):
-        result = run_dbt(home, *command)
-        assert result.success, failures(result)
-    return home
+def warehouse(built_warehouse: Path, request) -> Path:
+    return use_home(built_warehouse, request)
 
 
 def adsl(warehouse: Path) -> dict[str, dict]:

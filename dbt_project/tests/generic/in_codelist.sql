@@ -1,25 +1,6 @@
-{#-
-    Every non-null value of the column is a code of the named code list in the `codelists`
-    seed (the single source of code lists, also read by the ingest row checks).
-    Two exceptions, both from the study configuration: the arms (code list ARM) are var arms,
-    so that a profile names its own arms; and SDTM input (var input_source = sdtm) carries the
-    sender's controlled terminology, not this study's EDC code lists, so the other code lists
-    do not apply to it.
--#}
+{#- Every non-null value of the column is a code of the named code list (macro not_in_codelist). -#}
 {% test in_codelist(model, column_name, codelist) %}
 select {{ column_name }} as value_not_in_codelist
 from {{ model }} as checked
-where {{ column_name }} is not null
-{%- if codelist == 'ARM' %}
-  and {{ column_name }} not in ({% for arm in var('arms') %}'{{ arm }}'{% if not loop.last %}, {% endif %}{% endfor %})
-{%- elif var('input_source') == 'sdtm' %}
-  and false
-{%- else %}
-  and not exists (
-      select 1
-      from {{ ref('codelists') }} as codes
-      where codes.codelist = '{{ codelist }}'
-        and codes.code = checked.{{ column_name }}
-  )
-{%- endif %}
+where {{ not_in_codelist(column_name, codelist, 'checked') }}
 {% endtest %}

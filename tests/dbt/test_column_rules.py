@@ -1,0 +1,109 @@
+"""The column_rules dbt test: a model's not-null, unique, accepted-values and code-list rules in one
+query, and how each rule's outcome reaches the Dagster check (orchestration/assets/dbt.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.assets.dbt import column_rule_labels, column_rules_of, with_rule_outcomes
+from orchestration.check_history import dbt_failing_rows, rule_failures
+from tests.dbt.test_dbt_project import failures, run_dbt
+
+CHECK = "column_rules_stg_edc__dm"
+
+
+@pytest.fixture(scope="module")
+def staged(warehouse_copy: Path) -> Path:
+    """The hand-made export built by dbt (every rule holds), on a copy this module may break."""
+    return warehouse_copy
+
+
+def test_every_rule_holds_on_good_rows(staged: Path) -> None:
+    result = run_dbt(staged, "test", "--select", CHECK)
+    assert result.success, failures(result)
+    assert [r.failures for r in result.result] == [0]
+
+
+def test_each_broken_rule_names_its_rows(staged: Path) -> None:
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        con.execute("update staging.stg_edc__dm set SITEID = null where SUBJID = '101-002'")
+        con.execute("update staging.stg_edc__dm set SEX = 'X' where SUBJID = '102-001'")
+        con.execute("insert into staging.stg_edc__dm select * from staging.stg_edc__dm where SUBJID = '102-002'")
+    try:
+        result = run_dbt(staged, "test", "--select", CHECK)
+        assert not result.success
+        assert [r.failures for r in result.result] == [6]  # 1 null, 1 bad code, 2 copies of one key (2 rules)
+        results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
+        with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+            found = rule_failures(con, results[0]["compiled_code"])
+            recorded = dbt_failing_rows(con, staged / "target")
+    finally:
+        with duckdb.connect(str(staged / "warehouse.duckdb")) as con:  # the other tests see good rows
+            con.execute("create or replace table staging.stg_edc__dm as select distinct * from staging.stg_edc__dm")
+            con.execute("update staging.stg_edc__dm set SITEID = '101' where SUBJID = '101-002'")
+            con.execute("update staging.stg_edc__dm set SEX = 'M' where SUBJID = '102-001'")
+    assert found == {
+        "in_codelist(SEX)": "1 failing rows: SUBJID=102-001",
+        "not_null(SITEID)": "1 failing rows: SUBJID=101-002",
+        "unique(SUBJID)": "2 failing rows: SUBJID=102-002; SUBJID=102-002",
+        "unique_combination(SUBJID)": "2 failing rows: SUBJID=102-002; SUBJID=102-002",
+    }
+    assert recorded[results[0]["unique_id"]] == "; ".join(f"{rule}: {rows}" for rule, rows in found.items())
+
+
+def test_a_broken_row_expression_names_its_rows(staged: Path) -> None:
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        con.execute("update adam.adsl set TRTEDT = TRTSDT - 1 where SUBJID = '101-001'")
+    result = run_dbt(staged, "test", "--select", "column_rules_adsl")
+    assert not result.success
+    results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        found = rule_failures(con, results[0]["compiled_code"])
+    assert found == {"expression(TRTSDT <= TRTEDT)": "1 failing rows: USUBJID=LENSIRT-101-001, SUBJID=101-001"}
+
+
+def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
+    arguments = {"expressions": ["AGE >= 18\n  and AGE <= 100"], "unique_combinations": [["SUBJID", "SITEID"]],
+                 "in_codelist": {"SEX": "SEX"}, "unique": ["SUBJID"], "not_null": ["SUBJID", "AGE"],
+                 "accepted_values": {"MVI": ["Y", "N"]}}
+    assert column_rule_labels(arguments) == [
+        "not_null(SUBJID)", "not_null(AGE)", "unique(SUBJID)", "accepted_values(MVI)", "in_codelist(SEX)",
+        "unique_combination(SUBJID, SITEID)", "expression(AGE >= 18 and AGE <= 100)"]
+
+
+MANIFEST = {"nodes": {
+    "test.p.column_rules_adsl": {"test_metadata": {"name": "column_rules", "kwargs": {"not_null": ["USUBJID"], "unique": ["USUBJID"]}}},
+    "test.p.not_null_adsl_AGE": {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "AGE"}}},
+}}
+
+
+def check_result(unique_id: str, passed: bool) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=passed, asset_key=["adam", "adsl"], check_name=unique_id.split(".")[-1],
+                               metadata={"unique_id": unique_id})
+
+
+def test_only_column_rules_checks_get_rule_outcomes() -> None:
+    assert column_rules_of(check_result("test.p.column_rules_adsl", True), MANIFEST) == ["not_null(USUBJID)", "unique(USUBJID)"]
+    assert column_rules_of(check_result("test.p.not_null_adsl_AGE", True), MANIFEST) is None
+    assert column_rules_of(dg.Output(None), MANIFEST) is None
+
+
+def test_the_dagster_check_shows_every_rule_with_its_outcome() -> None:
+    passed = with_rule_outcomes(check_result("test.p.column_rules_adsl", True), dict.fromkeys(["not_null(USUBJID)", "unique(USUBJID)"]))
+    assert passed.passed and passed.description == "all 2 column rules hold"
+    assert "| `not_null(USUBJID)` | passed |" in passed.metadata["rules"].value
+    assert "failing_rows" not in passed.metadata
+
+    failed = with_rule_outcomes(check_result("test.p.column_rules_adsl", False),
+                                {"not_null(USUBJID)": None, "unique(USUBJID)": "2 failing rows: USUBJID=X-1; USUBJID=X-1"})
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.description == "1 of 2 column rules failed: unique(USUBJID): 2 failing rows: USUBJID=X-1; USUBJID=X-1"
+    assert "| `not_null(USUBJID)` | passed |" in failed.metadata["rules"].value
+    assert "| `unique(USUBJID)` | failed | 2 failing rows: USUBJID=X-1; USUBJID=X-1 |" in failed.metadata["rules"].value
+    assert failed.metadata["failing_rows"].value == "unique(USUBJID): 2 failing rows: USUBJID=X-1; USUBJID=X-1"
+    assert failed.metadata["unique_id"].value == "test.p.column_rules_adsl"
