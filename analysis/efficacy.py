@@ -50,6 +50,7 @@ def _fas(adsl: pd.DataFrame) -> pd.DataFrame:
 
 # --- Response rates ------------------------------------------------------------------------------
 
+
 def response_rates(adrs: pd.DataFrame, adsl: pd.DataFrame, arms: Arms) -> pd.DataFrame:
     """Responders / FAS patients per arm with the exact Clopper-Pearson 95 % CI.
 
@@ -78,18 +79,40 @@ def response_differences(adrs: pd.DataFrame, adsl: pd.DataFrame, weights: pd.Dat
         a, b = responded[treated], responded[~treated]
         if len(a) and len(b):
             plain = rates.rate_difference(int(a.sum()), len(a), int(b.sum()), len(b))
-            rows.append((paramcd, "unadjusted", plain.difference * 100, plain.lower * 100, plain.upper * 100,
-                         plain.p_value, "Fisher exact", arms.comparison))
+            rows.append(
+                (
+                    paramcd,
+                    "unadjusted",
+                    plain.difference * 100,
+                    plain.lower * 100,
+                    plain.upper * 100,
+                    plain.p_value,
+                    "Fisher exact",
+                    arms.comparison,
+                )
+            )
         else:
             rows.append((paramcd, "unadjusted", *(np.nan,) * 4, "Fisher exact", arms.comparison))
         adjusted = propensity.weighted_rate_difference(responded, treated, fas.WEIGHT)
-        rows.append((paramcd, "iptw", adjusted.difference * 100, adjusted.lower * 100, adjusted.upper * 100,
-                     adjusted.p_value, "robust Wald", arms.comparison))
-    return pd.DataFrame(rows, columns=["PARAMCD", "METHOD", "DIFF_PCT", "LCL_PCT", "UCL_PCT", "P_VALUE",
-                                       "TEST", "COMPARISON"])
+        rows.append(
+            (
+                paramcd,
+                "iptw",
+                adjusted.difference * 100,
+                adjusted.lower * 100,
+                adjusted.upper * 100,
+                adjusted.p_value,
+                "robust Wald",
+                arms.comparison,
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["PARAMCD", "METHOD", "DIFF_PCT", "LCL_PCT", "UCL_PCT", "P_VALUE", "TEST", "COMPARISON"]
+    )
 
 
 # --- Time to event -------------------------------------------------------------------------------
+
 
 def _tte(adtte: pd.DataFrame, adsl: pd.DataFrame, paramcd: str, days_per_month: float) -> pd.DataFrame:
     """One parameter's FAS records with months and the event flag (CNSR 0)."""
@@ -117,11 +140,25 @@ def tte_summary(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_mo
         km = survival.kaplan_meier_summary(subset.MONTHS, subset.EVENT)
         q1, q3 = survival.quartiles(fitter)
         followup = survival.reverse_km_median_followup(subset.MONTHS, subset.EVENT)
-        rows.append((paramcd, arm, km.n, km.events, km.censored, km.median, km.median_lower, km.median_upper,
-                     q1, q3, followup))
-    return pd.DataFrame(rows, columns=["PARAMCD", "TRT01P", "N", "EVENTS", "CENSORED", "MEDIAN_MONTHS",
-                                       "LCL_MONTHS", "UCL_MONTHS", "Q1_MONTHS", "Q3_MONTHS",
-                                       "FOLLOWUP_MEDIAN_MONTHS"])
+        rows.append(
+            (paramcd, arm, km.n, km.events, km.censored, km.median, km.median_lower, km.median_upper, q1, q3, followup)
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "PARAMCD",
+            "TRT01P",
+            "N",
+            "EVENTS",
+            "CENSORED",
+            "MEDIAN_MONTHS",
+            "LCL_MONTHS",
+            "UCL_MONTHS",
+            "Q1_MONTHS",
+            "Q3_MONTHS",
+            "FOLLOWUP_MEDIAN_MONTHS",
+        ],
+    )
 
 
 def tte_landmarks(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_month: float) -> pd.DataFrame:
@@ -129,8 +166,9 @@ def tte_landmarks(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_
     frames = []
     for paramcd, arm, subset, fitter in _arm_fits(adtte, adsl, arms, days_per_month):
         if fitter is None:
-            table = pd.DataFrame({"MONTHS": survival.LANDMARK_MONTHS, "SURVIVAL": np.nan, "LCL": np.nan,
-                                  "UCL": np.nan, "N_AT_RISK": 0})
+            table = pd.DataFrame(
+                {"MONTHS": survival.LANDMARK_MONTHS, "SURVIVAL": np.nan, "LCL": np.nan, "UCL": np.nan, "N_AT_RISK": 0}
+            )
         else:
             table = survival.landmarks(fitter, subset.MONTHS)
         frames.append(table.assign(PARAMCD=paramcd, TRT01P=arm))
@@ -140,14 +178,18 @@ def tte_landmarks(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_
 
 def km_curves(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_month: float) -> pd.DataFrame:
     """The KM step functions, one row per distinct time (time 0 included) per parameter and arm."""
-    frames = [survival.km_curve(fitter).assign(PARAMCD=paramcd, TRT01P=arm)
-              for paramcd, arm, _, fitter in _arm_fits(adtte, adsl, arms, days_per_month) if fitter is not None]
+    frames = [
+        survival.km_curve(fitter).assign(PARAMCD=paramcd, TRT01P=arm)
+        for paramcd, arm, _, fitter in _arm_fits(adtte, adsl, arms, days_per_month)
+        if fitter is not None
+    ]
     columns = ["PARAMCD", "TRT01P", "TIME_MONTHS", "N_AT_RISK", "EVENTS", "CENSORED", "SURVIVAL", "LCL", "UCL"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
-def tte_comparisons(adtte: pd.DataFrame, adsl: pd.DataFrame, weights: pd.DataFrame, arms: Arms,
-                    days_per_month: float) -> pd.DataFrame:
+def tte_comparisons(
+    adtte: pd.DataFrame, adsl: pd.DataFrame, weights: pd.DataFrame, arms: Arms, days_per_month: float
+) -> pd.DataFrame:
     """Cox HR treated vs reference (Efron): unadjusted with the log-rank p, IPTW with robust variance."""
     rows = []
     for paramcd in TTE_PARAMETERS:
@@ -156,13 +198,36 @@ def tte_comparisons(adtte: pd.DataFrame, adsl: pd.DataFrame, weights: pd.DataFra
         records = records.merge(weights[["USUBJID", "WEIGHT"]], on="USUBJID", how="left")
         treated = records.TRT01P == arms.treated
         plain = survival.cox_hazard_ratio(records.MONTHS, records.EVENT, treated)
-        rows.append((paramcd, "unadjusted", plain.hazard_ratio, plain.lower, plain.upper, plain.log_rank_p,
-                     "log-rank", plain.p_value, arms.comparison))
+        rows.append(
+            (
+                paramcd,
+                "unadjusted",
+                plain.hazard_ratio,
+                plain.lower,
+                plain.upper,
+                plain.log_rank_p,
+                "log-rank",
+                plain.p_value,
+                arms.comparison,
+            )
+        )
         adjusted = survival.cox_hazard_ratio(records.MONTHS, records.EVENT, treated, records.WEIGHT)
-        rows.append((paramcd, "iptw", adjusted.hazard_ratio, adjusted.lower, adjusted.upper, adjusted.p_value,
-                     "robust Wald", adjusted.p_value, arms.comparison))
-    return pd.DataFrame(rows, columns=["PARAMCD", "METHOD", "HR", "LCL", "UCL", "P_VALUE", "TEST",
-                                       "WALD_P_VALUE", "COMPARISON"])
+        rows.append(
+            (
+                paramcd,
+                "iptw",
+                adjusted.hazard_ratio,
+                adjusted.lower,
+                adjusted.upper,
+                adjusted.p_value,
+                "robust Wald",
+                adjusted.p_value,
+                arms.comparison,
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["PARAMCD", "METHOD", "HR", "LCL", "UCL", "P_VALUE", "TEST", "WALD_P_VALUE", "COMPARISON"]
+    )
 
 
 def _quantiles(values: pd.Series) -> tuple[float, float, float]:
@@ -179,13 +244,24 @@ def ttr_summary(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_mo
     for arm in arms.order:
         months = records.loc[records.TRT01P == arm, "MONTHS"]
         median, q1, q3 = _quantiles(months)
-        rows.append((arm, len(months), median, q1, q3,
-                     float(months.min()) if len(months) else np.nan, float(months.max()) if len(months) else np.nan))
-    return pd.DataFrame(rows, columns=["TRT01P", "N", "MEDIAN_MONTHS", "Q1_MONTHS", "Q3_MONTHS", "MIN_MONTHS",
-                                       "MAX_MONTHS"])
+        rows.append(
+            (
+                arm,
+                len(months),
+                median,
+                q1,
+                q3,
+                float(months.min()) if len(months) else np.nan,
+                float(months.max()) if len(months) else np.nan,
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["TRT01P", "N", "MEDIAN_MONTHS", "Q1_MONTHS", "Q3_MONTHS", "MIN_MONTHS", "MAX_MONTHS"]
+    )
 
 
 # --- Propensity score and baseline ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Adjustment:
@@ -210,8 +286,9 @@ def balance(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, weights: pd.DataFram
     """SMD of every propensity-model covariate (each level, each missing indicator) before and after IPTW."""
     covariates = _compared_covariates(adsl, baseline_sum, arms)
     patient_weights = covariates[["USUBJID"]].merge(weights[["USUBJID", "WEIGHT"]], on="USUBJID", how="left").WEIGHT
-    return propensity.balance_table(propensity.design_matrix(covariates), covariates.TRT01P == arms.treated,
-                                    patient_weights)
+    return propensity.balance_table(
+        propensity.design_matrix(covariates), covariates.TRT01P == arms.treated, patient_weights
+    )
 
 
 # (column, label, kind); BASE_SUM comes from ADTR, the rest from ADSL. Continuous variables are
@@ -236,7 +313,10 @@ BASELINE_VARIABLES: tuple[tuple[str, str, str], ...] = (
 # What the efficacy tables read of ADSL; the assets select only these (those a study has): all 46
 # columns of 100,000 patients took 0.7 s to hand to pandas, for each of ten tables.
 ADSL_COLUMNS: tuple[str, ...] = (
-    "USUBJID", "TRT01P", "FASFL", *(column for column, _, _ in BASELINE_VARIABLES if column != "BASE_SUM"),
+    "USUBJID",
+    "TRT01P",
+    "FASFL",
+    *(column for column, _, _ in BASELINE_VARIABLES if column != "BASE_SUM"),
 )
 
 
@@ -283,8 +363,22 @@ def baseline_characteristics(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, arm
                 median, q1, q3 = _quantiles(arm_values.dropna())
                 decimals = 0 if column in WHOLE_NUMBERS else 1
                 display = f"{_number(median, decimals)} ({_number(q1, decimals)}-{_number(q3, decimals)})"
-                rows.append((column, label, None, arm, len(arm_values), int(arm_values.notna().sum()), None,
-                             median, q1, q3, display, smd))
+                rows.append(
+                    (
+                        column,
+                        label,
+                        None,
+                        arm,
+                        len(arm_values),
+                        int(arm_values.notna().sum()),
+                        None,
+                        median,
+                        q1,
+                        q3,
+                        display,
+                        smd,
+                    )
+                )
         else:
             text = propensity.as_text(fas[column])
             compared_text = text[compared.index].reset_index(drop=True)
@@ -296,5 +390,20 @@ def baseline_characteristics(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, arm
                     pct = 100 * count / n_arm if n_arm else np.nan
                     display = f"{count} ({pct:.1f}%)" if n_arm else "0"
                     rows.append((column, label, level, arm, n_arm, count, pct, None, None, None, display, smd))
-    return pd.DataFrame(rows, columns=["VARIABLE", "LABEL", "CATEGORY", "TRT01P", "N_ARM", "COUNT", "PCT",
-                                       "MEDIAN", "Q1", "Q3", "DISPLAY", "SMD"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "VARIABLE",
+            "LABEL",
+            "CATEGORY",
+            "TRT01P",
+            "N_ARM",
+            "COUNT",
+            "PCT",
+            "MEDIAN",
+            "Q1",
+            "Q3",
+            "DISPLAY",
+            "SMD",
+        ],
+    )

@@ -30,8 +30,11 @@ def exposure_summary(adex: pd.DataFrame) -> pd.DataFrame:
         else:
             aval = values["AVAL"].astype(float)
             row |= {
-                "MEDIAN": aval.median(), "Q1": aval.quantile(0.25), "Q3": aval.quantile(0.75),
-                "MIN": aval.min(), "MAX": aval.max(),
+                "MEDIAN": aval.median(),
+                "Q1": aval.quantile(0.25),
+                "Q3": aval.quantile(0.75),
+                "MIN": aval.min(),
+                "MAX": aval.max(),
             }
         rows.append(row)
     table = pd.DataFrame(rows, columns=EXPOSURE_SUMMARY_COLUMNS)

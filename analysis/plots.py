@@ -48,22 +48,24 @@ def _figure(width_in: float, height_in: float):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams.update({
-        "svg.fonttype": "none",
-        "svg.hashsalt": "lensirt-report",  # stable element ids: same data, same file
-        "font.family": "sans-serif",
-        "font.size": 9.5,
-        "axes.edgecolor": "#9aa5b1",
-        "axes.labelcolor": INK,
-        "axes.titlesize": 10.5,
-        "axes.titleweight": "bold",
-        "axes.titlecolor": INK,
-        "xtick.color": MUTED,
-        "ytick.color": MUTED,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "legend.frameon": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "lensirt-report",  # stable element ids: same data, same file
+            "font.family": "sans-serif",
+            "font.size": 9.5,
+            "axes.edgecolor": "#9aa5b1",
+            "axes.labelcolor": INK,
+            "axes.titlesize": 10.5,
+            "axes.titleweight": "bold",
+            "axes.titlecolor": INK,
+            "xtick.color": MUTED,
+            "ytick.color": MUTED,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+        }
+    )
     return Figure(figsize=(width_in, height_in), dpi=96)
 
 
@@ -71,7 +73,7 @@ def to_svg(fig) -> Svg:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, dpi=144)  # dpi: rasterised parts only
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML prolog and doctype: it is inlined in HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: it is inlined in HTML
     width = round(fig.get_figwidth() * 96)
     height = round(fig.get_figheight() * 96)
     # matplotlib sizes in pt; give the browser the same box in px, scalable through viewBox.
@@ -112,7 +114,15 @@ def waterfall(best: pd.DataFrame, arms: Sequence[str], arm_colours: dict[str, st
         if len(rows) > RASTERISE_ABOVE:
             # Thousands of Rectangle patches take seconds each; one rasterised line collection does not.
             panel_points = fig.get_figwidth() * 72 * 0.85 / len(panels)
-            ax.vlines(x, 0, rows.PCHG, colors=colours, linewidth=max(panel_points / len(rows), 0.05), rasterized=True, antialiased=False)
+            ax.vlines(
+                x,
+                0,
+                rows.PCHG,
+                colors=colours,
+                linewidth=max(panel_points / len(rows), 0.05),
+                rasterized=True,
+                antialiased=False,
+            )
         else:
             ax.bar(x, rows.PCHG, width=0.85, color=colours, linewidth=0)
         for value in rows.CBOR.fillna("MISSING").unique():
@@ -129,10 +139,36 @@ def waterfall(best: pd.DataFrame, arms: Sequence[str], arm_colours: dict[str, st
         ax.grid(axis="y", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
     axes[0].set_ylabel("Best change of target sum from baseline (%)")
-    axes[-1].text(1.0, 20, " +20 %", transform=axes[-1].get_yaxis_transform(), va="center", ha="left", color=RESPONSE_COLOURS["PD"], fontsize=8.5)
-    axes[-1].text(1.0, -30, " -30 %", transform=axes[-1].get_yaxis_transform(), va="center", ha="left", color=RESPONSE_COLOURS["CR"], fontsize=8.5)
+    axes[-1].text(
+        1.0,
+        20,
+        " +20 %",
+        transform=axes[-1].get_yaxis_transform(),
+        va="center",
+        ha="left",
+        color=RESPONSE_COLOURS["PD"],
+        fontsize=8.5,
+    )
+    axes[-1].text(
+        1.0,
+        -30,
+        " -30 %",
+        transform=axes[-1].get_yaxis_transform(),
+        va="center",
+        ha="left",
+        color=RESPONSE_COLOURS["CR"],
+        fontsize=8.5,
+    )
     order = [code for code in RESPONSE_COLOURS if code in seen]
-    fig.legend([seen[code] for code in order], order, loc="lower center", ncol=len(order), title="Confirmed best overall response", title_fontsize=9, bbox_to_anchor=(0.5, -0.01))
+    fig.legend(
+        [seen[code] for code in order],
+        order,
+        loc="lower center",
+        ncol=len(order),
+        title="Confirmed best overall response",
+        title_fontsize=9,
+        bbox_to_anchor=(0.5, -0.01),
+    )
     fig.subplots_adjust(left=0.07, right=0.95, top=0.92, bottom=0.16, wspace=0.06)
     return to_svg(fig)
 
@@ -156,11 +192,21 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
     ax.hlines(y, lanes.TREATED_MONTHS, lanes.FOLLOWUP_MONTHS, color="#aab4bf", linewidth=1.2, rasterized=rasterise)
     ax.barh(y, lanes.TREATED_MONTHS, height=0.62, color=colours, linewidth=0, rasterized=rasterise)
     ongoing = lanes[lanes.ONGOING.astype(bool)]
-    ax.scatter(ongoing.TREATED_MONTHS + 0.25, [position[s] for s in ongoing.SUBJID], marker=">", s=26, color=INK, zorder=4, label="Treatment ongoing")
+    ax.scatter(
+        ongoing.TREATED_MONTHS + 0.25,
+        [position[s] for s in ongoing.SUBJID],
+        marker=">",
+        s=26,
+        color=INK,
+        zorder=4,
+        label="Treatment ongoing",
+    )
     styles = {
         "CR": dict(marker="*", s=95, color=RESPONSE_COLOURS["CR"], edgecolors="white", linewidths=0.4, label="CR"),
         "PR": dict(marker="o", s=34, color=RESPONSE_COLOURS["PR"], edgecolors="white", linewidths=0.4, label="PR"),
-        "PD": dict(marker="D", s=30, color=RESPONSE_COLOURS["PD"], edgecolors="white", linewidths=0.4, label="Progression (PD)"),
+        "PD": dict(
+            marker="D", s=30, color=RESPONSE_COLOURS["PD"], edgecolors="white", linewidths=0.4, label="Progression (PD)"
+        ),
         "DEATH": dict(marker="X", s=36, color=INK, edgecolors="white", linewidths=0.4, label="Death"),
     }
     for event, style in styles.items():
@@ -170,7 +216,9 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
     ax.set_yticks(y)
     ax.set_yticklabels(lanes.SUBJID, fontsize=7 if n <= 90 else 5)
     ax.set_ylim(-0.8, n - 0.2)
-    longest = float(np.nanmax(np.r_[lanes.FOLLOWUP_MONTHS.to_numpy(dtype=float), lanes.TREATED_MONTHS.to_numpy(dtype=float), 1.0]))
+    longest = float(
+        np.nanmax(np.r_[lanes.FOLLOWUP_MONTHS.to_numpy(dtype=float), lanes.TREATED_MONTHS.to_numpy(dtype=float), 1.0])
+    )
     ax.set_xticks(_months_ticks(longest))
     ax.set_xlim(0, longest * 1.03 + 0.5)
     ax.set_xlabel("Months from start of treatment")
@@ -179,9 +227,20 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
-    arm_handles = [Patch(color=colour, label=f"{arm}: on treatment") for arm, colour in arm_colours.items() if arm in set(lanes.TRT01P)]
+    arm_handles = [
+        Patch(color=colour, label=f"{arm}: on treatment")
+        for arm, colour in arm_colours.items()
+        if arm in set(lanes.TRT01P)
+    ]
     arm_handles.append(Patch(color="#aab4bf", label="Follow-up"))
-    ax.legend(arm_handles + handles, [h.get_label() for h in arm_handles] + labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / fig.get_figheight()), ncol=4, fontsize=8.5)
+    ax.legend(
+        arm_handles + handles,
+        [h.get_label() for h in arm_handles] + labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.9 / fig.get_figheight()),
+        ncol=4,
+        fontsize=8.5,
+    )
     fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.2 / fig.get_figheight(), bottom=1.45 / fig.get_figheight())
     return to_svg(fig)
 
@@ -231,7 +290,15 @@ def kaplan_meier_figure(
         colour = arm_colours.get(arm, MUTED)
         ax.step(rows.TIME_MONTHS, rows.SURVIVAL, where="post", color=colour, linewidth=1.8, label=arm)
         if rows.LCL.notna().any():
-            ax.fill_between(rows.TIME_MONTHS, rows.LCL.astype(float), rows.UCL.astype(float), step="post", color=colour, alpha=0.12, linewidth=0)
+            ax.fill_between(
+                rows.TIME_MONTHS,
+                rows.LCL.astype(float),
+                rows.UCL.astype(float),
+                step="post",
+                color=colour,
+                alpha=0.12,
+                linewidth=0,
+            )
         censored = rows[rows.CENSORED.fillna(0) > 0]
         ax.scatter(censored.TIME_MONTHS, censored.SURVIVAL, marker="|", s=36, color=colour, linewidths=1.1, zorder=3)
         times = rows.TIME_MONTHS.to_numpy(dtype=float)
@@ -240,8 +307,16 @@ def kaplan_meier_figure(
             # At risk at a tick: those at risk at the first curve time on or after it; none after the last.
             later = np.nonzero(times >= tick - 1e-9)[0]
             count = int(at_risk[later[0]]) if len(later) else 0
-            table.text(tick, len(arms) - 1 - index, f"{count}", ha="center", va="center", color=colour, fontsize=8.5,
-                       gid=f"at-risk-{index}")
+            table.text(
+                tick,
+                len(arms) - 1 - index,
+                f"{count}",
+                ha="center",
+                va="center",
+                color=colour,
+                fontsize=8.5,
+                gid=f"at-risk-{index}",
+            )
     ax.set_ylim(-0.02, 1.03)
     ax.set_ylabel("Probability")
     ax.set_title(title, loc="left")
@@ -252,8 +327,20 @@ def kaplan_meier_figure(
     ax.set_xlim(-0.02 * ticks[-1], ticks[-1] * 1.02)
     ax.set_xlabel("Months")
     ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0, fontsize=9)
-    ax.text(1.03, 0.8, annotation, transform=ax.transAxes, ha="left", va="top", fontsize=8.5, color=INK,
-            linespacing=1.5, wrap=True, gid=KM_ANNOTATION_ID, bbox=dict(boxstyle="round,pad=0.5", facecolor="white", edgecolor=GRID))
+    ax.text(
+        1.03,
+        0.8,
+        annotation,
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=8.5,
+        color=INK,
+        linespacing=1.5,
+        wrap=True,
+        gid=KM_ANNOTATION_ID,
+        bbox=dict(boxstyle="round,pad=0.5", facecolor="white", edgecolor=GRID),
+    )
     table.set_ylim(-0.6, len(arms) - 0.4)
     table.set_yticks(range(len(arms)))
     table.set_yticklabels(list(reversed(arms)), fontsize=8.5)
@@ -282,7 +369,9 @@ class Effect:
     text: str
 
 
-def forest(hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colours: dict[str, str], experimental: str) -> Svg:
+def forest(
+    hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colours: dict[str, str], experimental: str
+) -> Svg:
     """Hazard ratios on a log scale and rate differences in percentage points, unadjusted vs IPTW."""
     from matplotlib.transforms import blended_transform_factory
 
@@ -301,7 +390,14 @@ def forest(hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colou
             if not all(math.isfinite(v) for v in (effect.estimate, effect.lower, effect.upper)):
                 continue
             ax.hlines(position, effect.lower, effect.upper, color=colour, linewidth=1.8)
-            ax.scatter([effect.estimate], [position], marker="s" if effect.method == "unadjusted" else "D", s=38, color=colour, zorder=3)
+            ax.scatter(
+                [effect.estimate],
+                [position],
+                marker="s" if effect.method == "unadjusted" else "D",
+                s=38,
+                color=colour,
+                zorder=3,
+            )
         ax.axvline(1 if kind == "hr" else 0, color=INK, linewidth=0.9)
         ax.set_yticks(y)
         ax.set_yticklabels([f"{e.label}, {'IPTW' if e.method == 'iptw' else e.method}" for e in effects])
@@ -321,14 +417,32 @@ def forest(hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colou
             ax.minorticks_off()
             ax.set_xlabel(f"Hazard ratio, log scale (< 1 favours {experimental})")
             ax.set_title("Time to event: hazard ratio (95 % CI)", loc="left")
-            ax.text(1.03, len(effects) - 0.3, "HR (95 % CI), p", transform=text_at, va="bottom", ha="left", fontsize=9, color=MUTED)
+            ax.text(
+                1.03,
+                len(effects) - 0.3,
+                "HR (95 % CI), p",
+                transform=text_at,
+                va="bottom",
+                ha="left",
+                fontsize=9,
+                color=MUTED,
+            )
         else:
             finite = [v for e in effects for v in (e.lower, e.upper) if math.isfinite(v)]
             reach = max([abs(v) for v in finite] + [10.0]) * 1.08
             ax.set_xlim(-reach, reach)
             ax.set_xlabel(f"Rate difference, percentage points (> 0 favours {experimental})")
             ax.set_title("Response: rate difference (95 % CI)", loc="left")
-            ax.text(1.03, len(effects) - 0.3, "difference (95 % CI), p", transform=text_at, va="bottom", ha="left", fontsize=9, color=MUTED)
+            ax.text(
+                1.03,
+                len(effects) - 0.3,
+                "difference (95 % CI), p",
+                transform=text_at,
+                va="bottom",
+                ha="left",
+                fontsize=9,
+                color=MUTED,
+            )
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
     fig.subplots_adjust(left=0.16, right=0.74, top=1 - 0.35 / fig.get_figheight(), bottom=0.55 / fig.get_figheight())
@@ -350,7 +464,15 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1) -> Svg:
     ax.scatter(rows.before, y, s=30, facecolors="white", edgecolors=MUTED, linewidths=1.2, label="Unadjusted", zorder=3)
     flagged = rows.after >= threshold
     ax.scatter(rows.after[~flagged], y[~flagged.to_numpy()], s=30, color="#1a7f4b", label="IPTW", zorder=4)
-    ax.scatter(rows.after[flagged], y[flagged.to_numpy()], s=34, color=RESPONSE_COLOURS["PD"], marker="D", label=f"IPTW, |SMD| ≥ {threshold}", zorder=4)
+    ax.scatter(
+        rows.after[flagged],
+        y[flagged.to_numpy()],
+        s=34,
+        color=RESPONSE_COLOURS["PD"],
+        marker="D",
+        label=f"IPTW, |SMD| ≥ {threshold}",
+        zorder=4,
+    )
     ax.axvline(threshold, color=RESPONSE_COLOURS["PD"], linestyle=(0, (4, 3)), linewidth=1)
     ax.set_yticks(y)
     ax.set_yticklabels(rows.COVARIATE)

@@ -96,7 +96,7 @@ def design_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
 def model_matrix(design: pd.DataFrame) -> pd.DataFrame:
     """The design without one level per categorical covariate and without constant columns, plus a constant."""
     keep = []
-    for name, label, kind in COVARIATES:
+    for _name, label, kind in COVARIATES:
         if kind == "categorical":
             levels = [c for c in design.columns if c.startswith(f"{label} ")]
             keep += levels[1:]
@@ -186,7 +186,9 @@ class WeightedDifference:
     p_value: float
 
 
-def weighted_rate_difference(responded: pd.Series, treated: pd.Series, weights: pd.Series, alpha: float = 0.05) -> WeightedDifference:
+def weighted_rate_difference(
+    responded: pd.Series, treated: pd.Series, weights: pd.Series, alpha: float = 0.05
+) -> WeightedDifference:
     """IPTW difference of proportions, treated minus reference, with a robust (sandwich) Wald CI.
 
     A linear probability model fitted by weighted least squares (statsmodels WLS): the treatment

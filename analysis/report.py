@@ -31,11 +31,23 @@ TABLES: dict[str, tuple[str, str]] = {
     "adsl": ("adam", "adsl"),
     "adrs": ("adam", "adrs"),
     "adtr": ("adam", "adtr"),
-    **{name: ("reporting", name) for name in (
-        "response_rates", "response_differences", "tte_summary", "tte_landmarks", "tte_comparisons",
-        "km_curves", "ttr_summary", "baseline_characteristics", "balance", "ae_overview",
-        "ae_by_soc_pt", "exposure_summary",
-    )},
+    **{
+        name: ("reporting", name)
+        for name in (
+            "response_rates",
+            "response_differences",
+            "tte_summary",
+            "tte_landmarks",
+            "tte_comparisons",
+            "km_curves",
+            "ttr_summary",
+            "baseline_characteristics",
+            "balance",
+            "ae_overview",
+            "ae_by_soc_pt",
+            "exposure_summary",
+        )
+    },
     "quarantine": ("quality", "quarantine"),
     "row_reconciliation": ("quality", "row_reconciliation"),
     "data_queries": ("quality", "data_queries"),
@@ -153,7 +165,10 @@ def _qualified(name: str) -> str:
 
 def _missing_note(names: Sequence[str]) -> Note:
     tables = ", ".join(_qualified(name) for name in names)
-    return Note(f"Not available in this snapshot: {tables} {'is' if len(names) == 1 else 'are'} not in the warehouse yet.", "missing")
+    return Note(
+        f"Not available in this snapshot: {tables} {'is' if len(names) == 1 else 'are'} not in the warehouse yet.",
+        "missing",
+    )
 
 
 # --- formatting ------------------------------------------------------------------------------------
@@ -206,7 +221,9 @@ def arm_colours(arms: Sequence[str]) -> dict[str, str]:
 
 def _two(main: str, detail: str) -> Markup:
     """A table cell with a second, smaller line; both parts are escaped."""
-    return Markup("{}<br><small>{}</small>").format(main, detail) if main else Markup("<small>{}</small>").format(detail)
+    return (
+        Markup("{}<br><small>{}</small>").format(main, detail) if main else Markup("<small>{}</small>").format(detail)
+    )
 
 
 def _arm_header(arm: str, n: object) -> str:
@@ -231,21 +248,33 @@ def key_results(data: ReportData) -> list[Card]:
         for paramcd in ("CRSP", "CCB"):
             rows = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
             if len(rows):
-                cards.append(Card(
-                    {"CRSP": "Objective response (confirmed)", "CCB": "Disease control"}[paramcd],
-                    [(arm, f"{_num(rows.RATE_PCT[arm])} %", colours[arm]) for arm in arms if arm in rows.index],
-                    "95 % CI " + "; ".join(_ci(rows.LCL_PCT[arm], rows.UCL_PCT[arm]) for arm in arms if arm in rows.index),
-                ))
+                cards.append(
+                    Card(
+                        {"CRSP": "Objective response (confirmed)", "CCB": "Disease control"}[paramcd],
+                        [(arm, f"{_num(rows.RATE_PCT[arm])} %", colours[arm]) for arm in arms if arm in rows.index],
+                        "95 % CI "
+                        + "; ".join(_ci(rows.LCL_PCT[arm], rows.UCL_PCT[arm]) for arm in arms if arm in rows.index),
+                    )
+                )
     summary = data.get("tte_summary")
     if summary is not None:
         for paramcd in ("PFS", "OS"):
             rows = summary[summary.PARAMCD == paramcd].set_index("TRT01P")
             if len(rows):
-                cards.append(Card(
-                    f"Median {paramcd}, months",
-                    [(arm, _num(rows.MEDIAN_MONTHS[arm], 1, "NR"), colours[arm]) for arm in arms if arm in rows.index],
-                    "events " + " / ".join(f"{int(rows.EVENTS[arm])} of {int(rows.N[arm])}" for arm in arms if arm in rows.index),
-                ))
+                cards.append(
+                    Card(
+                        f"Median {paramcd}, months",
+                        [
+                            (arm, _num(rows.MEDIAN_MONTHS[arm], 1, "NR"), colours[arm])
+                            for arm in arms
+                            if arm in rows.index
+                        ],
+                        "events "
+                        + " / ".join(
+                            f"{int(rows.EVENTS[arm])} of {int(rows.N[arm])}" for arm in arms if arm in rows.index
+                        ),
+                    )
+                )
     return cards
 
 
@@ -255,7 +284,7 @@ def baseline_section(data: ReportData) -> list[Table | Figure | Note]:
     n_arm = frame.groupby("TRT01P").N_ARM.max()
     columns = ["Characteristic", *(_arm_header(arm, n_arm.get(arm)) for arm in arms), "SMD"]
     rows: list[Row] = []
-    for variable, group in frame.groupby("VARIABLE", sort=False):
+    for _variable, group in frame.groupby("VARIABLE", sort=False):
         smd = group.SMD.dropna()
         smd_text = _num(smd.iloc[0], 2, "–") if len(smd) else "–"
         flagged = len(smd) and abs(float(smd.iloc[0])) >= SMD_THRESHOLD
@@ -269,9 +298,15 @@ def baseline_section(data: ReportData) -> list[Table | Figure | Note]:
         for category, items in group.groupby("CATEGORY", sort=False):
             by_arm = items.set_index("TRT01P").DISPLAY
             rows.append(Row([str(category), *(str(by_arm.get(arm, "–")) for arm in arms), ""], "sub"))
-    return [Table(columns, rows, caption=population_label(FAS_POPULATION, n_arm, arms),
-                  note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
-                  f"difference between arms before weighting; |SMD| ≥ {SMD_THRESHOLD} is highlighted.")]
+    return [
+        Table(
+            columns,
+            rows,
+            caption=population_label(FAS_POPULATION, n_arm, arms),
+            note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
+            f"difference between arms before weighting; |SMD| ≥ {SMD_THRESHOLD} is highlighted.",
+        )
+    ]
 
 
 def response_section(data: ReportData) -> list[Table | Figure | Note]:
@@ -281,7 +316,10 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
     n_arm = rates.groupby("TRT01P").N.max()
     columns = ["Endpoint", *(_two(_arm_header(arm, n_arm.get(arm)), "n/N (%), 95 % CI") for arm in arms)]
     if differences is not None:
-        columns += [_two("Difference, unadjusted", "% points (95 % CI), Fisher p"), _two("Difference, IPTW", "% points (95 % CI), robust Wald p")]
+        columns += [
+            _two("Difference, unadjusted", "% points (95 % CI), Fisher p"),
+            _two("Difference, IPTW", "% points (95 % CI), robust Wald p"),
+        ]
     rows = []
     for paramcd in [p for p in RESPONSE_LABELS if (rates.PARAMCD == p).any()]:
         by_arm = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
@@ -291,7 +329,12 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
                 cells.append("–")
                 continue
             row = by_arm.loc[arm]
-            cells.append(_two(f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %)", f"95 % CI {_ci(row.LCL_PCT, row.UCL_PCT)}"))
+            cells.append(
+                _two(
+                    f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %)",
+                    f"95 % CI {_ci(row.LCL_PCT, row.UCL_PCT)}",
+                )
+            )
         if differences is not None:
             for method in ("unadjusted", "iptw"):
                 match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
@@ -301,22 +344,42 @@ def response_section(data: ReportData) -> list[Table | Figure | Note]:
                 else:
                     cells.append("–")
         rows.append(Row(cells))
-    blocks: list[Table | Figure | Note] = [Table(columns, rows, caption=population_label(FAS_POPULATION, n_arm, arms), note=(
-        "Per arm: exact Clopper–Pearson 95 % CI. Differences are "
-        f"{arms[0] if arms else 'first arm'} minus {arms[-1] if arms else 'reference'}: Newcombe hybrid score CI (unadjusted), "
-        "stabilised inverse-probability weights with robust variance (IPTW)."))]
+    blocks: list[Table | Figure | Note] = [
+        Table(
+            columns,
+            rows,
+            caption=population_label(FAS_POPULATION, n_arm, arms),
+            note=(
+                "Per arm: exact Clopper–Pearson 95 % CI. Differences are "
+                f"{arms[0] if arms else 'first arm'} minus {arms[-1] if arms else 'reference'}: Newcombe hybrid score CI (unadjusted), "
+                "stabilised inverse-probability weights with robust variance (IPTW)."
+            ),
+        )
+    ]
     if differences is None:
         blocks.append(_missing_note(["response_differences"]))
     ttr = data.get("ttr_summary")
     if ttr is not None and len(ttr):
         ttr_arms = [arm for arm in arms if arm in set(ttr.TRT01P)] or ttr.TRT01P.tolist()
         by_arm = ttr.set_index("TRT01P")
-        blocks.append(Table(
-            ["Time to response (confirmed responders)", *ttr_arms],
-            [Row(["n", *(str(int(by_arm.N[arm])) for arm in ttr_arms)]),
-             Row(["Median (Q1–Q3), months", *(f"{_num(by_arm.MEDIAN_MONTHS[arm])} ({_ci(by_arm.Q1_MONTHS[arm], by_arm.Q3_MONTHS[arm])})" for arm in ttr_arms)]),
-             Row(["Range, months", *(_ci(by_arm.MIN_MONTHS[arm], by_arm.MAX_MONTHS[arm]) for arm in ttr_arms)])],
-        ))
+        blocks.append(
+            Table(
+                ["Time to response (confirmed responders)", *ttr_arms],
+                [
+                    Row(["n", *(str(int(by_arm.N[arm])) for arm in ttr_arms)]),
+                    Row(
+                        [
+                            "Median (Q1–Q3), months",
+                            *(
+                                f"{_num(by_arm.MEDIAN_MONTHS[arm])} ({_ci(by_arm.Q1_MONTHS[arm], by_arm.Q3_MONTHS[arm])})"
+                                for arm in ttr_arms
+                            ),
+                        ]
+                    ),
+                    Row(["Range, months", *(_ci(by_arm.MIN_MONTHS[arm], by_arm.MAX_MONTHS[arm]) for arm in ttr_arms)]),
+                ],
+            )
+        )
     return blocks
 
 
@@ -328,9 +391,11 @@ def waterfall_section(data: ReportData) -> list[Table | Figure | Note]:
         return [Note("No patient has a post-baseline target sum yet: nothing to plot.")]
     arms = _arms(data, best)
     clipped = int((best.PCHG > 100).sum())
-    caption = (f"One bar per patient with measurable disease and a post-baseline target sum ({len(best)} patients): "
-               "best percent change of the sum of viable target diameters (mRECIST) from baseline, coloured by the "
-               "confirmed best overall response. Dashed lines: -30 % (partial response) and +20 % (progression).")
+    caption = (
+        f"One bar per patient with measurable disease and a post-baseline target sum ({len(best)} patients): "
+        "best percent change of the sum of viable target diameters (mRECIST) from baseline, coloured by the "
+        "confirmed best overall response. Dashed lines: -30 % (partial response) and +20 % (progression)."
+    )
     if clipped:
         caption += f" {clipped} bar(s) above +100 % are cut at 100 %."
     return [Figure(plots.waterfall(best, arms, arm_colours(arms)), caption)]
@@ -360,8 +425,10 @@ def swimmer_section(data: ReportData) -> list[Table | Figure | Note]:
             # An evenly spaced sample over the sorted durations keeps the shape of the distribution.
             picks = sorted({round(i * (len(rows) - 1) / (SWIMMER_MAX_PER_ARM - 1)) for i in range(SWIMMER_MAX_PER_ARM)})
             rows = rows.iloc[picks]
-            note = (f" With more than {SWIMMER_MAX_PER_ARM} patients per arm, {SWIMMER_MAX_PER_ARM} per arm are shown, "
-                    "evenly spaced over the sorted treatment durations.")
+            note = (
+                f" With more than {SWIMMER_MAX_PER_ARM} patients per arm, {SWIMMER_MAX_PER_ARM} per arm are shown, "
+                "evenly spaced over the sorted treatment durations."
+            )
         shown.append(rows)
     lanes = pd.concat(shown)[["USUBJID", "SUBJID", "TRT01P", "TREATED_MONTHS", "FOLLOWUP_MONTHS", "ONGOING"]]
     # ADRS already holds the first progression (PD) and death (DEATH) and every study day (ADY).
@@ -373,21 +440,27 @@ def swimmer_section(data: ReportData) -> list[Table | Figure | Note]:
     marks["MONTHS"] = marks.ADY.astype(float) / dpm
     subjid = lanes.set_index("USUBJID").SUBJID
     marks["SUBJID"] = marks.USUBJID.map(subjid)
-    caption = ("One lane per patient (full analysis set) from the start of treatment: the coloured bar is time on "
-               "treatment, the grey line follow-up to the last known alive date or death. Markers: timepoint responses "
-               "CR and PR, the first progression, death; an arrow means treatment is ongoing at the cut-off." + note)
+    caption = (
+        "One lane per patient (full analysis set) from the start of treatment: the coloured bar is time on "
+        "treatment, the grey line follow-up to the last known alive date or death. Markers: timepoint responses "
+        "CR and PR, the first progression, death; an arrow means treatment is ongoing at the cut-off." + note
+    )
     return [Figure(plots.swimmer(lanes.reset_index(drop=True), marks, arm_colours(arms)), caption)]
 
 
-def _km_annotation(summary: pd.DataFrame | None, comparisons: pd.DataFrame | None, paramcd: str, arms: Sequence[str]) -> str:
+def _km_annotation(
+    summary: pd.DataFrame | None, comparisons: pd.DataFrame | None, paramcd: str, arms: Sequence[str]
+) -> str:
     lines = []
     if summary is not None:
         rows = summary[summary.PARAMCD == paramcd].set_index("TRT01P")
         for arm in arms:
             if arm in rows.index:
                 row = rows.loc[arm]
-                lines.append(f"{arm}: median {_num(row.MEDIAN_MONTHS, 1, 'NR')} mo "
-                             f"({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})")
+                lines.append(
+                    f"{arm}: median {_num(row.MEDIAN_MONTHS, 1, 'NR')} mo "
+                    f"({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})"
+                )
     if comparisons is not None:
         for method, label in (("unadjusted", "HR"), ("iptw", "HR, IPTW")):
             match = comparisons[(comparisons.PARAMCD == paramcd) & (comparisons.METHOD == method)]
@@ -407,28 +480,62 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
     blocks: list[Table | Figure | Note] = []
     for paramcd in [p for p in TTE_LABELS if (curves.PARAMCD == p).any()]:
         rows = curves[curves.PARAMCD == paramcd]
-        blocks.append(Figure(
-            plots.kaplan_meier(rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)),
-            f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
-            "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties). "
-            + (f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION_IN_TEXT}." if paramcd == "DOR"
-               else f"{FAS_POPULATION}."),
-        ))
+        blocks.append(
+            Figure(
+                plots.kaplan_meier(
+                    rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)
+                ),
+                f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
+                "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties). "
+                + (
+                    f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION_IN_TEXT}."
+                    if paramcd == "DOR"
+                    else f"{FAS_POPULATION}."
+                ),
+            )
+        )
     if summary is not None:
-        columns = ["Endpoint", "Arm", "N", "Events", "Censored", "Median (95 % CI), months", "Q1–Q3, months", "Median follow-up, months"]
+        columns = [
+            "Endpoint",
+            "Arm",
+            "N",
+            "Events",
+            "Censored",
+            "Median (95 % CI), months",
+            "Q1–Q3, months",
+            "Median follow-up, months",
+        ]
         table_rows = []
         for paramcd in [p for p in TTE_LABELS if (summary.PARAMCD == p).any()]:
-            for index, arm in enumerate(a for a in arms if ((summary.PARAMCD == paramcd) & (summary.TRT01P == a)).any()):
+            for index, arm in enumerate(
+                a for a in arms if ((summary.PARAMCD == paramcd) & (summary.TRT01P == a)).any()
+            ):
                 row = summary[(summary.PARAMCD == paramcd) & (summary.TRT01P == arm)].iloc[0]
-                table_rows.append(Row([
-                    paramcd if index == 0 else "", arm, str(int(row.N)), str(int(row.EVENTS)), str(int(row.CENSORED)),
-                    f"{_num(row.MEDIAN_MONTHS, 1, 'NR')} ({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})",
-                    _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
-                    _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
-                ]))
-        blocks.append(Table(columns, table_rows, text_columns=2, note=(
-            f"N: PFS and OS, {FAS_POPULATION_IN_TEXT}; DOR, its confirmed responders (CRSP = Y). "
-            "NR: not reached. Follow-up by reverse Kaplan–Meier.")))
+                table_rows.append(
+                    Row(
+                        [
+                            paramcd if index == 0 else "",
+                            arm,
+                            str(int(row.N)),
+                            str(int(row.EVENTS)),
+                            str(int(row.CENSORED)),
+                            f"{_num(row.MEDIAN_MONTHS, 1, 'NR')} ({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})",
+                            _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
+                            _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
+                        ]
+                    )
+                )
+        blocks.append(
+            Table(
+                columns,
+                table_rows,
+                text_columns=2,
+                note=(
+                    f"N: PFS and OS, {FAS_POPULATION_IN_TEXT}; DOR, its confirmed responders (CRSP = Y). "
+                    "NR: not reached. Follow-up by reverse Kaplan–Meier."
+                ),
+            )
+        )
     else:
         blocks.append(_missing_note(["tte_summary"]))
     if landmarks is not None and len(landmarks):
@@ -436,13 +543,17 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
         columns = ["Endpoint", "Arm", *(f"{int(m)} months" for m in months)]
         table_rows = []
         for paramcd in [p for p in TTE_LABELS if (landmarks.PARAMCD == p).any()]:
-            for index, arm in enumerate(a for a in arms if ((landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == a)).any()):
+            for index, arm in enumerate(
+                a for a in arms if ((landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == a)).any()
+            ):
                 by_month = landmarks[(landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == arm)].set_index("MONTHS")
                 cells = []
                 for month in months:
                     if month in by_month.index and _finite(by_month.SURVIVAL[month]):
                         row = by_month.loc[month]
-                        cells.append(f"{_num(100 * row.SURVIVAL)} % ({_ci(100 * row.LCL if _finite(row.LCL) else None, 100 * row.UCL if _finite(row.UCL) else None)})")
+                        cells.append(
+                            f"{_num(100 * row.SURVIVAL)} % ({_ci(100 * row.LCL if _finite(row.LCL) else None, 100 * row.UCL if _finite(row.UCL) else None)})"
+                        )
                     else:
                         cells.append("–")
                 table_rows.append(Row([paramcd if index == 0 else "", arm, *cells]))
@@ -463,10 +574,16 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                 match = comparisons[(comparisons.PARAMCD == paramcd) & (comparisons.METHOD == method)]
                 if len(match):
                     row = match.iloc[0]
-                    hazard_ratios.append(plots.Effect(paramcd, method, float(row.HR) if _finite(row.HR) else math.nan,
-                                                      float(row.LCL) if _finite(row.LCL) else math.nan,
-                                                      float(row.UCL) if _finite(row.UCL) else math.nan,
-                                                      f"{_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {_p(row.P_VALUE)}"))
+                    hazard_ratios.append(
+                        plots.Effect(
+                            paramcd,
+                            method,
+                            float(row.HR) if _finite(row.HR) else math.nan,
+                            float(row.LCL) if _finite(row.LCL) else math.nan,
+                            float(row.UCL) if _finite(row.UCL) else math.nan,
+                            f"{_num(row.HR, 2)} ({_ci(row.LCL, row.UCL, 2)}), {_p(row.P_VALUE)}",
+                        )
+                    )
     rate_differences: list[plots.Effect] = []
     if differences is not None:
         for paramcd in [p for p in RESPONSE_LABELS if (differences.PARAMCD == p).any()]:
@@ -475,16 +592,24 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                 if len(match):
                     row = match.iloc[0]
                     label = {"CRSP": "ORR", "CCB": "DCR", "RSP": "ORR unconf."}[paramcd]
-                    rate_differences.append(plots.Effect(label, method, *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
-                                                         f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}"))
+                    rate_differences.append(
+                        plots.Effect(
+                            label,
+                            method,
+                            *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
+                            f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}",
+                        )
+                    )
     if not hazard_ratios and not rate_differences:
         return [Note("No between-arm comparison in this snapshot.")]
     arms = _arms(data, data.get("response_rates"), data.get("tte_summary"))
-    blocks: list[Table | Figure | Note] = [Figure(
-        plots.forest(hazard_ratios, rate_differences, METHOD_COLOURS, arms[0] if arms else "the first arm"),
-        "Every between-arm comparison twice: unadjusted (squares) and weighted by stabilised inverse-probability-of-"
-        "treatment weights from the propensity score (IPTW, diamonds), with 95 % CI.",
-    )]
+    blocks: list[Table | Figure | Note] = [
+        Figure(
+            plots.forest(hazard_ratios, rate_differences, METHOD_COLOURS, arms[0] if arms else "the first arm"),
+            "Every between-arm comparison twice: unadjusted (squares) and weighted by stabilised inverse-probability-of-"
+            "treatment weights from the propensity score (IPTW, diamonds), with 95 % CI.",
+        )
+    ]
     if comparisons is None:
         blocks.append(_missing_note(["tte_comparisons"]))
     if differences is None:
@@ -498,16 +623,34 @@ def balance_section(data: ReportData) -> list[Table | Figure | Note]:
     unbalanced = balance[~(after < SMD_THRESHOLD)].COVARIATE.tolist()  # NaN counts as not balanced
     blocks: list[Table | Figure | Note] = []
     if unbalanced:
-        blocks.append(Note(f"IPTW did not balance {', '.join(map(str, unbalanced))}: |SMD| ≥ {SMD_THRESHOLD} after "
-                           "weighting. Read the adjusted comparisons with this in mind.", "warn"))
+        blocks.append(
+            Note(
+                f"IPTW did not balance {', '.join(map(str, unbalanced))}: |SMD| ≥ {SMD_THRESHOLD} after "
+                "weighting. Read the adjusted comparisons with this in mind.",
+                "warn",
+            )
+        )
     else:
         blocks.append(Note(f"IPTW balanced every covariate: |SMD| < {SMD_THRESHOLD} after weighting.", "ok"))
-    blocks.append(Figure(plots.love_plot(balance, SMD_THRESHOLD),
-                         "Absolute standardised mean differences of the propensity-score covariates between arms, "
-                         f"before and after weighting; dashed line at {SMD_THRESHOLD}."))
-    rows = [Row([str(row.COVARIATE), _num(row.SMD_UNADJUSTED, 3, "–"), _num(row.SMD_IPTW, 3, "–"),
-                 "yes" if row.COVARIATE not in unbalanced else "no"], "flag" if row.COVARIATE in unbalanced else "")
-            for row in balance.itertuples()]
+    blocks.append(
+        Figure(
+            plots.love_plot(balance, SMD_THRESHOLD),
+            "Absolute standardised mean differences of the propensity-score covariates between arms, "
+            f"before and after weighting; dashed line at {SMD_THRESHOLD}.",
+        )
+    )
+    rows = [
+        Row(
+            [
+                str(row.COVARIATE),
+                _num(row.SMD_UNADJUSTED, 3, "–"),
+                _num(row.SMD_IPTW, 3, "–"),
+                "yes" if row.COVARIATE not in unbalanced else "no",
+            ],
+            "flag" if row.COVARIATE in unbalanced else "",
+        )
+        for row in balance.itertuples()
+    ]
     blocks.append(Table(["Covariate", "SMD unadjusted", "SMD IPTW", f"Balanced (|SMD| < {SMD_THRESHOLD})"], rows))
     return blocks
 
@@ -527,10 +670,22 @@ def ae_section(data: ReportData) -> list[Table | Figure | Note]:
         rows = []
         for _, group in overview.sort_values("ORDER_N", kind="stable").groupby("ORDER_N", sort=True):
             by_arm = group.set_index("TRT01A")
-            rows.append(Row([str(group.CATEGORY.iloc[0]), *(_count_pct(by_arm.PATIENTS.get(arm), by_arm.PCT.get(arm)) for arm in arms)]))
-        blocks.append(Table(["Patients with", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
-                            caption="Treatment-emergent adverse events: patients, n (%). "
-                                    + population_label(SAFETY_POPULATION, n_arm, arms)))
+            rows.append(
+                Row(
+                    [
+                        str(group.CATEGORY.iloc[0]),
+                        *(_count_pct(by_arm.PATIENTS.get(arm), by_arm.PCT.get(arm)) for arm in arms),
+                    ]
+                )
+            )
+        blocks.append(
+            Table(
+                ["Patients with", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)],
+                rows,
+                caption="Treatment-emergent adverse events: patients, n (%). "
+                + population_label(SAFETY_POPULATION, n_arm, arms),
+            )
+        )
     else:
         blocks.append(_missing_note(["ae_overview"]))
     if by_term is not None:
@@ -538,27 +693,48 @@ def ae_section(data: ReportData) -> list[Table | Figure | Note]:
         n_arm = by_term.groupby("TRT01A").N_ARM.max()
         columns = ["System organ class / preferred term"]
         for arm in arms:
-            columns += [_two(_arm_header(arm, n_arm.get(arm)), "any grade"), _two("", "grade ≥ 3"), _two("", "worst grade")]
+            columns += [
+                _two(_arm_header(arm, n_arm.get(arm)), "any grade"),
+                _two("", "grade ≥ 3"),
+                _two("", "worst grade"),
+            ]
         totals = by_term.groupby(["AESOC", "AEDECOD"], dropna=False).PATIENTS_ANY.sum().rename("TOTAL").reset_index()
-        soc_order = totals[totals.AEDECOD.isna()].sort_values(["TOTAL", "AESOC"], ascending=[False, True]).AESOC.tolist()
+        soc_order = (
+            totals[totals.AEDECOD.isna()].sort_values(["TOTAL", "AESOC"], ascending=[False, True]).AESOC.tolist()
+        )
         soc_order += [soc for soc in totals.AESOC.unique() if soc not in soc_order]
         rows = []
         for soc in soc_order:
-            terms = totals[(totals.AESOC == soc) & totals.AEDECOD.notna()].sort_values(["TOTAL", "AEDECOD"], ascending=[False, True]).AEDECOD.tolist()
+            terms = (
+                totals[(totals.AESOC == soc) & totals.AEDECOD.notna()]
+                .sort_values(["TOTAL", "AEDECOD"], ascending=[False, True])
+                .AEDECOD.tolist()
+            )
             for term in [None, *terms]:
-                match = by_term[(by_term.AESOC == soc) & (by_term.AEDECOD.isna() if term is None else by_term.AEDECOD == term)].set_index("TRT01A")
+                match = by_term[
+                    (by_term.AESOC == soc) & (by_term.AEDECOD.isna() if term is None else by_term.AEDECOD == term)
+                ].set_index("TRT01A")
                 cells = [str(soc) if term is None else str(term)]
                 for arm in arms:
                     if arm in match.index:
                         row = match.loc[arm]
-                        cells += [_count_pct(row.PATIENTS_ANY, row.PCT_ANY), _count_pct(row.PATIENTS_GE3, row.PCT_GE3),
-                                  str(int(row.WORST_GRADE)) if _finite(row.WORST_GRADE) else "–"]
+                        cells += [
+                            _count_pct(row.PATIENTS_ANY, row.PCT_ANY),
+                            _count_pct(row.PATIENTS_GE3, row.PCT_GE3),
+                            str(int(row.WORST_GRADE)) if _finite(row.WORST_GRADE) else "–",
+                        ]
                     else:
                         cells += ["0", "0", "–"]
                 rows.append(Row(cells, "group" if term is None else "sub"))
-        blocks.append(Table(columns, rows, caption="TEAE by system organ class and preferred term: patients, n (%), and the worst "
-                                                   "CTCAE grade. " + population_label(SAFETY_POPULATION, n_arm, arms),
-                            note="A patient counts once per row, at the worst grade. Sorted by frequency."))
+        blocks.append(
+            Table(
+                columns,
+                rows,
+                caption="TEAE by system organ class and preferred term: patients, n (%), and the worst "
+                "CTCAE grade. " + population_label(SAFETY_POPULATION, n_arm, arms),
+                note="A patient counts once per row, at the worst grade. Sorted by frequency.",
+            )
+        )
     else:
         blocks.append(_missing_note(["ae_by_soc_pt"]))
     return blocks
@@ -580,11 +756,21 @@ def exposure_section(data: ReportData) -> list[Table | Figure | Note]:
             if _finite(row.get("COUNT")):
                 cells.append(_count_pct(row.COUNT, row.PCT))
             else:
-                cells.append(_two(f"{_num(row.MEDIAN)} ({_ci(row.Q1, row.Q3)})", f"range {_ci(row.MIN, row.MAX)}, n = {int(row.N) if _finite(row.N) else 0}"))
+                cells.append(
+                    _two(
+                        f"{_num(row.MEDIAN)} ({_ci(row.Q1, row.Q3)})",
+                        f"range {_ci(row.MIN, row.MAX)}, n = {int(row.N) if _finite(row.N) else 0}",
+                    )
+                )
         rows.append(Row(cells))
-    return [Table(["Parameter", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)], rows,
-                  caption=population_label(SAFETY_POPULATION, n_arm, arms),
-                  note="Continuous: median (Q1–Q3), range, n = patients with a value. Yes/no parameters: patients, n (%).")]
+    return [
+        Table(
+            ["Parameter", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)],
+            rows,
+            caption=population_label(SAFETY_POPULATION, n_arm, arms),
+            note="Continuous: median (Q1–Q3), range, n = patients with a value. Yes/no parameters: patients, n (%).",
+        )
+    ]
 
 
 def quality_section(data: ReportData) -> list[Table | Figure | Note]:
@@ -597,20 +783,43 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
         if quarantine.empty:
             blocks.append(Note("No row of this export was quarantined.", "ok"))
         else:
-            grouped = (quarantine.assign(row_key=quarantine.line.astype(str))
-                       .groupby(["file", "rule"]).agg(rows=("row_key", "nunique"), example=("message", "first")).reset_index())
-            blocks.append(Table(["File", "Rule", "Example", "Rows"],
-                                [Row([r.file, r.rule, str(r.example), str(r.rows)]) for r in grouped.itertuples()], text_columns=3,
-                                caption=f"Quarantined rows: {quarantine.groupby('file').line.nunique().sum()} rows left out of staging (quality.quarantine)"))
+            grouped = (
+                quarantine.assign(row_key=quarantine.line.astype(str))
+                .groupby(["file", "rule"])
+                .agg(rows=("row_key", "nunique"), example=("message", "first"))
+                .reset_index()
+            )
+            blocks.append(
+                Table(
+                    ["File", "Rule", "Example", "Rows"],
+                    [Row([r.file, r.rule, str(r.example), str(r.rows)]) for r in grouped.itertuples()],
+                    text_columns=3,
+                    caption=f"Quarantined rows: {quarantine.groupby('file').line.nunique().sum()} rows left out of staging (quality.quarantine)",
+                )
+            )
     else:
         blocks.append(_missing_note(["quarantine"]))
     reconciliation = data.get("row_reconciliation")
     if reconciliation is not None:
-        blocks.append(Table(["File", "Raw rows", "Staged", "Quarantined", "Reconciled"],
-                            [Row([r.file, f"{int(r.raw_rows):,}", f"{int(r.staged_rows):,}", f"{int(r.quarantined_rows):,}",
-                                  "yes" if bool(r.reconciled) else "NO"], "" if bool(r.reconciled) else "flag")
-                             for r in reconciliation.sort_values("file").itertuples()],
-                            caption="Row reconciliation: every input row is staged or quarantined"))
+        blocks.append(
+            Table(
+                ["File", "Raw rows", "Staged", "Quarantined", "Reconciled"],
+                [
+                    Row(
+                        [
+                            r.file,
+                            f"{int(r.raw_rows):,}",
+                            f"{int(r.staged_rows):,}",
+                            f"{int(r.quarantined_rows):,}",
+                            "yes" if bool(r.reconciled) else "NO",
+                        ],
+                        "" if bool(r.reconciled) else "flag",
+                    )
+                    for r in reconciliation.sort_values("file").itertuples()
+                ],
+                caption="Row reconciliation: every input row is staged or quarantined",
+            )
+        )
     else:
         blocks.append(_missing_note(["row_reconciliation"]))
     queries = data.get("data_queries")
@@ -619,18 +828,36 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
         if open_queries.empty:
             blocks.append(Note(f"No open data query ({len(queries)} closed).", "ok"))
         else:
-            grouped = open_queries.groupby(["DOMAIN", "RULE"]).agg(queries=("QUERY_ID", "count"), patients=("SUBJID", "nunique")).reset_index()
-            rows = [Row([str(r.DOMAIN), str(r.RULE), str(r.queries), str(r.patients)])
-                    for r in grouped.sort_values("queries", ascending=False, kind="stable").itertuples()]
-            blocks.append(Table(["Domain", "Rule", "Open queries", "Patients"], rows, text_columns=2, caption=(
-                f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries")))
+            grouped = (
+                open_queries.groupby(["DOMAIN", "RULE"])
+                .agg(queries=("QUERY_ID", "count"), patients=("SUBJID", "nunique"))
+                .reset_index()
+            )
+            rows = [
+                Row([str(r.DOMAIN), str(r.RULE), str(r.queries), str(r.patients)])
+                for r in grouped.sort_values("queries", ascending=False, kind="stable").itertuples()
+            ]
+            blocks.append(
+                Table(
+                    ["Domain", "Rule", "Open queries", "Patients"],
+                    rows,
+                    text_columns=2,
+                    caption=(
+                        f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries"
+                    ),
+                )
+            )
     else:
         blocks.append(_missing_note(["data_queries"]))
     discrepancies = data.get("response_discrepancies")
     if discrepancies is not None:
-        blocks.append(Note(f"Computed timepoint response differs from the core-lab reader's at {len(discrepancies)} scan(s) "
-                           f"of {discrepancies.USUBJID.nunique() if len(discrepancies) else 0} patient(s) (quality.response_discrepancies).",
-                           "info" if len(discrepancies) else "ok"))
+        blocks.append(
+            Note(
+                f"Computed timepoint response differs from the core-lab reader's at {len(discrepancies)} scan(s) "
+                f"of {discrepancies.USUBJID.nunique() if len(discrepancies) else 0} patient(s) (quality.response_discrepancies).",
+                "info" if len(discrepancies) else "ok",
+            )
+        )
     else:
         blocks.append(_missing_note(["response_discrepancies"]))
     blocks += check_results_blocks(data.get("check_results"), data.provenance.run_id)
@@ -703,15 +930,23 @@ def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table
     frame = checks.assign(OUTCOME=[check_outcome(o, s) for o, s in zip(checks.outcome, checks.severity)])
     counts = frame.OUTCOME.value_counts()
     outcomes = [*CHECK_OUTCOMES, *sorted(set(counts.index) - set(CHECK_OUTCOMES))]
-    rows = [Row([outcome, f"{int(counts.get(outcome, 0)):,}"],
-                "flag" if outcome != "passed" and counts.get(outcome, 0) else "") for outcome in outcomes]
-    blocks: list[Table | Figure | Note] = [Table(
-        ["Outcome", "Checks"], rows,
-        caption=f"Checks of this run: {len(frame):,} (run {run_id}, quality.check_results)",
-        note="Warning: a non-blocking check (severity WARN) that did not pass; it does not stop publishing. "
-             "Failed: a check of severity ERROR that did not pass. Not evaluated: planned, but it had not run "
-             "when the report was built.",
-    )]
+    rows = [
+        Row(
+            [outcome, f"{int(counts.get(outcome, 0)):,}"],
+            "flag" if outcome != "passed" and counts.get(outcome, 0) else "",
+        )
+        for outcome in outcomes
+    ]
+    blocks: list[Table | Figure | Note] = [
+        Table(
+            ["Outcome", "Checks"],
+            rows,
+            caption=f"Checks of this run: {len(frame):,} (run {run_id}, quality.check_results)",
+            note="Warning: a non-blocking check (severity WARN) that did not pass; it does not stop publishing. "
+            "Failed: a check of severity ERROR that did not pass. Not evaluated: planned, but it had not run "
+            "when the report was built.",
+        )
+    ]
     not_passed = frame[frame.OUTCOME != "passed"]
     if not_passed.empty:
         blocks.append(Note(f"All {len(frame):,} checks of this run passed.", "ok"))
@@ -726,18 +961,31 @@ def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table
         if blocking is not None and not pd.isna(blocking) and bool(blocking):
             severity += ", blocking"
         description = check.description if isinstance(check.description, str) and check.description else "–"
-        table_rows.append(Row(
-            [str(check.asset_key), str(check.check_name), severity, check.OUTCOME, _shorten(description, DESCRIPTION_CHARS),
-             failing_rows_in_words(check.failing_rows)],
-            {"failed": "flag", "warning": "warning"}.get(check.OUTCOME, ""),
-        ))
+        table_rows.append(
+            Row(
+                [
+                    str(check.asset_key),
+                    str(check.check_name),
+                    severity,
+                    check.OUTCOME,
+                    _shorten(description, DESCRIPTION_CHARS),
+                    failing_rows_in_words(check.failing_rows),
+                ],
+                {"failed": "flag", "warning": "warning"}.get(check.OUTCOME, ""),
+            )
+        )
     hidden = len(not_passed) - len(shown)
-    blocks.append(Table(
-        ["Asset", "Check", "Severity", "Outcome", "Description", "Failing rows"], table_rows, text_columns=6,
-        caption=f"Checks of this run that did not pass: {len(not_passed):,}", css_class="checks",
-        note=(f"{hidden:,} more not shown; " if hidden else "")
-        + f"every check of this run is in quality.check_results where run_id = '{run_id}'.",
-    ))
+    blocks.append(
+        Table(
+            ["Asset", "Check", "Severity", "Outcome", "Description", "Failing rows"],
+            table_rows,
+            text_columns=6,
+            caption=f"Checks of this run that did not pass: {len(not_passed):,}",
+            css_class="checks",
+            note=(f"{hidden:,} more not shown; " if hidden else "")
+            + f"every check of this run is in quality.check_results where run_id = '{run_id}'.",
+        )
+    )
     return blocks
 
 
@@ -768,7 +1016,9 @@ def build_sections(data: ReportData) -> tuple[list[Section], list[str]]:
             log.exception("report section %s failed", key)
             failed.append(key)
             section.missing = ["(error)"]
-            section.blocks = [Note(f"This section could not be drawn from this snapshot: {type(error).__name__}: {error}", "missing")]
+            section.blocks = [
+                Note(f"This section could not be drawn from this snapshot: {type(error).__name__}: {error}", "missing")
+            ]
         sections.append(section)
     return sections, failed
 
@@ -778,12 +1028,18 @@ def build_report(data: ReportData) -> Report:
 
     sections, failed = build_sections(data)
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
     arms = _arms(data, data.get("response_rates"))
     html = environment.get_template(TEMPLATE.name).render(
-        provenance=data.provenance, sections=sections, cards=key_results(data), arms=arm_colours(arms),
+        provenance=data.provenance,
+        sections=sections,
+        cards=key_results(data),
+        arms=arm_colours(arms),
         comparison=" vs ".join(arms) if arms else "Trial",
     )
     return Report(

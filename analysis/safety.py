@@ -15,12 +15,33 @@ import pandas as pd
 # 30 columns, 745,000 rows at 100,000 patients).
 ADSL_COLUMNS = ["USUBJID", "SAFFL", "TRT01A", "TRT01AN"]
 ADAE_COLUMNS = [
-    "USUBJID", "SAFFL", "TRT01A", "TRTEMFL", "AESOC", "AEDECOD", "ATOXGR", "AESER", "FATALFL", "AEACN_LEN",
-    "AEREL_LEN", "AEREL_SIRT", "AOCCIFL", "AOCCSIFL", "AOCCPIFL",
+    "USUBJID",
+    "SAFFL",
+    "TRT01A",
+    "TRTEMFL",
+    "AESOC",
+    "AEDECOD",
+    "ATOXGR",
+    "AESER",
+    "FATALFL",
+    "AEACN_LEN",
+    "AEREL_LEN",
+    "AEREL_SIRT",
+    "AOCCIFL",
+    "AOCCSIFL",
+    "AOCCPIFL",
 ]
 AE_OVERVIEW_COLUMNS = ["ORDER_N", "CATEGORY", "TRT01A", "N_ARM", "PATIENTS", "PCT"]
 AE_BY_SOC_PT_COLUMNS = [
-    "AESOC", "AEDECOD", "TRT01A", "N_ARM", "PATIENTS_ANY", "PCT_ANY", "PATIENTS_GE3", "PCT_GE3", "WORST_GRADE",
+    "AESOC",
+    "AEDECOD",
+    "TRT01A",
+    "N_ARM",
+    "PATIENTS_ANY",
+    "PCT_ANY",
+    "PATIENTS_GE3",
+    "PCT_GE3",
+    "WORST_GRADE",
 ]
 
 # (category, which TEAE rows count): a patient counts once when any of their TEAEs does.
@@ -41,8 +62,11 @@ def safety_arms(adsl: pd.DataFrame) -> pd.DataFrame:
     """N_ARM per actual treatment in the safety population, arms in TRT01AN order."""
     safety = adsl[adsl["SAFFL"].eq("Y")]
     arms = (
-        safety.groupby(["TRT01AN", "TRT01A"], dropna=True)["USUBJID"].nunique()
-        .rename("N_ARM").reset_index().sort_values("TRT01AN")
+        safety.groupby(["TRT01AN", "TRT01A"], dropna=True)["USUBJID"]
+        .nunique()
+        .rename("N_ARM")
+        .reset_index()
+        .sort_values("TRT01AN")
     )
     return arms[["TRT01A", "N_ARM"]].reset_index(drop=True)
 

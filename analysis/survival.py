@@ -82,8 +82,10 @@ def survival_quantile(fitter: KaplanMeierFitter, p: float) -> tuple[float, float
     survival = fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float)
     interval = fitter.confidence_interval_survival_function_.reindex(table.index)
     # R's log-log band (survfit_confint): S itself where S = 1 (no variance yet), undefined where S = 0.
-    bands = [np.where(survival >= 1, 1.0, np.where(survival <= 0, np.nan, interval.iloc[:, column].to_numpy(float)))
-             for column in (0, 1)]
+    bands = [
+        np.where(survival >= 1, 1.0, np.where(survival <= 0, np.nan, interval.iloc[:, column].to_numpy(float)))
+        for column in (0, 1)
+    ]
     # R starts the curve at time 0 with S = 1, before its first time (lifelines' table may repeat 0).
     times = np.concatenate(([0.0], table.index.to_numpy(dtype=float)))
     curves = [np.concatenate(([0.0], 1 - values)) for values in (survival, *bands)]
@@ -96,8 +98,14 @@ def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float =
     fitter = fit_kaplan_meier(durations, events, alpha)
     median, lower, upper = survival_quantile(fitter, 0.5)
     n_events = int(events.astype(bool).sum())
-    return KaplanMeierSummary(n=len(durations), events=n_events, censored=len(durations) - n_events,
-                              median=median, median_lower=lower, median_upper=upper)
+    return KaplanMeierSummary(
+        n=len(durations),
+        events=n_events,
+        censored=len(durations) - n_events,
+        median=median,
+        median_lower=lower,
+        median_upper=upper,
+    )
 
 
 def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
@@ -122,7 +130,9 @@ def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float
     return survival_quantile(fitter, 0.5)[0]
 
 
-def landmarks(fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[float, ...] = LANDMARK_MONTHS) -> pd.DataFrame:
+def landmarks(
+    fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[float, ...] = LANDMARK_MONTHS
+) -> pd.DataFrame:
     """S(t) with its log-log CI and the number still at risk at t (time >= t) for each landmark.
 
     Beyond the longest follow-up S(t) is not estimable (as SAS LIFETEST): left empty, not carried.
@@ -136,8 +146,15 @@ def landmarks(fitter: KaplanMeierFitter, durations: pd.Series, times: tuple[floa
             rows.append((t, float("nan"), float("nan"), float("nan"), at_risk))
             continue
         position = interval.index.searchsorted(t, side="right") - 1  # the step in force at t
-        rows.append((t, float(fitter.survival_function_at_times([t]).iloc[0]),
-                     float(interval.iloc[position, 0]), float(interval.iloc[position, 1]), at_risk))
+        rows.append(
+            (
+                t,
+                float(fitter.survival_function_at_times([t]).iloc[0]),
+                float(interval.iloc[position, 0]),
+                float(interval.iloc[position, 1]),
+                at_risk,
+            )
+        )
     return pd.DataFrame(rows, columns=["MONTHS", "SURVIVAL", "LCL", "UCL", "N_AT_RISK"])
 
 
@@ -145,15 +162,17 @@ def km_curve(fitter: KaplanMeierFitter) -> pd.DataFrame:
     """The step function: one row per distinct time (time 0 included) with risk set, events, S and CI."""
     table = fitter.event_table
     interval = fitter.confidence_interval_survival_function_
-    return pd.DataFrame({
-        "TIME_MONTHS": table.index.to_numpy(dtype=float),
-        "N_AT_RISK": table["at_risk"].to_numpy(dtype=int),
-        "EVENTS": table["observed"].to_numpy(dtype=int),
-        "CENSORED": table["censored"].to_numpy(dtype=int),
-        "SURVIVAL": fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
-        "LCL": interval.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
-        "UCL": interval.iloc[:, 1].reindex(table.index).to_numpy(dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "TIME_MONTHS": table.index.to_numpy(dtype=float),
+            "N_AT_RISK": table["at_risk"].to_numpy(dtype=int),
+            "EVENTS": table["observed"].to_numpy(dtype=int),
+            "CENSORED": table["censored"].to_numpy(dtype=int),
+            "SURVIVAL": fitter.survival_function_.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
+            "LCL": interval.iloc[:, 0].reindex(table.index).to_numpy(dtype=float),
+            "UCL": interval.iloc[:, 1].reindex(table.index).to_numpy(dtype=float),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -180,8 +199,9 @@ def log_rank_p(durations: pd.Series, events: pd.Series, treated: pd.Series) -> f
     return float(result.p_value)
 
 
-def efron_score_residuals(durations: np.ndarray, events: np.ndarray, x: np.ndarray, weights: np.ndarray,
-                          beta: float) -> np.ndarray:
+def efron_score_residuals(
+    durations: np.ndarray, events: np.ndarray, x: np.ndarray, weights: np.ndarray, beta: float
+) -> np.ndarray:
     """Per-row score residuals of a one-covariate Cox model with Efron ties, as R `residuals(fit, "score")`.
 
     Rows dying at the same time are pooled as the Efron likelihood pools them: the k-th of d tied
@@ -231,15 +251,17 @@ def efron_score_residuals(durations: np.ndarray, events: np.ndarray, x: np.ndarr
     return observed - relative_risk * (x * (before + own) - (before_mean + own_mean))
 
 
-def _robust_variance(durations: np.ndarray, events: np.ndarray, treated: np.ndarray, weights: np.ndarray,
-                     beta: float, variance: float) -> float:
+def _robust_variance(
+    durations: np.ndarray, events: np.ndarray, treated: np.ndarray, weights: np.ndarray, beta: float, variance: float
+) -> float:
     """The sandwich variance of R `coxph(robust = TRUE)`: V (sum of squared weighted score residuals) V."""
     residuals = efron_score_residuals(durations, events, treated, weights, beta)
     return float(variance**2 * np.sum((weights * residuals) ** 2))
 
 
-def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series,
-                     weights: pd.Series | None = None, alpha: float = 0.05) -> HazardRatio:
+def cox_hazard_ratio(
+    durations: pd.Series, events: pd.Series, treated: pd.Series, weights: pd.Series | None = None, alpha: float = 0.05
+) -> HazardRatio:
     """Hazard ratio treated vs reference from a Cox model (lifelines: Efron ties, Wald CI).
 
     With weights, the fit uses them as inverse-probability weights and a robust (sandwich)
@@ -250,8 +272,13 @@ def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series
     from lifelines.exceptions import StatisticalWarning
     from scipy import stats
 
-    frame = pd.DataFrame({"T": durations.astype(float).to_numpy(), "E": events.astype(int).to_numpy(),
-                          "TREATED": treated.astype(int).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "T": durations.astype(float).to_numpy(),
+            "E": events.astype(int).to_numpy(),
+            "TREATED": treated.astype(int).to_numpy(),
+        }
+    )
     # No contrast to estimate: an arm without patients or without a single event.
     if frame.E.sum() == 0 or frame.TREATED.nunique() < 2 or frame.groupby("TREATED").E.sum().min() == 0:
         return NO_HAZARD_RATIO
@@ -274,8 +301,9 @@ def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series
         w = frame["W"].to_numpy() if weights is not None else np.ones(len(frame))
         score = float(np.sum(w * efron_score_residuals(frame["T"], frame["E"], frame["TREATED"], w, beta)))
         start = np.array([(beta + variance * score) * frame["TREATED"].std()])  # lifelines' scaled covariate
-        model = CoxPHFitter(alpha=alpha).fit(frame, duration_col="T", event_col="E", batch_mode=True,
-                                             initial_point=start, **kwargs)
+        model = CoxPHFitter(alpha=alpha).fit(
+            frame, duration_col="T", event_col="E", batch_mode=True, initial_point=start, **kwargs
+        )
     beta, variance = float(model.params_["TREATED"]), float(model.variance_matrix_.loc["TREATED", "TREATED"])
     if weights is None:
         se = float(model.standard_errors_["TREATED"])
@@ -286,5 +314,6 @@ def cox_hazard_ratio(durations: pd.Series, events: pd.Series, treated: pd.Series
     hazard_ratio = float(np.exp(beta))
     p_value = float(stats.chi2.sf((beta / se) ** 2, 1))
     p_rank = log_rank_p(frame["T"], frame["E"], frame["TREATED"]) if weights is None else float("nan")
-    return HazardRatio(hazard_ratio, hazard_ratio * float(np.exp(-z * se)), hazard_ratio * float(np.exp(z * se)),
-                       p_value, p_rank)
+    return HazardRatio(
+        hazard_ratio, hazard_ratio * float(np.exp(-z * se)), hazard_ratio * float(np.exp(z * se)), p_value, p_rank
+    )

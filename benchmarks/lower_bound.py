@@ -56,7 +56,9 @@ def _load_raw(con: duckdb.DuckDBPyConnection, export: Path, spec: InputFile, exp
 def models_in_order(manifest: dict) -> Iterator[dict]:
     """Seeds and models, each after everything it depends on (Kahn's algorithm, stable by name)."""
     nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")}
-    waiting = {uid: {d for d in node.get("depends_on", {}).get("nodes", []) if d in nodes} for uid, node in nodes.items()}
+    waiting = {
+        uid: {d for d in node.get("depends_on", {}).get("nodes", []) if d in nodes} for uid, node in nodes.items()
+    }
     while waiting:
         ready = sorted(uid for uid, deps in waiting.items() if not deps)
         if not ready:
@@ -106,7 +108,9 @@ def run(export: Path, target: Path, database: Path) -> dict[str, float]:
             schema, name = node["schema"], node["alias"]
             con.execute(f'create schema if not exists "{schema}"')
             if node["resource_type"] == "seed":
-                con.execute(f'create or replace table "{schema}"."{name}" as select * from read_csv(\'{CODELISTS_CSV}\')')
+                con.execute(
+                    f'create or replace table "{schema}"."{name}" as select * from read_csv(\'{CODELISTS_CSV}\')'
+                )
             else:
                 con.execute(f'create or replace table "{schema}"."{name}" as {compiled_sql(node, target)}')
         seconds["models"] = time.perf_counter() - started

@@ -19,13 +19,18 @@ from orchestration.settings import WarehousePaths
 def main(export: str, outcome_json: str) -> int:
     ensure_dbt_manifest()
     outcome = run_refresh(WarehousePaths.from_env(), Path(export))
-    Path(outcome_json).write_text(json.dumps({
-        "published": outcome.published,
-        "run_id": outcome.run_id,
-        "seconds": outcome.seconds,
-        "step_seconds": outcome.step_seconds,
-        "problems": list(outcome.problems),
-    }, indent=2))
+    Path(outcome_json).write_text(
+        json.dumps(
+            {
+                "published": outcome.published,
+                "run_id": outcome.run_id,
+                "seconds": outcome.seconds,
+                "step_seconds": outcome.step_seconds,
+                "problems": list(outcome.problems),
+            },
+            indent=2,
+        )
+    )
     if not outcome.published:
         print("\n".join(outcome.problems), file=sys.stderr)
     return 0 if outcome.published else 1

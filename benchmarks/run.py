@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SIZES = (78, 1_000, 10_000, 100_000)
@@ -165,8 +165,9 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
     python = sys.executable
 
     _say(f"{patients:>7,} patients: generating …")
-    generate = measure([python, "-m", "orchestration.cli", "generate", "--out", str(export),
-                        "--patients", str(patients)], env, log)
+    generate = measure(
+        [python, "-m", "orchestration.cli", "generate", "--out", str(export), "--patients", str(patients)], env, log
+    )
     _say(f"{'':>17} generated in {generate.seconds:.1f} s; refreshing …")
     timings = folder / "refresh.json"
     refresh = measure([python, "-m", "benchmarks.refresh_once", str(export), str(timings)], env, log)
@@ -177,8 +178,23 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
     layers = layer_seconds(outcome["step_seconds"], dbt_tests, refresh.seconds)
     _say(f"{'':>17} refreshed in {refresh.seconds:.1f} s; lower bound …")
     stages = folder / "lower-bound.json"
-    lower_bound = measure([python, "-m", "benchmarks.lower_bound", "--export", str(export), "--target", str(target),
-                           "--database", str(lower / "warehouse.duckdb"), "--json", str(stages)], env, log)
+    lower_bound = measure(
+        [
+            python,
+            "-m",
+            "benchmarks.lower_bound",
+            "--export",
+            str(export),
+            "--target",
+            str(target),
+            "--database",
+            str(lower / "warehouse.duckdb"),
+            "--json",
+            str(stages),
+        ],
+        env,
+        log,
+    )
     same, adam_rows = _same_adam(home / "warehouse.duckdb", lower / "warehouse.duckdb")
     result = SizeResult(
         patients=patients,
@@ -193,8 +209,10 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
         adam_rows=adam_rows,
         same_adam=same,
     )
-    _say(f"{'':>17} lower bound {lower_bound.seconds:.1f} s; refresh / lower bound = {result.ratio:.1f}"
-         + ("" if same else "  (ADaM tables DIFFER)"))
+    _say(
+        f"{'':>17} lower bound {lower_bound.seconds:.1f} s; refresh / lower bound = {result.ratio:.1f}"
+        + ("" if same else "  (ADaM tables DIFFER)")
+    )
     shutil.rmtree(lower, ignore_errors=True)
     return result
 
@@ -217,17 +235,19 @@ def rows(results: list[SizeResult]) -> list[dict[str, object]]:
             "refresh_s": round(r.refresh.seconds, 1),
         }
         row.update({f"{layer}_s": round(seconds, 1) for layer, seconds in r.layers.items()})
-        row.update({
-            "refresh_peak_GiB": _gb(r.refresh.peak_bytes),
-            "lower_bound_s": round(r.lower_bound.seconds, 1),
-            "lower_bound_peak_GiB": _gb(r.lower_bound.peak_bytes),
-            "refresh_over_lower_bound": round(r.ratio, 2),
-            "above_lower_bound_s": round(r.refresh.seconds - r.lower_bound.seconds, 1),
-            "database_MB": round(r.database_mb, 1),
-            "snapshot_MB": round(r.snapshot_mb, 1),
-            "adam_rows": r.adam_rows,
-            "same_adam": r.same_adam,
-        })
+        row.update(
+            {
+                "refresh_peak_GiB": _gb(r.refresh.peak_bytes),
+                "lower_bound_s": round(r.lower_bound.seconds, 1),
+                "lower_bound_peak_GiB": _gb(r.lower_bound.peak_bytes),
+                "refresh_over_lower_bound": round(r.ratio, 2),
+                "above_lower_bound_s": round(r.refresh.seconds - r.lower_bound.seconds, 1),
+                "database_MB": round(r.database_mb, 1),
+                "snapshot_MB": round(r.snapshot_mb, 1),
+                "adam_rows": r.adam_rows,
+                "same_adam": r.same_adam,
+            }
+        )
         table.append(row)
     return table
 
@@ -276,8 +296,10 @@ def machine() -> str:
         pass
     import duckdb
 
-    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
 
 
 def write_results(results: list[SizeResult], out: Path) -> None:
@@ -291,7 +313,7 @@ def write_results(results: list[SizeResult], out: Path) -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}, with "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, with "
         f"`uv run python -m benchmarks.run --patients {' '.join(str(r.patients) for r in results)}`.",
         "Seconds are wall time; peak memory is the resident memory of the command and its children",
         "(dbt included) summed, sampled every 50 ms. The layers split the refresh's wall time:",
@@ -307,8 +329,11 @@ def write_results(results: list[SizeResult], out: Path) -> None:
         "|" + "|".join("---:" for _ in header) + "|",
     ]
     for row in table:
-        lines.append("| " + " | ".join(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
-                                       for v in row.values()) + " |")
+        lines.append(
+            "| "
+            + " | ".join(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row.values())
+            + " |"
+        )
     lines += ["", *fixed_cost(results), "", "Growth between sizes:", "", *growth(results), ""]
     stages = "; ".join(
         f"{r.patients:,}: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.lower_bound_stages.items()) for r in results
@@ -326,11 +351,19 @@ def _say(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time refreshes of 78 to 100,000 patients against a plain-SQL lower bound.")
+    parser = argparse.ArgumentParser(
+        description="Time refreshes of 78 to 100,000 patients against a plain-SQL lower bound."
+    )
     parser.add_argument("--patients", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and results.csv go (default: benchmarks/)")
-    parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "warehouse-benchmark",
-                        help="scratch folder for exports and warehouses")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where RESULTS.md and results.csv go (default: benchmarks/)"
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "warehouse-benchmark",
+        help="scratch folder for exports and warehouses",
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "benchmark.log"

@@ -45,8 +45,12 @@ SuiteBuilder = Callable[[Any], Sequence[Any]]
 
 
 # Expectations about the table's column names (they never read values).
-COLUMN_NAME_EXPECTATIONS = ("expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
-                            "expect_column_to_exist", "expect_table_column_count_to_equal")
+COLUMN_NAME_EXPECTATIONS = (
+    "expect_table_columns_to_match_set",
+    "expect_table_columns_to_match_ordered_list",
+    "expect_column_to_exist",
+    "expect_table_column_count_to_equal",
+)
 
 
 def columns_read(expectations: Sequence[Any]) -> set[str]:
@@ -100,7 +104,6 @@ def validate_query(con: duckdb.DuckDBPyConnection, query: str, suite_name: str, 
 def validate(frame: pd.DataFrame, suite_name: str, build: SuiteBuilder) -> SuiteResult:
     """Run one suite on a DataFrame with an ephemeral GE context."""
     import great_expectations as gx  # noqa: PLC0415 - slow import, only when a check runs
-
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 
     context = gx.get_context(mode="ephemeral")
@@ -125,8 +128,6 @@ def validate(frame: pd.DataFrame, suite_name: str, build: SuiteBuilder) -> Suite
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             detail = outcome.exception_info.get("exception_message") or detail
         kwargs = config.kwargs
-        column = kwargs.get("column") or " vs ".join(
-            str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs
-        )
+        column = kwargs.get("column") or " vs ".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
         failures.append(Failure(config.type, column or None, detail or "failed"))
     return SuiteResult(suite_name, len(result.results), tuple(failures))

@@ -23,14 +23,19 @@ def suite(arms: list[str]) -> Any:
             gxe.ExpectColumnValuesToBeInSet(column="AOCCIFL", value_set=["Y"]),
             # A TEAE starts on or after the start of treatment.
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="ASTDT", column_B="TRTSDT", or_equal=True, row_condition=Column("TRTEMFL") == "Y",
+                column_A="ASTDT",
+                column_B="TRTSDT",
+                or_equal=True,
+                row_condition=Column("TRTEMFL") == "Y",
             ),
             # Worst-grade flags only on TEAEs; at most one AOCCIFL per patient.
             gxe.ExpectColumnValuesToNotBeNull(
-                column="TRTEMFL", row_condition=Column("AOCCPIFL") == "Y",
+                column="TRTEMFL",
+                row_condition=Column("AOCCPIFL") == "Y",
             ),
             gxe.ExpectColumnValuesToBeUnique(
-                column="USUBJID", row_condition=Column("AOCCIFL") == "Y",
+                column="USUBJID",
+                row_condition=Column("AOCCIFL") == "Y",
             ),
         ]
 

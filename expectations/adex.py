@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-PARAMETERS = ["TRTDURD", "STDOSE", "EXPSTDOS", "STDOSDFL", "CUMDOSE", "RDI",
-              "NREDUC", "REDUCFL", "NINTRP", "INTRPFL", "SIRTACT", "SIRTLGAP"]
+PARAMETERS = [
+    "TRTDURD",
+    "STDOSE",
+    "EXPSTDOS",
+    "STDOSDFL",
+    "CUMDOSE",
+    "RDI",
+    "NREDUC",
+    "REDUCFL",
+    "NINTRP",
+    "INTRPFL",
+    "SIRTACT",
+    "SIRTLGAP",
+]
 
 
 def suite(arms: list[str]) -> Any:

@@ -17,9 +17,7 @@ def suite(fas_patients: int) -> Any:
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["USUBJID", "PARAMCD"]),
             gxe.ExpectColumnValuesToBeInSet(column="PARAMCD", value_set=SUBJECT_PARAMETERS),
             gxe.ExpectColumnValuesToNotBeNull(column="AVALC"),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="AVALC", value_set=[*RESPONSE_CODES, "Y", "N"]
-            ),
+            gxe.ExpectColumnValuesToBeInSet(column="AVALC", value_set=[*RESPONSE_CODES, "Y", "N"]),
             gxe.ExpectColumnValuesToBeBetween(column="AVAL", min_value=0, max_value=7),
         ]
 

@@ -12,9 +12,7 @@ def suite(columns: Sequence[str], path: str, rows_expected: int | None = None) -
 
     def build(gxe: Any) -> list[Any]:
         expectations = [
-            gxe.ExpectTableColumnsToMatchSet(
-                column_set=[*columns, "_export_id", "_file", "_line"], exact_match=True
-            ),
+            gxe.ExpectTableColumnsToMatchSet(column_set=[*columns, "_export_id", "_file", "_line"], exact_match=True),
             gxe.ExpectColumnValuesToNotBeNull(column="_line"),
             gxe.ExpectColumnValuesToBeUnique(column="_line"),
             gxe.ExpectColumnValuesToNotBeNull(column="_export_id"),

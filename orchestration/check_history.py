@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +58,31 @@ def _failing_rows(metadata: dict[str, Any], passed: bool) -> str | None:
     return None
 
 
-def check_rows(instance: dg.DagsterInstance, run_id: str, blocking: dict[tuple[str, str], bool] | None = None) -> list[tuple]:
+def check_rows(
+    instance: dg.DagsterInstance, run_id: str, blocking: dict[tuple[str, str], bool] | None = None
+) -> list[tuple]:
     """One row per planned check of the run, from Dagster's event log (public instance API)."""
     blocking = blocking or {}
-    planned = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=100_000).records
-    evaluated = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000).records
+    planned = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=100_000
+    ).records
+    evaluated = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+    ).records
     rows: dict[tuple[str, str], tuple] = {}
     for record in planned:
         data = record.event_log_entry.dagster_event.event_specific_data
         key = (data.asset_key.to_user_string(), data.check_name)
-        rows[key] = (*key, "not evaluated", None, None, blocking.get(key), "an upstream step failed before this check ran", None, None)
+        rows[key] = (
+            *key,
+            "not evaluated",
+            None,
+            None,
+            blocking.get(key),
+            "an upstream step failed before this check ran",
+            None,
+            None,
+        )
     for record in evaluated:
         entry = record.event_log_entry
         data = entry.dagster_event.event_specific_data
@@ -82,7 +97,7 @@ def check_rows(instance: dg.DagsterInstance, run_id: str, blocking: dict[tuple[s
             bool(blocking.get(key)) or data.severity == dg.AssetCheckSeverity.ERROR,
             data.description,
             _failing_rows(metadata, data.passed),
-            datetime.fromtimestamp(entry.timestamp, tz=timezone.utc),
+            datetime.fromtimestamp(entry.timestamp, tz=UTC),
         )
     return [rows[key] for key in sorted(rows)]
 
@@ -117,7 +132,9 @@ def dbt_failing_rows(con: duckdb.DuckDBPyConnection, target: Path | None) -> dic
             sql = re.sub(r"^\s*select\s+.+?\s+from\s", "select * from ", sql, count=1, flags=re.S | re.I)
         try:
             if RULE_COLUMN in _columns(con, sql):
-                found[result["unique_id"]] = "; ".join(f"{rule}: {rows}" for rule, rows in rule_failures(con, sql).items())
+                found[result["unique_id"]] = "; ".join(
+                    f"{rule}: {rows}" for rule, rows in rule_failures(con, sql).items()
+                )
                 continue
             cursor = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
             names = [c[0] for c in cursor.description]

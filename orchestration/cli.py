@@ -56,14 +56,25 @@ def ensure_dbt_manifest() -> None:
     from orchestration.contract import DBT_PROJECT_DIR
 
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts]
+    sources = [
+        p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts
+    ]
     if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
         return
     dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
-        [str(dbt if dbt.exists() else "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
-        capture_output=True, text=True, check=False,
+        [
+            str(dbt if dbt.exists() else "dbt"),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}{completed.stderr}")
@@ -96,8 +107,8 @@ def run_refresh(
     import dagster as dg
 
     from orchestration.automation import REFRESH_JOB_NAME
-    from orchestration.exports import export_tags
     from orchestration.definitions import defs
+    from orchestration.exports import export_tags
     from orchestration.progress import ACTIVE, ProgressPrinter
     from orchestration.publishing import current_snapshot
 
@@ -128,20 +139,28 @@ def run_refresh(
                 busy = any(REFRESH_BUSY in problem for problem in printer.problems())
                 if not busy:  # a refused run never touched the database another refresh is writing
                     reason = None if published else "; ".join(printer.problems()) or "the run failed"
-                    record_run_end(paths, instance, run_id, published, reason,
-                                   Path(export_dir).name if export_dir else None)
+                    record_run_end(
+                        paths, instance, run_id, published, reason, Path(export_dir).name if export_dir else None
+                    )
         finally:
             ACTIVE.pop("printer", None)
         for problem in printer.problems():
             log.write(f"problem: {problem}\n")
     problems = printer.problems()
     snapshot = current_snapshot(paths) if published else None
-    return RefreshOutcome(published, run_id, time.monotonic() - started, problems, snapshot, log_path,
-                          dict(printer.step_seconds))
+    return RefreshOutcome(
+        published, run_id, time.monotonic() - started, problems, snapshot, log_path, dict(printer.step_seconds)
+    )
 
 
-def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool,  # noqa: ANN001
-                   reason: str | None = None, export_name: str | None = None) -> None:
+def record_run_end(
+    paths: WarehousePaths,
+    instance,
+    run_id: str,
+    published: bool,  # noqa: ANN001
+    reason: str | None = None,
+    export_name: str | None = None,
+) -> None:
     """After the run (the refresh lock is released): its outcome, the reason, and every check result.
 
     A published run already wrote both into its snapshot; writing them again into the build
@@ -161,8 +180,9 @@ def record_run_end(paths: WarehousePaths, instance, run_id: str, published: bool
             if not published:
                 finish_run(con, run_id, "failed", reason=reason, export_id=export_name)
             (export_id,) = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
-            record_check_results(con, instance, run_id, export_id or None, blocking_checks(defs),
-                                 paths.dbt_target / run_id)
+            record_check_results(
+                con, instance, run_id, export_id or None, blocking_checks(defs), paths.dbt_target / run_id
+            )
     except duckdb.Error as error:
         print(f"warning: could not record the outcome of run {run_id}: {error}", file=sys.stderr)
 
@@ -176,8 +196,10 @@ def refresh_command(args: argparse.Namespace) -> int:
 
         snapshot = unchanged_since_published(paths, Path(args.export), args.cutoff, args.profile, args.config)
         if snapshot is not None:
-            _say(f"Export {Path(args.export).name} is unchanged since snapshot {snapshot} (same files, study "
-                 "parameters and code): nothing to do. Use --force to rebuild it anyway.")
+            _say(
+                f"Export {Path(args.export).name} is unchanged since snapshot {snapshot} (same files, study "
+                "parameters and code): nothing to do. Use --force to rebuild it anyway."
+            )
             return 0
     _say(f"Refreshing the warehouse in {paths.home}")
     outcome = run_refresh(paths, Path(args.export) if args.export else None, args.cutoff, args.profile, args.config)
@@ -187,7 +209,9 @@ def refresh_command(args: argparse.Namespace) -> int:
 def _report_refresh(paths: WarehousePaths, outcome: RefreshOutcome) -> int:
     if outcome.published:
         _say(f"\nPublished in {outcome.seconds:.1f} s: {outcome.snapshot}")
-        _say(f"Query it with: warehouse sql \"SELECT * FROM adam.adsl LIMIT 5\"  (or open {paths.current_database} read-only)")
+        _say(
+            f'Query it with: warehouse sql "SELECT * FROM adam.adsl LIMIT 5"  (or open {paths.current_database} read-only)'
+        )
         return 0
     _say(f"\nNot published (run {outcome.run_id}, {outcome.seconds:.1f} s). The previous snapshot stays current.")
     for problem in outcome.problems:
@@ -274,7 +298,9 @@ def snapshots_command(args: argparse.Namespace) -> int:
             meta = {}
         mark = "* " if folder == current else "  "
         published = str(meta.get("published_at", ""))[:19].replace("T", " ")
-        _say(f"{mark}{folder.name:<52} {str(meta.get('export_id', '?')):<28} {str(meta.get('data_cutoff', '')):<10}  {published}")
+        _say(
+            f"{mark}{folder.name:<52} {str(meta.get('export_id', '?')):<28} {str(meta.get('data_cutoff', '')):<10}  {published}"
+        )
     _say(f"\n* current; {len(folders)} kept (WAREHOUSE_KEEP_SNAPSHOTS={paths.keep_snapshots})")
     return 0
 
@@ -285,7 +311,9 @@ def demo_command(args: argparse.Namespace) -> int:
 
     paths = WarehousePaths.from_env().ensure()
     _say(f"Generating a synthetic export ({args.patients} patients, seed {args.seed})")
-    export = generate_export(paths.home / "exports" / f"demo-s{args.seed}-n{args.patients}", patients=args.patients, seed=args.seed)
+    export = generate_export(
+        paths.home / "exports" / f"demo-s{args.seed}-n{args.patients}", patients=args.patients, seed=args.seed
+    )
     _say(f"  {export.export_id}: {sum(export.rows.values()):,} rows in {len(export.rows)} files")
     from orchestration.publishing import unchanged_since_published
 
@@ -308,8 +336,16 @@ def ui_command(args: argparse.Namespace) -> int:
     paths = WarehousePaths.from_env()
     prepare_environment(paths)
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster if dagster.exists() else "dagster"), "dev", "-m", "orchestration.definitions",
-               "--host", args.host, "--port", str(args.port)]
+    command = [
+        str(dagster if dagster.exists() else "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     _say(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     os.chdir(REPO_ROOT)
     os.execv(command[0], command)
@@ -329,8 +365,13 @@ class _VersionAction(argparse.Action):
     """`--version`: the code version (package and git commit), worked out only when asked for."""
 
     def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:  # noqa: ANN003
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
-                         help="print the code version (package and git commit) and exit")
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="print the code version (package and git commit) and exit",
+        )
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
         from orchestration.version import code_version
@@ -357,25 +398,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "generate a synthetic export, refresh, print the endpoint summary", demo_command)
     demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, help="patients in the synthetic trial")
-    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)")
+    demo.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)"
+    )
 
     generate = command("generate", "write a synthetic export in the input contract", generate_command)
     generate.add_argument("--out", required=True, help="folder to write the export into")
     generate.add_argument("--patients", type=int, default=DEMO_PATIENTS, help="patients in the synthetic trial")
-    generate.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)")
-    generate.add_argument("--clean", action="store_true", help="no deliberate messiness (bad rows, partial dates, encodings)")
+    generate.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (the same seed writes the same export)"
+    )
+    generate.add_argument(
+        "--clean", action="store_true", help="no deliberate messiness (bad rows, partial dates, encodings)"
+    )
 
-    refresh = command("refresh", "load an export and publish a new snapshot (exit 0 only when published)", refresh_command)
-    refresh.add_argument("--export", help="export folder; default: the newest complete export in WAREHOUSE_HOME/landing")
+    refresh = command(
+        "refresh", "load an export and publish a new snapshot (exit 0 only when published)", refresh_command
+    )
+    refresh.add_argument(
+        "--export", help="export folder; default: the newest complete export in WAREHOUSE_HOME/landing"
+    )
     refresh.add_argument("--cutoff", help="data cut-off date YYYY-MM-DD; default: the study's, else the export date")
     refresh.add_argument("--profile", help="study profile: lensirt or pharmaverse; default: lensirt")
     refresh.add_argument("--config", type=Path, help="YAML file of study parameters overriding the profile")
-    refresh.add_argument("--force", action="store_true", help="rebuild even when the export is already published unchanged")
+    refresh.add_argument(
+        "--force", action="store_true", help="rebuild even when the export is already published unchanged"
+    )
 
     sql = command("sql", "read-only SQL on the current snapshot (or an older one)", sql_command)
     sql.add_argument("query", help='e.g. "SELECT TRT01P, count(*) FROM adam.adsl GROUP BY 1"')
-    sql.add_argument("--format", choices=("table", "csv"), default="table", help="table for reading, csv for a spreadsheet (NULL is empty)")
-    sql.add_argument("--snapshot", metavar="ID", help="query this snapshot (id or unique prefix; see `warehouse snapshots`)")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv"),
+        default="table",
+        help="table for reading, csv for a spreadsheet (NULL is empty)",
+    )
+    sql.add_argument(
+        "--snapshot", metavar="ID", help="query this snapshot (id or unique prefix; see `warehouse snapshots`)"
+    )
     sql.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
     command("snapshots", "list the published snapshots, the current one marked", snapshots_command)

@@ -12,7 +12,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -119,8 +119,9 @@ def open_export(directory: Path, paths: list[str] | None = None) -> Export:
 def _missing(directory: Path, path: str, paths: list[str]) -> FileEntry | None:
     if (directory / path).is_file():
         return None
-    return FileEntry(path, "", -1, f"{path}: the file is missing from export {directory.name} "
-                                   f"(expected all of: {', '.join(paths)})")
+    return FileEntry(
+        path, "", -1, f"{path}: the file is missing from export {directory.name} (expected all of: {', '.join(paths)})"
+    )
 
 
 def _verified_against_manifest(directory: Path, paths: list[str]) -> Export:
@@ -147,27 +148,32 @@ def _verified_against_manifest(directory: Path, paths: list[str]) -> Export:
             entries.append(FileEntry(path, actual, -1, f"{path}: not listed in {MANIFEST}; the file is refused"))
             continue
         expected = str(item.get("sha256", "")).lower()
-        problem = "" if actual == expected else (
-            f"{path}: SHA-256 {actual[:12]}… does not match {MANIFEST} ({expected[:12]}…); "
-            "the file changed after export, export refused"
+        problem = (
+            ""
+            if actual == expected
+            else (
+                f"{path}: SHA-256 {actual[:12]}… does not match {MANIFEST} ({expected[:12]}…); "
+                "the file changed after export, export refused"
+            )
         )
         entries.append(FileEntry(path, actual, int(item.get("rows", -1)), problem))
     return Export(export_id, directory, exported_at, tuple(entries), "sender")
 
 
 def _described_by_warehouse(directory: Path, paths: list[str]) -> Export:
-    entries = tuple(_missing(directory, path, paths) or FileEntry(path, sha256_of(directory / path), -1)
-                    for path in paths)
+    entries = tuple(
+        _missing(directory, path, paths) or FileEntry(path, sha256_of(directory / path), -1) for path in paths
+    )
     combined = hashlib.sha256("".join(e.sha256 for e in entries).encode()).hexdigest()[:12]
     present = [directory / e.path for e in entries if not e.problem]
     newest = max((p.stat().st_mtime for p in present), default=directory.stat().st_mtime)
-    exported_at = datetime.fromtimestamp(newest, tz=timezone.utc).replace(microsecond=0)
+    exported_at = datetime.fromtimestamp(newest, tz=UTC).replace(microsecond=0)
     return Export(f"{directory.name}-{combined}", directory, exported_at, entries, "warehouse")
 
 
 def _parse_timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # --- CSV files -----------------------------------------------------------------------------------
@@ -243,23 +249,25 @@ def _is_utf8(data: bytes) -> bool:
 def _header(spec: InputFile, row: list[str] | None) -> list[str]:
     """The header row, stripped and upper-cased; refused when empty or a contract column is missing."""
     if row is None or not any(h.strip() for h in row):
-        raise ExportError(
-            f"{spec.path}: the file is empty; expected a header row with "
-            f"{', '.join(spec.column_names)}"
-        )
+        raise ExportError(f"{spec.path}: the file is empty; expected a header row with {', '.join(spec.column_names)}")
     header = [h.strip().upper() for h in row]
     missing = [c.name for c in spec.columns if c.name not in header and not c.may_be_absent]
     if missing:
         what = "column" if len(missing) == 1 else "columns"
         raise ExportError(
-            f"{spec.path}, line 1: missing {what} {', '.join(missing)}; "
-            f"expected header {', '.join(spec.column_names)}"
+            f"{spec.path}, line 1: missing {what} {', '.join(missing)}; expected header {', '.join(spec.column_names)}"
         )
     return header
 
 
-def _loaded(spec: InputFile, header: list[str], columns: list[pa.ChunkedArray | pa.Array], lines: pa.Array,
-            encoding: str, short: tuple[tuple[int, int], ...]) -> LoadedFile:
+def _loaded(
+    spec: InputFile,
+    header: list[str],
+    columns: list[pa.ChunkedArray | pa.Array],
+    lines: pa.Array,
+    encoding: str,
+    short: tuple[tuple[int, int], ...],
+) -> LoadedFile:
     table = pa.table([*columns, lines], names=[*spec.column_names, "_line"])
     extra = tuple(h for h in header if h not in spec.column_names)
     return LoadedFile(spec, table, encoding, extra, short)
@@ -298,7 +306,9 @@ def _read_with_arrow(spec: InputFile, utf8: bytes, encoding: str) -> LoadedFile 
             pa.BufferReader(utf8),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, null_values=[""],
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                null_values=[""],
                 check_utf8=False,  # validated by _as_utf8
             ),
         )

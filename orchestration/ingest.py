@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -108,12 +108,18 @@ def register_export(
 ) -> CurrentExport:
     """Record the export and the run in ``audit`` and make the export the current one."""
     ensure_schemas(con)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     con.execute("delete from audit.exports where export_id = ?", [export.export_id])
     con.execute(
         "insert into audit.exports values (?, ?, ?, ?, ?, ?)",
-        [export.export_id, str(export.directory), export.exported_at, export.manifest_written_by,
-         export.as_json(), now],
+        [
+            export.export_id,
+            str(export.directory),
+            export.exported_at,
+            export.manifest_written_by,
+            export.as_json(),
+            now,
+        ],
     )
     # This run holds the refresh lock, so a run still marked running was killed mid-way.
     con.execute(
@@ -127,13 +133,21 @@ def register_export(
         [run_id, export.export_id, data_cutoff, profile, dbt_vars, code_version, now],
     )
     con.execute("delete from quality.file_problems where export_id = ?", [export.export_id])
-    current = CurrentExport(run_id, export.export_id, str(export.directory), export.export_date,
-                            data_cutoff, profile, dbt_vars)
+    current = CurrentExport(
+        run_id, export.export_id, str(export.directory), export.export_date, data_cutoff, profile, dbt_vars
+    )
     con.execute("delete from audit.current_export")
     con.execute(
         "insert into audit.current_export values (?, ?, ?, ?, ?, ?, ?)",
-        [current.run_id, current.export_id, current.export_dir, current.export_date,
-         current.data_cutoff, current.profile, current.dbt_vars],
+        [
+            current.run_id,
+            current.export_id,
+            current.export_dir,
+            current.export_date,
+            current.data_cutoff,
+            current.profile,
+            current.dbt_vars,
+        ],
     )
     return current
 
@@ -150,15 +164,19 @@ def current_export(con: duckdb.DuckDBPyConnection) -> CurrentExport:
 
 
 def finish_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, snapshot: str | None = None,
-    reason: str | None = None, export_id: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcome: str,
+    snapshot: str | None = None,
+    reason: str | None = None,
+    export_id: str | None = None,
 ) -> None:
     """Record how a run ended, with the reason in words when it did not publish.
 
     A run that stopped before registering its export (its manifest could not be read) gets its row
     here, so that every run is in ``audit.runs``.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ensure_schemas(con)
     known = con.execute("select 1 from audit.runs where run_id = ?", [run_id]).fetchone()
     if known is None:
@@ -180,16 +198,18 @@ def record_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, 
     con.execute("delete from quality.file_problems where export_id = ? and file = ?", [current.export_id, path])
     con.execute(
         "insert into quality.file_problems values (?, ?, ?, ?, ?)",
-        [current.export_id, current.run_id, path, problem, datetime.now(timezone.utc)],
+        [current.export_id, current.run_id, path, problem, datetime.now(UTC)],
     )
 
 
 def file_problems(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, str]:
     """File -> why it could not be loaded, for one export (empty when every file loaded)."""
     ensure_schemas(con)
-    return dict(con.execute(
-        "select file, problem from quality.file_problems where export_id = ? order by file", [export_id]
-    ).fetchall())
+    return dict(
+        con.execute(
+            "select file, problem from quality.file_problems where export_id = ? order by file", [export_id]
+        ).fetchall()
+    )
 
 
 @dataclass(frozen=True)
@@ -248,10 +268,7 @@ def read_export_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spe
         raise ExportError(registered["problem"])
     data = (Path(current.export_dir) / path).read_bytes()
     if hashlib.sha256(data).hexdigest() != registered["sha256"]:
-        raise ExportError(
-            f"{path}: the file changed since the export was registered (SHA-256 differs); "
-            "export refused"
-        )
+        raise ExportError(f"{path}: the file changed since the export was registered (SHA-256 differs); export refused")
     loaded = read_xport(spec, data, path) if path.lower().endswith(".xpt") else read_csv(spec, data, path)
     del data  # its rows are in loaded.table: the file is not held twice from here on
     manifest_rows = int(registered["rows"])

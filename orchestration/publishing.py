@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -41,7 +41,7 @@ class Snapshot:
 def new_snapshot_id(export_id: str) -> str:
     """Time-ordered and unique: `<UTC timestamp>_<export id>`."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", export_id)
-    return f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}_{safe}"
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{safe}"
 
 
 def connect_build(database: Path) -> duckdb.DuckDBPyConnection:
@@ -61,7 +61,9 @@ def _copy_database(con: duckdb.DuckDBPyConnection, database: Path, tables: list[
     (checkpointed, so the copy holds every write), else every table rewritten into a new file."""
     if _storage_version(con) == SNAPSHOT_STORAGE_VERSION:
         con.execute("checkpoint")
-        (build,) = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+        (build,) = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
         shutil.copyfile(build, database)
         with duckdb.connect(str(database)) as copy:  # only the schemas analysts get
             kept = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
@@ -99,7 +101,7 @@ def publish(
 ) -> Snapshot:
     """Copy the build database and the attachments (the report) into a new snapshot folder, then
     point `current` at it. The attachments are in the folder before it gets its final name."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     final = paths.snapshots / snapshot_id
     partial = paths.snapshots / f".{snapshot_id}.partial"
     remove_partial_snapshots(paths)
@@ -118,8 +120,13 @@ def publish(
             write_parquet(con, schema, table, target)
     for attachment in attachments:
         shutil.copyfile(attachment, partial / attachment.name)
-    manifest = dict(provenance, snapshot_id=snapshot_id, published_at=now.isoformat(), tables=counts,
-                    files=sorted(attachment.name for attachment in attachments))
+    manifest = dict(
+        provenance,
+        snapshot_id=snapshot_id,
+        published_at=now.isoformat(),
+        tables=counts,
+        files=sorted(attachment.name for attachment in attachments),
+    )
     (partial / "snapshot.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     _fsync_tree(partial)
     os.rename(partial, final)
@@ -128,7 +135,10 @@ def publish(
 
 
 def unchanged_since_published(
-    paths: WarehousePaths, export_dir: Path, data_cutoff: str | None = None, profile: str | None = None,
+    paths: WarehousePaths,
+    export_dir: Path,
+    data_cutoff: str | None = None,
+    profile: str | None = None,
     config_file: Path | None = None,
 ) -> str | None:
     """The current snapshot's id when it was built from these very files, with the same study
@@ -156,7 +166,8 @@ def unchanged_since_published(
         with duckdb.connect(str(paths.current_database.resolve()), read_only=True) as con:
             row = con.execute(
                 "select r.parameters, r.code_version, e.files from audit.runs r join audit.exports e using (export_id) "
-                "where r.snapshot = ? and r.outcome = 'published'", [current.name]
+                "where r.snapshot = ? and r.outcome = 'published'",
+                [current.name],
             ).fetchone()
     except duckdb.Error:
         return None
@@ -187,7 +198,7 @@ def prune_snapshots(paths: WarehousePaths, keep: int) -> list[str]:
     """
     current = current_snapshot(paths)
     snapshots = published_snapshots(paths)
-    kept = set(snapshots[-max(keep, 1):]) | ({current} if current else set())
+    kept = set(snapshots[-max(keep, 1) :]) | ({current} if current else set())
     removed = []
     for folder in snapshots:
         if folder not in kept:
@@ -202,21 +213,27 @@ def write_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, targe
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    comments = dict(con.execute(
-        "select column_name, comment from duckdb_columns() where database_name = current_database() "
-        "and schema_name = ? and table_name = ? and comment is not null", [schema, table]
-    ).fetchall())
+    comments = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and comment is not null",
+            [schema, table],
+        ).fetchall()
+    )
     table_comments = con.execute(
         "select comment from duckdb_tables() where database_name = current_database() and schema_name = ? "
-        "and table_name = ?", [schema, table]
+        "and table_name = ?",
+        [schema, table],
     ).fetchall()
     table_comment = table_comments[0][0] if table_comments else None
     if not comments and not table_comment:
-        con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
+        con.execute(f'copy "{schema}"."{table}" to \'{target}\' (format parquet)')
         return
     data = con.sql(f'select * from "{schema}"."{table}"').to_arrow_table()
-    fields = [field.with_metadata({"label": comments[field.name]}) if field.name in comments else field
-              for field in data.schema]
+    fields = [
+        field.with_metadata({"label": comments[field.name]}) if field.name in comments else field
+        for field in data.schema
+    ]
     metadata = {**(data.schema.metadata or {}), **({b"label": table_comment.encode()} if table_comment else {})}
     pq.write_table(data.cast(pa.schema(fields, metadata=metadata)), target)
 

@@ -30,7 +30,7 @@ class WarehouseResource(dg.ConfigurableResource):
     home: str = ""  # empty: $WAREHOUSE_HOME, else .warehouse in the repository
 
     @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Generator["WarehouseResource", None, None]:
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Generator[WarehouseResource, None, None]:
         paths = self.paths.ensure()
         with (paths.home / "refresh.lock").open("a+") as handle:
             try:

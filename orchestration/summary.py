@@ -9,9 +9,11 @@ import duckdb
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
 
 
 def _months(value: float | None) -> str:
@@ -27,19 +29,25 @@ def endpoint_summary(database: Path) -> str:
         ).fetchone()
         adsl = con.execute("select USUBJID, TRT01P, TRT01PN, TRT01A, FASFL, SAFFL, DTHFL from adam.adsl").df()
         # The endpoint figures are the published reporting tables, never recomputed here.
-        rates = con.execute(
-            "select * from reporting.response_rates where PARAMCD in ('CRSP', 'CCB')"
-        ).df() if _table_exists(con, "reporting", "response_rates") else None
-        survival = con.execute(
-            "select * from reporting.tte_summary where PARAMCD in ('PFS', 'OS')"
-        ).df() if _table_exists(con, "reporting", "tte_summary") else None
+        rates = (
+            con.execute("select * from reporting.response_rates where PARAMCD in ('CRSP', 'CCB')").df()
+            if _table_exists(con, "reporting", "response_rates")
+            else None
+        )
+        survival = (
+            con.execute("select * from reporting.tte_summary where PARAMCD in ('PFS', 'OS')").df()
+            if _table_exists(con, "reporting", "tte_summary")
+            else None
+        )
         quarantined, files = con.execute(
             "select count(distinct file || ':' || line), count(distinct file) from quality.quarantine where export_id = ?",
             [export_id],
         ).fetchone()
-        open_queries = con.execute(
-            "select count(*) from quality.data_queries where STATUS = 'OPEN'"
-        ).fetchone()[0] if _table_exists(con, "quality", "data_queries") else 0
+        open_queries = (
+            con.execute("select count(*) from quality.data_queries where STATUS = 'OPEN'").fetchone()[0]
+            if _table_exists(con, "quality", "data_queries")
+            else 0
+        )
 
     arms = adsl.sort_values("TRT01PN")["TRT01P"].unique().tolist()
     lines = [f"Export {export_id}, data cut-off {cutoff}, code {code_version}", ""]
@@ -64,15 +72,20 @@ def endpoint_summary(database: Path) -> str:
     if survival is not None:
         for paramcd, label in (("PFS", "PFS median, months"), ("OS", "OS median, months")):
             fits = [survival[(survival.PARAMCD == paramcd) & (survival.TRT01P == arm)].iloc[0] for arm in arms]
-            row(label, [f"{_months(km.MEDIAN_MONTHS)} ({_months(km.LCL_MONTHS)}-{_months(km.UCL_MONTHS)})"
-                        for km in fits])
+            row(
+                label,
+                [f"{_months(km.MEDIAN_MONTHS)} ({_months(km.LCL_MONTHS)}-{_months(km.UCL_MONTHS)})" for km in fits],
+            )
             row("  events / N", [f"{km.EVENTS} / {km.N}" for km in fits])
     # How the planned arms become the safety columns: patients analysed under another treatment, and
     # patients never treated (not in the safety population).
-    moves = [f"{n} planned {planned} counted as {actual}"
-             for (planned, actual), n in safety[safety.TRT01A != safety.TRT01P].groupby(["TRT01P", "TRT01A"]).size().items()]
-    moves += [f"{n} planned {planned} not treated"
-              for planned, n in fas[fas.SAFFL != "Y"].groupby("TRT01P").size().items()]
+    moves = [
+        f"{n} planned {planned} counted as {actual}"
+        for (planned, actual), n in safety[safety.TRT01A != safety.TRT01P].groupby(["TRT01P", "TRT01A"]).size().items()
+    ]
+    moves += [
+        f"{n} planned {planned} not treated" for planned, n in fas[fas.SAFFL != "Y"].groupby("TRT01P").size().items()
+    ]
     lines += [
         "",
         "FAS: every enrolled patient (FASFL = Y) by planned arm (TRT01P); the efficacy rows count the FAS.",

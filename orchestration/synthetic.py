@@ -39,7 +39,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -51,7 +51,7 @@ from orchestration.settings import DEFAULT_SEED, dbt_project_vars
 # --- schedule ---------------------------------------------------------------------------------------
 
 DEFAULT_CUTOFF = date(2025, 6, 30)
-EXPORT_TIME_OF_DAY = time(18, 0, tzinfo=timezone.utc)
+EXPORT_TIME_OF_DAY = time(18, 0, tzinfo=UTC)
 ENROLMENT_FIRST_DAYS_BEFORE_CUTOFF = 1275  # about 2022-01-03 for the default cut-off
 ENROLMENT_LAST_DAYS_BEFORE_CUTOFF = 367  # about 2024-06-28
 MAX_PATIENTS = 400_000  # SUBJID is SSS-PPP: at most 999 patients at each of sites 101..999
@@ -78,7 +78,9 @@ DROPOUT_MEDIAN_DAYS = 9000.0
 class Messiness:
     """How much deliberate mess goes into an export (dm.csv always stays clean)."""
 
-    partial_date_rate: float = 0.03  # share of AE start/end dates and death dates written partial (UN day, or UN UNK month)
+    partial_date_rate: float = (
+        0.03  # share of AE start/end dates and death dates written partial (UN day, or UN UNK month)
+    )
     duplicate_rate: float = 0.003  # share of rows (not in dm.csv) repeated verbatim at another place in the file
     out_of_range_rate: float = 0.002  # share of rows (not in dm.csv) with one value outside its contract
     windows_1252_files: tuple[str, ...] = ("edc/ae.csv",)  # files written in cp1252 (with non-ASCII text in them)
@@ -86,7 +88,9 @@ class Messiness:
 
     @classmethod
     def none(cls) -> Messiness:
-        return cls(partial_date_rate=0.0, duplicate_rate=0.0, out_of_range_rate=0.0, windows_1252_files=(), bom_files=())
+        return cls(
+            partial_date_rate=0.0, duplicate_rate=0.0, out_of_range_rate=0.0, windows_1252_files=(), bom_files=()
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def generate_export(
     out_dir: Path,
     patients: int = 78,
     seed: int = DEFAULT_SEED,
-    messiness: Messiness = Messiness(),
+    messiness: Messiness | None = None,
     export_id: str | None = None,
     exported_at: datetime | None = None,
 ) -> GeneratedExport:
@@ -118,6 +122,7 @@ def generate_export(
     The data cut-off is the date of ``exported_at``; enrolment runs from about 3.5 to 1 years before
     it. Nothing is dated after the cut-off except deliberately out-of-range values.
     """
+    messiness = Messiness() if messiness is None else messiness
     if not 1 <= patients <= MAX_PATIENTS:
         raise ValueError(f"patients must be between 1 and {MAX_PATIENTS}, got {patients}")
     exported_at = exported_at or default_exported_at()
@@ -290,8 +295,13 @@ def _simulate_patients(t: _Trial, rng: np.random.Generator) -> None:
 
     # Prognostic score (log hazard), centred on the trial population.
     score = (
-        0.35 * t.mvi + 0.30 * t.ehs + 0.25 * (t.ecog >= 1) + 0.20 * (t.ecog == 2)
-        + 0.10 * (t.child_pugh == 1) + 0.35 * (t.child_pugh == 2) + 0.30 * (t.afp >= 400)
+        0.35 * t.mvi
+        + 0.30 * t.ehs
+        + 0.25 * (t.ecog >= 1)
+        + 0.20 * (t.ecog == 2)
+        + 0.10 * (t.child_pugh == 1)
+        + 0.35 * (t.child_pugh == 2)
+        + 0.30 * (t.afp >= 400)
     )
     t.score = score - score.mean()
 
@@ -407,7 +417,11 @@ def _simulate_treatment(t: _Trial, rng: np.random.Generator) -> None:
             np.where(t.dropout_lost, 10**6, t.dropout_day - rng.integers(0, 10, n)),  # WITHDRAWAL BY SUBJECT
             np.where(t.dropout_lost, t.dropout_day - rng.integers(0, 10, n), 10**6),  # LOST TO FOLLOW-UP
             t.death_day - rng.integers(0, 8, n),  # DEATH
-            np.where(t.early_ct, t.early_ct_day - rng.integers(3, 15, n), np.ceil(rng.exponential(9000, n)).astype(np.int64) + 60),  # PHYSICIAN DECISION
+            np.where(
+                t.early_ct,
+                t.early_ct_day - rng.integers(3, 15, n),
+                np.ceil(rng.exponential(9000, n)).astype(np.int64) + 60,
+            ),  # PHYSICIAN DECISION
         ],
         axis=1,
     )
@@ -468,9 +482,7 @@ def _simulate_follow_up(t: _Trial, rng: np.random.Generator) -> None:
     n = t.n
     t.death_known = (t.death_day <= t.cutoff_day) & (t.death_day <= t.dropout_day) & t.treated
     t.dropped = (t.dropout_day <= t.cutoff_day) & (t.dropout_day < t.death_day)
-    t.fatal_ae = (
-        t.death_known & t.died_before_progression & (t.death_day <= t.last_dose + 30) & (rng.random(n) < 0.5)
-    )
+    t.fatal_ae = t.death_known & t.died_before_progression & (t.death_day <= t.last_dose + 30) & (rng.random(n) < 0.5)
     # Survival contacts every 2-3 months once off treatment.
     C = 24
     first = np.where(t.stopped, t.last_dose + rng.integers(20, 60, n), 10**6)
@@ -484,7 +496,9 @@ def _simulate_follow_up(t: _Trial, rng: np.random.Generator) -> None:
     cause = np.where(
         t.fatal_ae,
         1,
-        np.where(t.died_before_progression, _choice(rng, (0.0, 0.0, 0.6, 0.4), n), _choice(rng, (0.9, 0.0, 0.04, 0.06), n)),
+        np.where(
+            t.died_before_progression, _choice(rng, (0.0, 0.0, 0.6, 0.4), n), _choice(rng, (0.9, 0.0, 0.04, 0.06), n)
+        ),
     )
     t.death_cause = cause  # index into DEATH_CAUSE codes
 
@@ -502,7 +516,14 @@ ETIOLOGY = ("HBV", "HCV", "ALCOHOL", "MASLD", "OTHER")
 CHILD_PUGH = ("A5", "A6", "B7")
 BCLC = ("A", "B", "C")
 DEATH_CAUSE = ("DISEASE PROGRESSION", "ADVERSE EVENT", "OTHER", "UNKNOWN")
-EOT_REASON = ("PROGRESSIVE DISEASE", "ADVERSE EVENT", "WITHDRAWAL BY SUBJECT", "LOST TO FOLLOW-UP", "DEATH", "PHYSICIAN DECISION")
+EOT_REASON = (
+    "PROGRESSIVE DISEASE",
+    "ADVERSE EVENT",
+    "WITHDRAWAL BY SUBJECT",
+    "LOST TO FOLLOW-UP",
+    "DEATH",
+    "PHYSICIAN DECISION",
+)
 EXADJ = ("", "DOSE REDUCED", "INTERRUPTED", "RE-ESCALATED", "DISCONTINUED")
 
 SOC_GEN = "General disorders and administration site conditions"
@@ -512,34 +533,168 @@ SOC_HEP = "Hepatobiliary disorders"
 
 # decod, soc, weight on lenvatinib, weight after SIRT, share of grade >= 3, chronic, English verbatims, French verbatim
 AE_TERMS: tuple[tuple, ...] = (
-    ("Hypertension", "Vascular disorders", 0.42, 0.0, 0.30, True, ("Hypertension", "High blood pressure", "HTN", "Arterial hypertension"), "Hypertension artérielle"),
+    (
+        "Hypertension",
+        "Vascular disorders",
+        0.42,
+        0.0,
+        0.30,
+        True,
+        ("Hypertension", "High blood pressure", "HTN", "Arterial hypertension"),
+        "Hypertension artérielle",
+    ),
     ("Diarrhoea", SOC_GI, 0.39, 0.0, 0.06, False, ("Diarrhoea", "Diarrhea", "Loose stools"), "Diarrhée"),
-    ("Decreased appetite", "Metabolism and nutrition disorders", 0.34, 0.0, 0.06, False, ("Decreased appetite", "Loss of appetite", "Anorexia"), "Perte d'appétit"),
+    (
+        "Decreased appetite",
+        "Metabolism and nutrition disorders",
+        0.34,
+        0.0,
+        0.06,
+        False,
+        ("Decreased appetite", "Loss of appetite", "Anorexia"),
+        "Perte d'appétit",
+    ),
     ("Weight decreased", SOC_INV, 0.31, 0.0, 0.08, True, ("Weight loss", "Weight decreased"), "Perte de poids"),
     ("Fatigue", SOC_GEN, 0.30, 0.30, 0.06, False, ("Fatigue", "Tiredness", "Fatigue, intermittent"), "Fatigue"),
-    ("Palmar-plantar erythrodysaesthesia syndrome", "Skin and subcutaneous tissue disorders", 0.27, 0.0, 0.07, False,
-     ("Hand-foot syndrome", "Hand–foot skin reaction", "PPE"), "Syndrome main-pied"),
-    ("Proteinuria", "Renal and urinary disorders", 0.25, 0.0, 0.12, True, ("Proteinuria", "Protein in urine"), "Protéinurie"),
-    ("Dysphonia", "Respiratory, thoracic and mediastinal disorders", 0.24, 0.0, 0.0, True, ("Dysphonia", "Hoarseness"), "Dysphonie"),
+    (
+        "Palmar-plantar erythrodysaesthesia syndrome",
+        "Skin and subcutaneous tissue disorders",
+        0.27,
+        0.0,
+        0.07,
+        False,
+        ("Hand-foot syndrome", "Hand–foot skin reaction", "PPE"),
+        "Syndrome main-pied",
+    ),
+    (
+        "Proteinuria",
+        "Renal and urinary disorders",
+        0.25,
+        0.0,
+        0.12,
+        True,
+        ("Proteinuria", "Protein in urine"),
+        "Protéinurie",
+    ),
+    (
+        "Dysphonia",
+        "Respiratory, thoracic and mediastinal disorders",
+        0.24,
+        0.0,
+        0.0,
+        True,
+        ("Dysphonia", "Hoarseness"),
+        "Dysphonie",
+    ),
     ("Nausea", SOC_GI, 0.20, 0.25, 0.03, False, ("Nausea", "Nausea, intermittent"), "Nausées"),
-    ("Platelet count decreased", SOC_INV, 0.18, 0.05, 0.15, False, ("Thrombocytopenia", "Low platelets"), "Thrombopénie"),
-    ("Abdominal pain", SOC_GI, 0.17, 0.40, 0.06, False, ("Abdominal pain", "Right upper quadrant pain", "Epigastric pain"), "Douleur abdominale"),
-    ("Hypothyroidism", "Endocrine disorders", 0.16, 0.0, 0.0, True, ("Hypothyroidism", "Low thyroid function"), "Hypothyroïdie"),
+    (
+        "Platelet count decreased",
+        SOC_INV,
+        0.18,
+        0.05,
+        0.15,
+        False,
+        ("Thrombocytopenia", "Low platelets"),
+        "Thrombopénie",
+    ),
+    (
+        "Abdominal pain",
+        SOC_GI,
+        0.17,
+        0.40,
+        0.06,
+        False,
+        ("Abdominal pain", "Right upper quadrant pain", "Epigastric pain"),
+        "Douleur abdominale",
+    ),
+    (
+        "Hypothyroidism",
+        "Endocrine disorders",
+        0.16,
+        0.0,
+        0.0,
+        True,
+        ("Hypothyroidism", "Low thyroid function"),
+        "Hypothyroïdie",
+    ),
     ("Constipation", SOC_GI, 0.16, 0.0, 0.01, False, ("Constipation",), "Constipation"),
     ("Vomiting", SOC_GI, 0.16, 0.10, 0.03, False, ("Vomiting",), "Vomissements"),
-    ("Blood bilirubin increased", SOC_INV, 0.15, 0.10, 0.20, False, ("Bilirubin increased", "Hyperbilirubinaemia"), "Hyperbilirubinémie"),
-    ("Aspartate aminotransferase increased", SOC_INV, 0.14, 0.08, 0.15, False, ("AST increased", "Elevated AST"), "Élévation des ASAT"),
+    (
+        "Blood bilirubin increased",
+        SOC_INV,
+        0.15,
+        0.10,
+        0.20,
+        False,
+        ("Bilirubin increased", "Hyperbilirubinaemia"),
+        "Hyperbilirubinémie",
+    ),
+    (
+        "Aspartate aminotransferase increased",
+        SOC_INV,
+        0.14,
+        0.08,
+        0.15,
+        False,
+        ("AST increased", "Elevated AST"),
+        "Élévation des ASAT",
+    ),
     ("Asthenia", SOC_GEN, 0.12, 0.05, 0.05, False, ("Asthenia", "Weakness"), "Asthénie"),
     ("Stomatitis", SOC_GI, 0.11, 0.0, 0.02, False, ("Stomatitis", "Mouth ulcers"), "Stomatite"),
     ("Pyrexia", SOC_GEN, 0.10, 0.10, 0.01, False, ("Fever", "Pyrexia"), "Fièvre"),
-    ("Epistaxis", "Respiratory, thoracic and mediastinal disorders", 0.10, 0.0, 0.01, False, ("Nosebleed", "Epistaxis"), "Épistaxis"),
-    ("Rash", "Skin and subcutaneous tissue disorders", 0.10, 0.0, 0.01, False, ("Rash", "Skin rash"), "Éruption cutanée"),
+    (
+        "Epistaxis",
+        "Respiratory, thoracic and mediastinal disorders",
+        0.10,
+        0.0,
+        0.01,
+        False,
+        ("Nosebleed", "Epistaxis"),
+        "Épistaxis",
+    ),
+    (
+        "Rash",
+        "Skin and subcutaneous tissue disorders",
+        0.10,
+        0.0,
+        0.01,
+        False,
+        ("Rash", "Skin rash"),
+        "Éruption cutanée",
+    ),
     ("Headache", "Nervous system disorders", 0.10, 0.0, 0.01, False, ("Headache",), "Céphalées"),
-    ("Arthralgia", "Musculoskeletal and connective tissue disorders", 0.10, 0.0, 0.01, False, ("Joint pain", "Arthralgia"), "Arthralgies"),
+    (
+        "Arthralgia",
+        "Musculoskeletal and connective tissue disorders",
+        0.10,
+        0.0,
+        0.01,
+        False,
+        ("Joint pain", "Arthralgia"),
+        "Arthralgies",
+    ),
     ("Ascites", SOC_GI, 0.06, 0.05, 0.20, False, ("Ascites",), "Ascite"),
     ("Hepatitis", SOC_HEP, 0.02, 0.04, 0.30, False, ("Hepatitis", "Radiation hepatitis"), "Hépatite"),
-    ("Hepatic failure", SOC_HEP, 0.01, 0.03, 0.70, False, ("Radioembolisation-induced liver disease", "REILD", "Liver failure"), "Insuffisance hépatique"),
-    ("Gastrointestinal ulcer", SOC_GI, 0.0, 0.02, 0.50, False, ("Gastric ulcer", "Duodenal ulcer"), "Ulcère gastro-duodénal"),
+    (
+        "Hepatic failure",
+        SOC_HEP,
+        0.01,
+        0.03,
+        0.70,
+        False,
+        ("Radioembolisation-induced liver disease", "REILD", "Liver failure"),
+        "Insuffisance hépatique",
+    ),
+    (
+        "Gastrointestinal ulcer",
+        SOC_GI,
+        0.0,
+        0.02,
+        0.50,
+        False,
+        ("Gastric ulcer", "Duodenal ulcer"),
+        "Ulcère gastro-duodénal",
+    ),
 )
 AE_DECOD = _obj([a[0] for a in AE_TERMS])
 AE_SOC = _obj([a[1] for a in AE_TERMS])
@@ -553,10 +708,24 @@ AE_INDEX = {a[0]: i for i, a in enumerate(AE_TERMS)}
 _MAX_VERBATIMS = max(len(a[6]) for a in AE_TERMS)
 AE_VERBATIM = np.array([[a[6][j % len(a[6])] for j in range(_MAX_VERBATIMS)] for a in AE_TERMS], dtype=object)
 AE_VERBATIM_FR = _obj([a[7] for a in AE_TERMS])
-DOSE_LIMITING_TERMS = np.array([AE_INDEX[x] for x in ("Hypertension", "Proteinuria", "Palmar-plantar erythrodysaesthesia syndrome",
-                                                      "Fatigue", "Diarrhoea", "Decreased appetite", "Platelet count decreased",
-                                                      "Aspartate aminotransferase increased")])
-PRE_TREATMENT_TERMS = np.array([AE_INDEX[x] for x in ("Abdominal pain", "Fatigue", "Ascites", "Asthenia", "Decreased appetite")])
+DOSE_LIMITING_TERMS = np.array(
+    [
+        AE_INDEX[x]
+        for x in (
+            "Hypertension",
+            "Proteinuria",
+            "Palmar-plantar erythrodysaesthesia syndrome",
+            "Fatigue",
+            "Diarrhoea",
+            "Decreased appetite",
+            "Platelet count decreased",
+            "Aspartate aminotransferase increased",
+        )
+    ]
+)
+PRE_TREATMENT_TERMS = np.array(
+    [AE_INDEX[x] for x in ("Abdominal pain", "Fatigue", "Ascites", "Asthenia", "Decreased appetite")]
+)
 FATAL_TERMS = (
     ("Hepatic failure", SOC_HEP, "Hepatic failure", "Insuffisance hépatique terminale"),
     ("Gastrointestinal haemorrhage", SOC_GI, "Variceal bleeding", "Hémorragie digestive"),
@@ -568,8 +737,20 @@ FATAL_TERMS = (
 ORGANS = ("LIVER", "LUNG", "LYMPH NODE", "BONE", "ADRENAL", "PERITONEUM", "OTHER")
 LIVER, LUNG, NODE, BONE, ADRENAL, PERITONEUM = range(6)
 LOCATIONS = {
-    LIVER: ("segment I", "segment II", "segment III", "segment IVa", "segment IVb", "segment IV – dome", "segment V",
-            "segment VI", "segment VII", "segment VIII", "segment VII/VIII", "segment V/VI"),
+    LIVER: (
+        "segment I",
+        "segment II",
+        "segment III",
+        "segment IVa",
+        "segment IVb",
+        "segment IV – dome",
+        "segment V",
+        "segment VI",
+        "segment VII",
+        "segment VIII",
+        "segment VII/VIII",
+        "segment V/VI",
+    ),
     LUNG: ("right upper lobe", "right middle lobe", "right lower lobe", "left upper lobe", "left lower lobe"),
     NODE: ("porta hepatis", "portocaval", "coeliac", "para-aortic", "hepatoduodenal ligament"),
     BONE: ("T10 vertebra", "L2 vertebra", "left iliac bone", "right rib 7", "sacrum"),
@@ -577,9 +758,26 @@ LOCATIONS = {
     PERITONEUM: ("peritoneal nodule", "omentum", "pelvic peritoneum"),
 }
 _LOC_WIDTH = max(len(v) for v in LOCATIONS.values())
-LOCATION_TABLE = np.array([[LOCATIONS.get(o, ("",))[j % len(LOCATIONS.get(o, ("",)))] for j in range(_LOC_WIDTH)] for o in range(len(ORGANS))], dtype=object)
+LOCATION_TABLE = np.array(
+    [
+        [LOCATIONS.get(o, ("",))[j % len(LOCATIONS.get(o, ("",)))] for j in range(_LOC_WIDTH)]
+        for o in range(len(ORGANS))
+    ],
+    dtype=object,
+)
 # Extrahepatic target patterns for patients with extrahepatic spread (at most two per organ).
-EXTRAHEPATIC_TARGETS = ((), (LUNG,), (NODE,), (ADRENAL,), (LUNG, LUNG), (LUNG, NODE), (NODE, NODE), (LUNG, ADRENAL), (LUNG, LUNG, NODE), (LUNG, NODE, ADRENAL))
+EXTRAHEPATIC_TARGETS = (
+    (),
+    (LUNG,),
+    (NODE,),
+    (ADRENAL,),
+    (LUNG, LUNG),
+    (LUNG, NODE),
+    (NODE, NODE),
+    (LUNG, ADRENAL),
+    (LUNG, LUNG, NODE),
+    (LUNG, NODE, ADRENAL),
+)
 EXTRAHEPATIC_TARGET_P = (0.35, 0.18, 0.14, 0.06, 0.08, 0.07, 0.04, 0.03, 0.03, 0.02)
 NE_REASONS = _obj(["ARTEFACT", "NOT IMAGED", "POOR CONTRAST", "MOTION ARTEFACT"])
 RESPONSES = ("CR", "PR", "SD", "PD", "NE")  # target / overall
@@ -590,7 +788,12 @@ NT_RESPONSES = ("CR", "NON-CR/NON-PD", "PD", "NE", "ND")
 
 
 def _build_tables(
-    t: _Trial, rng: np.random.Generator, mess_rng: np.random.Generator, dates: _DateText, mess: Messiness, partial_counts: dict[str, int]
+    t: _Trial,
+    rng: np.random.Generator,
+    mess_rng: np.random.Generator,
+    dates: _DateText,
+    mess: Messiness,
+    partial_counts: dict[str, int],
 ) -> dict[str, dict[str, np.ndarray]]:
     subjid = _obj([f"{s:03d}-{p:03d}" for s, p in zip(t.site_no.tolist(), t.patient_no.tolist())])
     t.subjid = subjid
@@ -600,7 +803,8 @@ def _build_tables(
     }
     tables["edc/ae.csv"] = _ae_table(t, rng, dates)
     partial_counts["edc/ae.csv"] = sum(
-        _make_partial(tables["edc/ae.csv"][column], ~t.ae_fatal, mess_rng, mess.partial_date_rate) for column in ("AESTDAT", "AEENDAT")
+        _make_partial(tables["edc/ae.csv"][column], ~t.ae_fatal, mess_rng, mess.partial_date_rate)
+        for column in ("AESTDAT", "AEENDAT")
     )
     death_partial = t.death_known & (mess_rng.random(t.n) < mess.partial_date_rate)
     tables["edc/ds.csv"] = _ds_table(t, dates, death_partial)
@@ -669,10 +873,17 @@ def _ae_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
 
     def part(pat, term, start, grade, acn, kind, end=None):
         pat = np.asarray(pat, np.int64)
-        parts.append(dict(pat=pat, term=np.asarray(term, np.int64), start=np.asarray(start, np.int64),
-                          grade=np.asarray(grade, np.int64), acn=np.asarray(acn, np.int64),
-                          kind=np.full(pat.size, kind, np.int64),
-                          end=np.full(pat.size, -(10**6), np.int64) if end is None else np.asarray(end, np.int64)))
+        parts.append(
+            dict(
+                pat=pat,
+                term=np.asarray(term, np.int64),
+                start=np.asarray(start, np.int64),
+                grade=np.asarray(grade, np.int64),
+                acn=np.asarray(acn, np.int64),
+                kind=np.full(pat.size, kind, np.int64),
+                end=np.full(pat.size, -(10**6), np.int64) if end is None else np.asarray(end, np.int64),
+            )
+        )
 
     # Background AEs over the treatment-emergent window, more of them the longer the exposure.
     exposure = np.clip(window_end, 0, None)
@@ -760,15 +971,29 @@ def _ae_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
     len_given = t.len_given[pat]
     after_len_start = start >= t.len_start[pat]
     rel_len = np.where(
-        ~len_given, 2,
-        np.where(pre | ~after_len_start, 1,
-                 np.where(rng.random(m) < np.where(AE_LEN_PROFILE[base_term] & ordinary, 0.85, 0.3), 0, 1)))
+        ~len_given,
+        2,
+        np.where(
+            pre | ~after_len_start,
+            1,
+            np.where(rng.random(m) < np.where(AE_LEN_PROFILE[base_term] & ordinary, 0.85, 0.3), 0, 1),
+        ),
+    )
     rel_len = np.where(np.isin(kind, (2, 3)), 0, rel_len)
     sirt = t.sirt_rx[pat]
     rel_sirt = np.where(
-        ~sirt, 2,
-        np.where(pre, 1, np.where((start <= 90) & AE_SIRT_PROFILE[base_term] & ordinary & (rng.random(m) < 0.85), 0,
-                                   np.where((start <= 60) & (rng.random(m) < 0.1), 0, 1))))
+        ~sirt,
+        2,
+        np.where(
+            pre,
+            1,
+            np.where(
+                (start <= 90) & AE_SIRT_PROFILE[base_term] & ordinary & (rng.random(m) < 0.85),
+                0,
+                np.where((start <= 60) & (rng.random(m) < 0.1), 0, 1),
+            ),
+        ),
+    )
     acn = np.where(len_given & ~pre, ae["acn"], 4)
 
     french = t.french_site[pat]
@@ -795,7 +1020,9 @@ def _ae_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
         "AESER": np.where(serious, "Y", "N").astype(object),
         "AEREL_LEN": _lookup(_obj(("RELATED", "NOT RELATED", "NOT APPLICABLE")), rel_len),
         "AEREL_SIRT": _lookup(_obj(("RELATED", "NOT RELATED", "NOT APPLICABLE")), rel_sirt),
-        "AEACN_LEN": _lookup(_obj(("DOSE NOT CHANGED", "DOSE REDUCED", "DRUG INTERRUPTED", "DRUG WITHDRAWN", "NOT APPLICABLE")), acn),
+        "AEACN_LEN": _lookup(
+            _obj(("DOSE NOT CHANGED", "DOSE REDUCED", "DRUG INTERRUPTED", "DRUG WITHDRAWN", "NOT APPLICABLE")), acn
+        ),
         "AEOUT": outcome,
     }
 
@@ -816,7 +1043,9 @@ def _ds_table(t: _Trial, dates: _DateText, death_partial: np.ndarray) -> dict[st
     eos_drop = t.dropped & ~eos_death
     eos = np.flatnonzero(eos_death | eos_drop)
     eos_day = np.where(eos_death, np.where(death_partial, t.dead_contact, t.death_day), t.dropout_day)
-    eos_reason = np.where(eos_death, "DEATH", np.where(t.dropout_lost, "LOST TO FOLLOW-UP", "WITHDRAWAL BY SUBJECT")).astype(object)
+    eos_reason = np.where(
+        eos_death, "DEATH", np.where(t.dropout_lost, "LOST TO FOLLOW-UP", "WITHDRAWAL BY SUBJECT")
+    ).astype(object)
     pat = np.r_[eot, eos]
     cat = np.r_[np.zeros(eot.size, np.int64), np.ones(eos.size, np.int64)]
     day = np.r_[t.last_dose[eot], eos_day[eos]]
@@ -831,7 +1060,13 @@ def _ds_table(t: _Trial, dates: _DateText, death_partial: np.ndarray) -> dict[st
     }
 
 
-def _surv_table(t: _Trial, mess_rng: np.random.Generator, dates: _DateText, death_partial: np.ndarray, partial_counts: dict[str, int]) -> dict[str, np.ndarray]:
+def _surv_table(
+    t: _Trial,
+    mess_rng: np.random.Generator,
+    dates: _DateText,
+    death_partial: np.ndarray,
+    partial_counts: dict[str, int],
+) -> dict[str, np.ndarray]:
     ok = t.contacts_ok
     pat_a = np.nonzero(ok)[0]
     day_a = t.contacts[ok]
@@ -855,12 +1090,30 @@ def _surv_table(t: _Trial, mess_rng: np.random.Generator, dates: _DateText, deat
     }
 
 
-SYSTEMIC_NAMES = ("SORAFENIB", "REGORAFENIB", "ATEZOLIZUMAB + BEVACIZUMAB", "CABOZANTINIB", "DURVALUMAB + TREMELIMUMAB",
-                  "RAMUCIRUMAB", "Atezolizumab, bevacizumab")
-CT_AFTER_PD = (("SYSTEMIC", None, 0.70), ("TACE", "cTACE", 0.10), ("RADIOTHERAPY", "SBRT", 0.08), ("SIRT", "Y-90 radioembolisation", 0.05),
-               ("TACE", "DEB-TACE", 0.04), ("ABLATION", "Microwave ablation", 0.03))
-CT_BEFORE_PD = (("TACE", "DEB-TACE", 0.35), ("ABLATION", "Microwave ablation", 0.2), ("SURGERY", "Hepatectomy", 0.2),
-                ("TRANSPLANT", "Liver transplantation", 0.1), ("RADIOTHERAPY", "SBRT", 0.15))
+SYSTEMIC_NAMES = (
+    "SORAFENIB",
+    "REGORAFENIB",
+    "ATEZOLIZUMAB + BEVACIZUMAB",
+    "CABOZANTINIB",
+    "DURVALUMAB + TREMELIMUMAB",
+    "RAMUCIRUMAB",
+    "Atezolizumab, bevacizumab",
+)
+CT_AFTER_PD = (
+    ("SYSTEMIC", None, 0.70),
+    ("TACE", "cTACE", 0.10),
+    ("RADIOTHERAPY", "SBRT", 0.08),
+    ("SIRT", "Y-90 radioembolisation", 0.05),
+    ("TACE", "DEB-TACE", 0.04),
+    ("ABLATION", "Microwave ablation", 0.03),
+)
+CT_BEFORE_PD = (
+    ("TACE", "DEB-TACE", 0.35),
+    ("ABLATION", "Microwave ablation", 0.2),
+    ("SURGERY", "Hepatectomy", 0.2),
+    ("TRANSPLANT", "Liver transplantation", 0.1),
+    ("RADIOTHERAPY", "SBRT", 0.15),
+)
 
 
 def _ct_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str, np.ndarray]:
@@ -873,7 +1126,9 @@ def _ct_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
         which = _choice(rng, [c[2] for c in catalogue], pat.size)
         names = _obj([c[1] or "" for c in catalogue])[which]
         systemic = names == ""
-        names[systemic] = _lookup(_obj(SYSTEMIC_NAMES), _choice(rng, (0.25, 0.15, 0.3, 0.1, 0.12, 0.05, 0.03), int(systemic.sum())))
+        names[systemic] = _lookup(
+            _obj(SYSTEMIC_NAMES), _choice(rng, (0.25, 0.15, 0.3, 0.1, 0.12, 0.05, 0.03), int(systemic.sum()))
+        )
         rows_pat.append(pat), rows_day.append(day)
         rows_type.append(_obj([c[0] for c in catalogue])[which]), rows_name.append(names)
 
@@ -970,12 +1225,21 @@ def _tumour_course(t: _Trial, base: SimpleNamespace) -> SimpleNamespace:
     same_patient_before = np.r_[False, pat[1:] == pat[:-1]]
     ratio_before = np.where(same_patient_before, np.r_[1.0, ratio[:-1]], 1.0)
     return SimpleNamespace(
-        pat=pat, day=day, post=post, n=pat.size, pd=t.s_is_pd, ratio=ratio, ratio_before=ratio_before,
-        same_patient_before=same_patient_before, growth=t.s_is_pd & (base.pd_type[pat] == 0),
+        pat=pat,
+        day=day,
+        post=post,
+        n=pat.size,
+        pd=t.s_is_pd,
+        ratio=ratio,
+        ratio_before=ratio_before,
+        same_patient_before=same_patient_before,
+        growth=t.s_is_pd & (base.pd_type[pat] == 0),
     )
 
 
-def _target_measurements(t: _Trial, rng: np.random.Generator, base: SimpleNamespace, scans: SimpleNamespace) -> SimpleNamespace:
+def _target_measurements(
+    t: _Trial, rng: np.random.Generator, base: SimpleNamespace, scans: SimpleNamespace
+) -> SimpleNamespace:
     """Each target at each scan: viable and total diameter in tenths of mm, NE and missing flags."""
     scan, position = _expand(base.n_targets[scans.pat])
     lesion = base.first_target[scans.pat[scan]] + position
@@ -993,13 +1257,17 @@ def _target_measurements(t: _Trial, rng: np.random.Generator, base: SimpleNamesp
     relative = np.where(grow, before * t.lesion_growth[pat], now) * noise
     # After a complete response, target progression is a local recurrence in the first target.
     recurrence = grow & (scans.ratio_before[scan] == 0)
-    relative = np.where(recurrence, np.where(position == 0, rng.uniform(10, 25, M) / base.viable[lesion], 0.0), relative)
+    relative = np.where(
+        recurrence, np.where(position == 0, rng.uniform(10, 25, M) / base.viable[lesion], 0.0), relative
+    )
     is_node = base.organ[lesion] == NODE
     viable = base.viable[lesion] * relative
     viable = np.where(is_node, np.maximum(viable, base.node_floor[lesion]), viable)
     # The total (viable + necrotic) diameter of a liver target shrinks less than its viable part.
     shrink = np.minimum(np.where(grow, before, now), 1.0)
-    liver_total = base.total[lesion] * (1 - base.total_shrink[lesion] * (1 - shrink)) * np.where(grow, t.lesion_growth[pat], 1.0)
+    liver_total = (
+        base.total[lesion] * (1 - base.total_shrink[lesion] * (1 - shrink)) * np.where(grow, t.lesion_growth[pat], 1.0)
+    )
     total = np.maximum(np.where(base.organ[lesion] == LIVER, liver_total * noise, viable), viable)
     viable10 = np.rint(viable * 10).astype(np.int64)
     total10 = np.rint(total * 10).astype(np.int64)
@@ -1008,7 +1276,11 @@ def _target_measurements(t: _Trial, rng: np.random.Generator, base: SimpleNamesp
     total10[whole] = np.rint(total10[whole] / 10).astype(np.int64) * 10
     viable10 = np.clip(viable10, 0, 4000)
     return SimpleNamespace(
-        scan=scan, position=position, lesion=lesion, is_node=is_node, viable10=viable10,
+        scan=scan,
+        position=position,
+        lesion=lesion,
+        is_node=is_node,
+        viable10=viable10,
         ne_reason=NE_REASONS[rng.integers(0, NE_REASONS.size, M)],
         total10=np.clip(np.maximum(total10, viable10), 0, 4000),
         # Not evaluable at a few follow-up scans (never at the progression scan).
@@ -1021,7 +1293,9 @@ def _target_measurements(t: _Trial, rng: np.random.Generator, base: SimpleNamesp
 NT_PRESENT, NT_ABSENT, NT_PROGRESSION, NT_NOT_ASSESSED = range(4)
 
 
-def _nontarget_assessments(t: _Trial, rng: np.random.Generator, base: SimpleNamespace, scans: SimpleNamespace) -> SimpleNamespace:
+def _nontarget_assessments(
+    t: _Trial, rng: np.random.Generator, base: SimpleNamespace, scans: SimpleNamespace
+) -> SimpleNamespace:
     scan, position = _expand(base.n_nt[scans.pat])
     lesion = base.first_nt[scans.pat[scan]] + position
     complete = (scans.ratio[scan] == 0) & scans.post[scan]
@@ -1044,28 +1318,55 @@ def _new_lesions(t: _Trial, rng: np.random.Generator, base: SimpleNamespace, sca
     at_pd = np.flatnonzero(scans.pd & (base.pd_type[scans.pat] == 1))
     k = at_pd.size
     organ = np.where(rng.random(k) < 0.55, LIVER, _choice(rng, (0, 0.35, 0.15, 0.3, 0.08, 0.12), k))
-    add(at_pd, 1, organ, np.where(organ == LIVER, rng.uniform(10, 35, k), rng.uniform(8, 30, k)), np.where(organ == LIVER, 1, 2))
+    add(
+        at_pd,
+        1,
+        organ,
+        np.where(organ == LIVER, rng.uniform(10, 35, k), rng.uniform(8, 30, k)),
+        np.where(organ == LIVER, 1, 2),
+    )
     second = rng.random(k) < 0.25
     organ2 = np.where(rng.random(k) < 0.6, LIVER, _choice(rng, (0, 0.4, 0.2, 0.3, 0.1, 0.0), k))[second]
-    add(at_pd[second], 2, organ2, np.where(organ2 == LIVER, rng.uniform(10, 25, organ2.size), rng.uniform(8, 20, organ2.size)),
-        np.where(organ2 == LIVER, 1, 2))
+    add(
+        at_pd[second],
+        2,
+        organ2,
+        np.where(organ2 == LIVER, rng.uniform(10, 25, organ2.size), rng.uniform(8, 20, organ2.size)),
+        np.where(organ2 == LIVER, 1, 2),
+    )
     previous_is_follow_up = (t.s_rank[at_pd] >= 2) & (t.s_kind[np.maximum(at_pd - 1, 0)] != 0)
     earlier = at_pd[(organ == LIVER) & previous_is_follow_up & (rng.random(k) < 0.35)] - 1
     small = rng.random(earlier.size) < 0.6  # < 10 mm, or >= 10 mm but not typical
-    add(earlier, 1, np.zeros(earlier.size, np.int64), np.where(small, rng.uniform(5, 9.5, earlier.size), rng.uniform(10, 16, earlier.size)),
-        np.where(small, 1, 0))
+    add(
+        earlier,
+        1,
+        np.zeros(earlier.size, np.int64),
+        np.where(small, rng.uniform(5, 9.5, earlier.size), rng.uniform(10, 16, earlier.size)),
+        np.where(small, 1, 0),
+    )
     with_new_pd = np.zeros(t.n, bool)
     with_new_pd[scans.pat[at_pd]] = True
     transient = np.flatnonzero(scans.post & ~scans.pd & ~with_new_pd[scans.pat] & (rng.random(scans.n) < 0.008))
-    transient = transient[np.r_[True, scans.pat[transient][1:] != scans.pat[transient][:-1]]] if transient.size else transient
+    transient = (
+        transient[np.r_[True, scans.pat[transient][1:] != scans.pat[transient][:-1]]] if transient.size else transient
+    )
     small = rng.random(transient.size) < 0.5
-    add(transient, 1, np.zeros(transient.size, np.int64), np.where(small, rng.uniform(4, 9.5, transient.size), rng.uniform(10, 14, transient.size)),
-        np.where(small, 1, 0))
+    add(
+        transient,
+        1,
+        np.zeros(transient.size, np.int64),
+        np.where(small, rng.uniform(4, 9.5, transient.size), rng.uniform(10, 14, transient.size)),
+        np.where(small, 1, 0),
+    )
 
     scan, number, organ, size, typical = (np.concatenate(column) for column in zip(*parts))
     size10 = np.rint(size * 10).astype(np.int64)
     return SimpleNamespace(
-        scan=scan, number=number.astype(np.int64), organ=organ, size10=size10, typical=typical,
+        scan=scan,
+        number=number.astype(np.int64),
+        organ=organ,
+        size10=size10,
+        typical=typical,
         location=LOCATION_TABLE[organ, rng.integers(0, _LOC_WIDTH, scan.size)],
         unequivocal=(organ != LIVER) | ((typical == 1) & (size10 >= 100)),
     )
@@ -1105,7 +1406,12 @@ def _timepoint_responses(t, rng, base, scans, targets, nontargets, new) -> Simpl
     status = nontargets.status
     per_scan = lambda mask: np.bincount(nontargets.scan[mask], minlength=S) > 0  # noqa: E731
     nontarget = np.select(
-        [base.n_nt[pat] == 0, per_scan(status == NT_PROGRESSION), per_scan(status == NT_NOT_ASSESSED), per_scan(status == NT_PRESENT)],
+        [
+            base.n_nt[pat] == 0,
+            per_scan(status == NT_PROGRESSION),
+            per_scan(status == NT_NOT_ASSESSED),
+            per_scan(status == NT_PRESENT),
+        ],
         [NT_ND, NT_PD, NT_NE, NT_NON_CR_NON_PD],
         NT_CR,
     )
@@ -1155,19 +1461,45 @@ def _lesion_file(t, dates, base, scans, targets, nontargets, new) -> dict[str, n
     nt_reason[nontargets.status == NT_NOT_ASSESSED] = "NOT IMAGED"
     J = new.scan.size
     blocks = [
-        dict(scan=targets.scan[keep], order=targets.position[keep], LESION_ID=ids["T"][targets.position[keep]],
-             LESION_CLASS=np.full(k, "TARGET", dtype=object), ORGAN=organ_text[base.organ[targets.lesion[keep]]],
-             LOCATION=base.location[targets.lesion[keep]], VIABLE_DIAM_MM=viable_text[keep], TOTAL_DIAM_MM=total_text[keep],
-             NT_STATUS=empty(k), TYPICAL=empty(k), NE_REASON=ne_reason[keep]),
-        dict(scan=nontargets.scan, order=100 + nontargets.position, LESION_ID=ids["NT"][nontargets.position],
-             LESION_CLASS=np.full(K, "NON-TARGET", dtype=object), ORGAN=organ_text[base.nt_organ[nontargets.lesion]],
-             LOCATION=base.nt_location[nontargets.lesion], VIABLE_DIAM_MM=empty(K), TOTAL_DIAM_MM=empty(K),
-             NT_STATUS=_obj(("PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", ""))[nontargets.status], TYPICAL=empty(K),
-             NE_REASON=nt_reason),
-        dict(scan=new.scan, order=200 + new.number, LESION_ID=ids["N"][new.number - 1],
-             LESION_CLASS=np.full(J, "NEW", dtype=object), ORGAN=organ_text[new.organ], LOCATION=new.location,
-             VIABLE_DIAM_MM=empty(J), TOTAL_DIAM_MM=_tenths_text(new.size10), NT_STATUS=empty(J),
-             TYPICAL=_obj(("N", "Y", ""))[new.typical], NE_REASON=empty(J)),
+        dict(
+            scan=targets.scan[keep],
+            order=targets.position[keep],
+            LESION_ID=ids["T"][targets.position[keep]],
+            LESION_CLASS=np.full(k, "TARGET", dtype=object),
+            ORGAN=organ_text[base.organ[targets.lesion[keep]]],
+            LOCATION=base.location[targets.lesion[keep]],
+            VIABLE_DIAM_MM=viable_text[keep],
+            TOTAL_DIAM_MM=total_text[keep],
+            NT_STATUS=empty(k),
+            TYPICAL=empty(k),
+            NE_REASON=ne_reason[keep],
+        ),
+        dict(
+            scan=nontargets.scan,
+            order=100 + nontargets.position,
+            LESION_ID=ids["NT"][nontargets.position],
+            LESION_CLASS=np.full(K, "NON-TARGET", dtype=object),
+            ORGAN=organ_text[base.nt_organ[nontargets.lesion]],
+            LOCATION=base.nt_location[nontargets.lesion],
+            VIABLE_DIAM_MM=empty(K),
+            TOTAL_DIAM_MM=empty(K),
+            NT_STATUS=_obj(("PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", ""))[nontargets.status],
+            TYPICAL=empty(K),
+            NE_REASON=nt_reason,
+        ),
+        dict(
+            scan=new.scan,
+            order=200 + new.number,
+            LESION_ID=ids["N"][new.number - 1],
+            LESION_CLASS=np.full(J, "NEW", dtype=object),
+            ORGAN=organ_text[new.organ],
+            LOCATION=new.location,
+            VIABLE_DIAM_MM=empty(J),
+            TOTAL_DIAM_MM=_tenths_text(new.size10),
+            NT_STATUS=empty(J),
+            TYPICAL=_obj(("N", "Y", ""))[new.typical],
+            NE_REASON=empty(J),
+        ),
     ]
     rows = {column: np.concatenate([b[column] for b in blocks]) for column in blocks[0]}
     order = np.lexsort((rows["order"], rows["scan"]))
@@ -1178,7 +1510,20 @@ def _lesion_file(t, dates, base, scans, targets, nontargets, new) -> dict[str, n
         "SUBJID": t.subjid[scans.pat[scan]],
         "VISIT": visit[scan],
         "SCAN_DAT": scan_date[scan],
-        **{c: rows[c][order] for c in ("LESION_ID", "LESION_CLASS", "ORGAN", "LOCATION", "VIABLE_DIAM_MM", "TOTAL_DIAM_MM", "NT_STATUS", "TYPICAL", "NE_REASON")},
+        **{
+            c: rows[c][order]
+            for c in (
+                "LESION_ID",
+                "LESION_CLASS",
+                "ORGAN",
+                "LOCATION",
+                "VIABLE_DIAM_MM",
+                "TOTAL_DIAM_MM",
+                "NT_STATUS",
+                "TYPICAL",
+                "NE_REASON",
+            )
+        },
     }
 
 
@@ -1226,18 +1571,43 @@ def _future_iso_date(rng, k, dates: _DateText, cut: int) -> list[str]:
 
 # file -> the (column, maker) pairs one of which spoils a chosen row
 OUT_OF_RANGE: dict[str, tuple] = {
-    "edc/ex.csv": (("EXSTDAT", _impossible_edc_date), ("EXDOSE", _constant("-8")), ("EXTRT", _constant("SORAFENIB")), ("EXENDAT", _future_edc_date)),
-    "edc/ae.csv": (("AETOXGR", _constant("6")), ("AESTDAT", _impossible_edc_date), ("AEREL_LEN", _constant("POSSIBLY RELATED")), ("AESTDAT", _future_edc_date)),
+    "edc/ex.csv": (
+        ("EXSTDAT", _impossible_edc_date),
+        ("EXDOSE", _constant("-8")),
+        ("EXTRT", _constant("SORAFENIB")),
+        ("EXENDAT", _future_edc_date),
+    ),
+    "edc/ae.csv": (
+        ("AETOXGR", _constant("6")),
+        ("AESTDAT", _impossible_edc_date),
+        ("AEREL_LEN", _constant("POSSIBLY RELATED")),
+        ("AESTDAT", _future_edc_date),
+    ),
     "edc/ds.csv": (("DSDECOD", _constant("TRANSFERRED")), ("DSSTDAT", _impossible_edc_date)),
-    "edc/surv.csv": (("CONTACT_DAT", _future_edc_date), ("STATUS", _constant("UNKNOWN")), ("CONTACT_DAT", _impossible_edc_date)),
+    "edc/surv.csv": (
+        ("CONTACT_DAT", _future_edc_date),
+        ("STATUS", _constant("UNKNOWN")),
+        ("CONTACT_DAT", _impossible_edc_date),
+    ),
     "edc/ct.csv": (("CTTYPE", _constant("IMMUNOTHERAPY")), ("CTSTDAT", _impossible_edc_date)),
-    "imaging/lesions.csv": (("VIABLE_DIAM_MM", _constant("-5")), ("ORGAN", _constant("SPLEEN")), ("SCAN_DAT", _future_iso_date), ("TOTAL_DIAM_MM", _constant("-12.5"))),
-    "imaging/timepoints.csv": (("READER_OVERALL", _constant("iUPD")), ("SCAN_DAT", _impossible_iso_date), ("SCAN_DAT", _future_iso_date)),
+    "imaging/lesions.csv": (
+        ("VIABLE_DIAM_MM", _constant("-5")),
+        ("ORGAN", _constant("SPLEEN")),
+        ("SCAN_DAT", _future_iso_date),
+        ("TOTAL_DIAM_MM", _constant("-12.5")),
+    ),
+    "imaging/timepoints.csv": (
+        ("READER_OVERALL", _constant("iUPD")),
+        ("SCAN_DAT", _impossible_iso_date),
+        ("SCAN_DAT", _future_iso_date),
+    ),
 }
 MAX_BAD_SHARE = 0.02  # keeps every file far below the 5 % blocking threshold of SPEC section 4
 
 
-def _inject_errors(table: dict[str, np.ndarray], path: str, rng: np.random.Generator, mess: Messiness, dates: _DateText, cut: int) -> tuple[dict[str, np.ndarray], int]:
+def _inject_errors(
+    table: dict[str, np.ndarray], path: str, rng: np.random.Generator, mess: Messiness, dates: _DateText, cut: int
+) -> tuple[dict[str, np.ndarray], int]:
     """Spoil one value in some rows and repeat other rows verbatim elsewhere; return the bad-row count.
 
     Small files get none: their cap (MAX_BAD_SHARE of the rows) rounds down to zero.
@@ -1264,11 +1634,14 @@ def _inject_errors(table: dict[str, np.ndarray], path: str, rng: np.random.Gener
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def _write_csv(path: Path, columns: list[str], table: dict[str, np.ndarray], encoding: str, bom: bool) -> tuple[str, int]:
+def _write_csv(
+    path: Path, columns: list[str], table: dict[str, np.ndarray], encoding: str, bom: bool
+) -> tuple[str, int]:
     """Write header and rows with minimal quoting and CRLF; return the SHA-256 of the bytes and the row count."""
     digest = hashlib.sha256()
     n = len(table[columns[0]])
     with path.open("wb") as handle:
+
         def emit(text: str) -> None:
             data = text.encode(encoding)
             if bom and handle.tell() == 0:
@@ -1287,4 +1660,3 @@ def _write_csv(path: Path, columns: list[str], table: dict[str, np.ndarray], enc
         if buffer.tell() or n == 0:
             emit(buffer.getvalue())
     return digest.hexdigest(), n
-

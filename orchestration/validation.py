@@ -35,6 +35,7 @@ create table if not exists quality.quarantine (
 alter table quality.quarantine add column if not exists subjid varchar;
 """
 
+
 @dataclass(frozen=True)
 class Check:
     """One rule on one column: a WHERE condition over the raw table and a message expression."""
@@ -90,9 +91,7 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
             not_number = f"{present} and not regexp_full_match({col}, '^[+-]?[0-9]+$')"
         else:
             not_number = f"{present} and {number} is null"
-        checks.append(
-            Check("not_a_number", column.name, not_number, _message(f"{column.name} must be a number", col))
-        )
+        checks.append(Check("not_a_number", column.name, not_number, _message(f"{column.name} must be a number", col)))
         bounds = []
         if column.minimum is not None:
             bounds.append(f"{number} < {column.minimum}")
@@ -114,13 +113,16 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
         checks.extend(_iso8601_checks(column, col, present, export_date_sql))
     elif column.kind == "iso_date":
         parsed = f"try_strptime({col}, '%Y-%m-%d')"
-        checks.extend(_date_checks(
-            column, col,
-            invalid=f"{present} and (not regexp_full_match({col}, {_quote(ISO_DATE_SHAPE)}) or {parsed} is null)",
-            future=f"{present} and cast({parsed} as date) > {export_date_sql}",
-            partial=None,  # yyyy-mm-dd has no partial form
-            written="a real date written yyyy-mm-dd",
-        ))
+        checks.extend(
+            _date_checks(
+                column,
+                col,
+                invalid=f"{present} and (not regexp_full_match({col}, {_quote(ISO_DATE_SHAPE)}) or {parsed} is null)",
+                future=f"{present} and cast({parsed} as date) > {export_date_sql}",
+                partial=None,  # yyyy-mm-dd has no partial form
+                written="a real date written yyyy-mm-dd",
+            )
+        )
     return checks
 
 
@@ -135,7 +137,12 @@ def _date_checks(
     ]
     if partial is not None and not column.partial_ok:
         checks.append(
-            Check("partial_date", column.name, partial, _message(f"{column.name} must be a complete date ({complete})", col))
+            Check(
+                "partial_date",
+                column.name,
+                partial,
+                _message(f"{column.name} must be a complete date ({complete})", col),
+            )
         )
     return checks
 
@@ -146,7 +153,8 @@ def _iso8601_checks(column: Column, col: str, present: str, export_date_sql: str
     padded = f"left({col} || substr('-01-01', length(left({col}, 10)) - 3), 10)"
     parsed = f"try_strptime({padded}, '%Y-%m-%d')"
     return _date_checks(
-        column, col,
+        column,
+        col,
         invalid=f"{present} and (not {shape_ok} or {parsed} is null)",
         future=f"{present} and {shape_ok} and length({col}) >= 10 and cast({parsed} as date) > {export_date_sql}",
         partial=f"{present} and {shape_ok} and length({col}) < 10",
@@ -164,7 +172,8 @@ def _edc_date_checks(column: Column, col: str, present: str, export_date_sql: st
     parsed_month = f"try_strptime({month_part}, '%d %b %Y')"
     unknown_month = f"regexp_full_match(upper({col}), '^UN UNK [0-9]{{4}}$')"
     return _date_checks(
-        column, col,
+        column,
+        col,
         invalid=f"{present} and (not {shape_ok} or ({complete} and {parsed_complete} is null) "
         f"or (starts_with(upper({col}), 'UN') and not {unknown_month} and {parsed_month} is null) "
         f"or regexp_full_match(upper({col}), '^[0-9]{{2}} UNK [0-9]{{4}}$'))",
@@ -215,21 +224,21 @@ def quarantine_sql(
         subjects = subject_file(spec)
         subject = spec.subject_column
         usable = (  # the patient's rows in the subject file that ingest did not quarantine
-            f"select 1 from raw.{subjects.raw_table} d where d.\"{subject}\" = r.\"{subject}\" and not exists ("
+            f'select 1 from raw.{subjects.raw_table} d where d."{subject}" = r."{subject}" and not exists ('
             "select 1 from quality.quarantine q where q.export_id = d._export_id "
             "and q.file = d._file and q.line = d._line)"
         )
-        listed = f"select 1 from raw.{subjects.raw_table} d where d.\"{subject}\" = r.\"{subject}\""
+        listed = f'select 1 from raw.{subjects.raw_table} d where d."{subject}" = r."{subject}"'
         selects.append(
             f"select r._line, '{subject}', r.\"{subject}\", 'unknown_subject', "
             f"'{subject} ' || r.\"{subject}\" || ' is not enrolled (not in {subjects.path})' "
-            f"from {raw_table} r where r.\"{subject}\" is not null and not exists ({listed})"
+            f'from {raw_table} r where r."{subject}" is not null and not exists ({listed})'
         )
         # A patient whose own subject-file row is quarantined: named as a consequence, not a new problem.
         selects.append(
             f"select r._line, '{subject}', r.\"{subject}\", 'subject_quarantined', "
             f"'the {subjects.path} row of {subject} ' || r.\"{subject}\" || ' is quarantined; fix it there first' "
-            f"from {raw_table} r where r.\"{subject}\" is not null and exists ({listed}) and not exists ({usable})"
+            f'from {raw_table} r where r."{subject}" is not null and exists ({listed}) and not exists ({usable})'
         )
         selects.extend(_before_enrolment_selects(spec, raw_table, subjects))
     selects.extend(_duplicate_selects(spec, raw_table))
@@ -257,7 +266,7 @@ def _before_enrolment_selects(spec: InputFile, raw_table: str, subjects: InputFi
         return []
     subject, enrolment = spec.subject_column, subjects.enrolment_column
     enrolled = (
-        f"select \"{subject}\" as subject, min(try_strptime(\"{enrolment}\", '%d %b %Y'))::date as enrolled "
+        f'select "{subject}" as subject, min(try_strptime("{enrolment}", \'%d %b %Y\'))::date as enrolled '
         f"from raw.{subjects.raw_table} group by all"
     )
     selects = []
@@ -266,7 +275,7 @@ def _before_enrolment_selects(spec: InputFile, raw_table: str, subjects: InputFi
         selects.append(
             f"select r._line, {_quote(column)}, {col}, 'before_enrolment', "
             f"{_quote(column + ' ')} || {col} || ' is before enrolment on ' || upper(strftime(e.enrolled, '%d %b %Y')) "
-            f"from {raw_table} r join ({enrolled}) e on e.subject = r.\"{subject}\" "
+            f'from {raw_table} r join ({enrolled}) e on e.subject = r."{subject}" '
             f"where {_latest_possible_day(col)} < e.enrolled"
         )
     return selects

@@ -15,9 +15,26 @@ from benchmarks.run import Measured, SizeResult, fixed_cost
 pytestmark = pytest.mark.slow
 
 COLUMNS = {
-    "patients", "input_MB", "generate_s", "generate_peak_GiB", "refresh_s", "ingest_s", "dbt_models_s", "checks_s",
-    "analysis_s", "publish_s", "orchestration_s", "refresh_peak_GiB", "lower_bound_s", "lower_bound_peak_GiB",
-    "refresh_over_lower_bound", "above_lower_bound_s", "database_MB", "snapshot_MB", "adam_rows", "same_adam",
+    "patients",
+    "input_MB",
+    "generate_s",
+    "generate_peak_GiB",
+    "refresh_s",
+    "ingest_s",
+    "dbt_models_s",
+    "checks_s",
+    "analysis_s",
+    "publish_s",
+    "orchestration_s",
+    "refresh_peak_GiB",
+    "lower_bound_s",
+    "lower_bound_peak_GiB",
+    "refresh_over_lower_bound",
+    "above_lower_bound_s",
+    "database_MB",
+    "snapshot_MB",
+    "adam_rows",
+    "same_adam",
 }
 
 
@@ -25,7 +42,9 @@ def test_benchmark_smoke_run_at_1000_patients(tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--patients", "1000", "--out", str(out), "--work", str(work)],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     (row,) = list(csv.DictReader((out / "results.csv").open()))
@@ -38,16 +57,22 @@ def test_benchmark_smoke_run_at_1000_patients(tmp_path):
     assert abs(float(row["above_lower_bound_s"]) - (float(row["refresh_s"]) - float(row["lower_bound_s"]))) <= 0.11
     results_md = (out / "RESULTS.md").read_text()
     assert "| 1,000 |" in results_md
-    assert f"**Fixed cost** (refresh at 1,000 patients minus its plain-SQL lower bound): {row['above_lower_bound_s']} s" in results_md
+    assert (
+        f"**Fixed cost** (refresh at 1,000 patients minus its plain-SQL lower bound): {row['above_lower_bound_s']} s"
+        in results_md
+    )
 
 
 def size(patients: int, refresh: float, lower_bound: float) -> SizeResult:
-    return SizeResult(patients, 1.0, Measured(1.0, 1), Measured(refresh, 1), {}, Measured(lower_bound, 1), {},
-                      1.0, 1.0, 1, True)
+    return SizeResult(
+        patients, 1.0, Measured(1.0, 1), Measured(refresh, 1), {}, Measured(lower_bound, 1), {}, 1.0, 1.0, 1, True
+    )
 
 
 def test_fixed_cost_is_the_real_study_refresh_above_its_lower_bound():
     lines = fixed_cost([size(78, 9.5, 0.7), size(1000, 11.0, 1.4)])
-    assert lines[0] == ("**Fixed cost** (refresh at the real study's 78 patients minus its plain-SQL lower bound): "
-                        "8.8 s (9.5 s - 0.7 s).")
+    assert lines[0] == (
+        "**Fixed cost** (refresh at the real study's 78 patients minus its plain-SQL lower bound): "
+        "8.8 s (9.5 s - 0.7 s)."
+    )
     assert lines[-1] == "Refresh / lower bound: 78 patients 13.57x; 1,000 patients 7.86x."

@@ -16,8 +16,7 @@ import pytest
 
 from orchestration.cli import main, run_refresh
 from orchestration.publishing import current_snapshot
-from orchestration.settings import WarehousePaths
-from orchestration.settings import DEFAULT_SEED
+from orchestration.settings import DEFAULT_SEED, WarehousePaths
 from orchestration.synthetic import Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
@@ -63,9 +62,12 @@ def test_refresh_publishes_a_snapshot(published):
 
 # What the generator intends (SPEC section 8), widened for 39 patients per arm.
 DEMO_RANGES = {
-    ("CRSP", "LEN+SIRT"): (0.40, 0.60), ("CRSP", "LEN"): (0.20, 0.40),
-    ("PFS", "LEN+SIRT"): (7, 12), ("PFS", "LEN"): (4, 8),
-    ("OS", "LEN+SIRT"): (15, 24), ("OS", "LEN"): (10, 18),
+    ("CRSP", "LEN+SIRT"): (0.40, 0.60),
+    ("CRSP", "LEN"): (0.20, 0.40),
+    ("PFS", "LEN+SIRT"): (7, 12),
+    ("PFS", "LEN"): (4, 8),
+    ("OS", "LEN+SIRT"): (15, 24),
+    ("OS", "LEN"): (10, 18),
 }
 
 
@@ -78,12 +80,18 @@ def test_demo_endpoints_lie_within_the_generators_intended_ranges(published):
     database = paths.current_database
     for (paramcd, arm), (low, high) in DEMO_RANGES.items():
         if paramcd == "CRSP":
-            (rate,) = query(database, f"select avg((AVALC = 'Y')::int) from adam.adrs join adam.adsl using (USUBJID) "
-                                      f"where PARAMCD = 'CRSP' and adsl.TRT01P = '{arm}'")[0]
+            (rate,) = query(
+                database,
+                f"select avg((AVALC = 'Y')::int) from adam.adrs join adam.adsl using (USUBJID) "
+                f"where PARAMCD = 'CRSP' and adsl.TRT01P = '{arm}'",
+            )[0]
             assert low <= rate <= high, (paramcd, arm, rate)
         else:
-            rows = query(database, f"select AVAL / 30.4375, CNSR = 0 from adam.adtte join adam.adsl using (USUBJID) "
-                                   f"where PARAMCD = '{paramcd}' and adsl.TRT01P = '{arm}'")
+            rows = query(
+                database,
+                f"select AVAL / 30.4375, CNSR = 0 from adam.adtte join adam.adsl using (USUBJID) "
+                f"where PARAMCD = '{paramcd}' and adsl.TRT01P = '{arm}'",
+            )
             frame = pd.DataFrame(rows, columns=["months", "event"])
             median = kaplan_meier_summary(frame.months, frame.event).median
             assert low <= median <= high, (paramcd, arm, median)
@@ -99,15 +107,21 @@ def test_the_report_is_published_with_its_snapshot(published):
     assert "report.html" in json.loads((snapshot / "snapshot.json").read_text())["files"]
     # Its data-quality section counts the checks of the run that published it, as the snapshot has them.
     with duckdb.connect(str(paths.current_database), read_only=True) as con:
-        checks, warnings = con.execute("select count(*), count(*) filter (outcome = 'failed' and severity = 'WARN') "
-                                       "from quality.check_results where run_id = ?", [outcome.run_id]).fetchone()
+        checks, warnings = con.execute(
+            "select count(*), count(*) filter (outcome = 'failed' and severity = 'WARN') "
+            "from quality.check_results where run_id = ?",
+            [outcome.run_id],
+        ).fetchone()
     assert f"Checks of this run: {checks} (run {outcome.run_id}" in report
     assert f'<td>warning</td><td class="num">{warnings}</td>' in report
 
 
 def test_every_row_is_staged_or_quarantined(published):
     paths, export, _ = published
-    rows = query(paths.current_database, "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation")
+    rows = query(
+        paths.current_database,
+        "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation",
+    )
     assert len(rows) == 8
     for file, raw_rows, staged, quarantined, reconciled in rows:
         assert reconciled and raw_rows == staged + quarantined == export.rows[file]
@@ -118,7 +132,9 @@ def test_every_row_is_staged_or_quarantined(published):
 
 def test_audit_records_the_export(published):
     paths, export, _ = published
-    rows = query(paths.current_database, "select export_id, manifest_written_by, json_array_length(files) from audit.exports")
+    rows = query(
+        paths.current_database, "select export_id, manifest_written_by, json_array_length(files) from audit.exports"
+    )
     assert rows == [(export.export_id, "sender", 8)]
 
 
@@ -134,7 +150,9 @@ def test_failed_check_keeps_the_previous_snapshot(published, tmp_path):
     assert current_snapshot(paths) == before
     assert query(paths.current_database, "select count(*) from adam.adsl") == [(78,)]
     with duckdb.connect(str(paths.database), read_only=True) as con:
-        assert con.execute("select outcome from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == ("failed",)
+        assert con.execute("select outcome from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == (
+            "failed",
+        )
 
 
 def test_unusable_file_stops_with_a_clear_message(published, tmp_path):
@@ -168,7 +186,9 @@ def test_snapshot_is_readable_by_duckdb_1x(published):
     script = f"import duckdb; c = duckdb.connect(r'{paths.current_database.resolve()}', read_only=True); print(duckdb.__version__, c.execute('select count(*) from adam.adsl').fetchone()[0])"
     completed = subprocess.run(
         [uv, "run", "--no-project", "--isolated", "--with", "duckdb==1.1.3", "python", "-c", script],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["1.1.3", "78"]
@@ -199,7 +219,10 @@ def test_readers_never_fail_while_a_refresh_publishes(published, tmp_path):
     paths, _, _ = published
     second = generate_export(tmp_path / "second", patients=78, seed=8, messiness=Messiness.none())
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(paths.current), "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", READER, str(paths.current), "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1)
     outcome = run_refresh(paths, second.path, progress=False)
@@ -209,7 +232,9 @@ def test_readers_never_fail_while_a_refresh_publishes(published, tmp_path):
     ok, failed, _ = (int(x) for x in out.split())
     assert failed == 0, err
     assert ok > 10
-    assert query(paths.current_database, "select export_id from audit.exports where export_id = '" + second.export_id + "'")
+    assert query(
+        paths.current_database, "select export_id from audit.exports where export_id = '" + second.export_id + "'"
+    )
 
 
 # --- a data manager's first hour (issue 13) ---------------------------------------------------------
@@ -222,7 +247,9 @@ def test_one_refresh_reports_every_problem_of_an_export(published, tmp_path):
     rows = clean_rows()
     rows["edc/dm.csv"][1]["ARM"] = "LEN+TACE"  # line 3, patient 101-002
     no_dose = csv_bytes(["SUBJID", "EXSEQ", "EXTRT", "EXDOSU", "EXSTDAT", "EXENDAT", "EXADJ"], rows["edc/ex.csv"])
-    folder = write_export(tmp_path / "three-problems", rows, export_id="THREE-PROBLEMS", raw_files={"edc/ex.csv": no_dose})
+    folder = write_export(
+        tmp_path / "three-problems", rows, export_id="THREE-PROBLEMS", raw_files={"edc/ex.csv": no_dose}
+    )
     with (folder / "edc" / "ae.csv").open("ab") as handle:
         handle.write(b"\r\n")  # changed after the manifest was written
     outcome = run_refresh(paths, folder, progress=False)
@@ -234,15 +261,19 @@ def test_one_refresh_reports_every_problem_of_an_export(published, tmp_path):
     # the failed run is in audit.runs with its export and the reason in words; the log holds the run
     with duckdb.connect(str(paths.database), read_only=True) as con:
         export_id, outcome_text, reason = con.execute(
-            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]).fetchone()
+            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]
+        ).fetchone()
         subjects = con.execute(
             "select distinct subjid from quality.quarantine where export_id = 'THREE-PROBLEMS' and file = 'edc/dm.csv'"
         ).fetchall()
         not_loaded = con.execute(
             "select outcome, description from quality.check_results where run_id = ? "
-            "and asset_key = 'raw/edc_ae' and check_name = 'great_expectations'", [outcome.run_id]).fetchall()
+            "and asset_key = 'raw/edc_ae' and check_name = 'great_expectations'",
+            [outcome.run_id],
+        ).fetchall()
         check_exports = con.execute(
-            "select distinct export_id from quality.check_results where run_id = ?", [outcome.run_id]).fetchall()
+            "select distinct export_id from quality.check_results where run_id = ?", [outcome.run_id]
+        ).fetchall()
     assert (export_id, outcome_text) == ("THREE-PROBLEMS", "failed")
     assert "EXDOSE" in reason and "SHA-256" in reason and "101-002" in reason
     assert subjects == [("101-002",)]
@@ -260,7 +291,8 @@ def test_a_run_whose_manifest_cannot_be_read_is_recorded(published, tmp_path):
     assert not outcome.published
     with duckdb.connect(str(paths.database), read_only=True) as con:
         export_id, outcome_text, reason = con.execute(
-            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]).fetchone()
+            "select export_id, outcome, reason from audit.runs where run_id = ?", [outcome.run_id]
+        ).fetchone()
     assert (export_id, outcome_text) == ("bad-manifest", "failed")
     assert "manifest.json in bad-manifest is not readable" in reason
 
@@ -268,8 +300,11 @@ def test_a_run_whose_manifest_cannot_be_read_is_recorded(published, tmp_path):
 def test_an_unchanged_export_is_recognised_and_not_republished(published, capsys):
     paths, _, _ = published
     before = current_snapshot(paths)
-    ((folder,),) = query(paths.current_database, "select e.export_dir from audit.runs r join audit.exports e "
-                         f"using (export_id) where r.snapshot = '{before.name}'")
+    ((folder,),) = query(
+        paths.current_database,
+        "select e.export_dir from audit.runs r join audit.exports e "
+        f"using (export_id) where r.snapshot = '{before.name}'",
+    )
     assert main(["refresh", "--export", folder]) == 0
     out = capsys.readouterr().out
     assert "is unchanged since snapshot" in out and before.name in out
@@ -285,10 +320,14 @@ def test_adam_labels_are_column_comments_and_parquet_metadata(published):
     import pyarrow.parquet as pq
 
     paths, _, _ = published
-    assert query(paths.current_database, "select comment from duckdb_columns() where schema_name = 'adam' "
-                 "and table_name = 'adsl' and column_name = 'AGE'") == [("Age",)]
-    assert query(paths.current_database, "select comment from duckdb_tables() where schema_name = 'adam' "
-                 "and table_name = 'adsl'") == [("Subject-level analysis dataset",)]
+    assert query(
+        paths.current_database,
+        "select comment from duckdb_columns() where schema_name = 'adam' "
+        "and table_name = 'adsl' and column_name = 'AGE'",
+    ) == [("Age",)]
+    assert query(
+        paths.current_database, "select comment from duckdb_tables() where schema_name = 'adam' and table_name = 'adsl'"
+    ) == [("Subject-level analysis dataset",)]
     schema = pq.read_schema(paths.current / "parquet" / "adam" / "adsl.parquet")
     assert schema.field("AGE").metadata == {b"label": b"Age"}
     assert (paths.current / "parquet" / "quality" / "quarantine.parquet").exists()

@@ -22,8 +22,16 @@ from orchestration.settings import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 # Variables that would let the newcomer's commands lean on this machine's set-up.
-_INHERITED = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "WAREHOUSE_HOME", "DAGSTER_HOME",
-              "PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST")
+_INHERITED = (
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "CONDA_PREFIX",
+    "WAREHOUSE_HOME",
+    "DAGSTER_HOME",
+    "PYTEST_ADDOPTS",
+    "PYTEST_CURRENT_TEST",
+)
 
 
 def readme_commands() -> tuple[str, str]:
@@ -44,19 +52,26 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def _newcomer_env(home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in _INHERITED and not key.startswith(("UV_", "PIP_REQUIRE"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _INHERITED and not key.startswith(("UV_", "PIP_REQUIRE"))
+    }
     env["HOME"] = str(home)
     system_first = [folder for folder in ("/usr/bin", "/bin") if Path(folder, "python3").exists()]
-    rest = [folder for folder in env.get("PATH", "").split(os.pathsep)
-            if folder and folder not in system_first and "/.venv/" not in folder + "/" and ".tools" not in folder]
+    rest = [
+        folder
+        for folder in env.get("PATH", "").split(os.pathsep)
+        if folder and folder not in system_first and "/.venv/" not in folder + "/" and ".tools" not in folder
+    ]
     env["PATH"] = os.pathsep.join(system_first + rest)
     return env
 
 
 def _run(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=1800, check=False)
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -84,21 +83,29 @@ def test_death_before_enrolment_is_quarantined_and_the_rest_publishes(published)
     and analysed as alive until the data manager corrects the record."""
     paths, _, _ = published
     (dead_early,) = DEAD_BEFORE_ENROLMENT
-    rows = query(paths.current_database,
-                 "select file, column_name, rule, message from quality.quarantine "
-                 "where rule = 'before_enrolment' and value is not null")
+    rows = query(
+        paths.current_database,
+        "select file, column_name, rule, message from quality.quarantine "
+        "where rule = 'before_enrolment' and value is not null",
+    )
     assert len(rows) == 1 and rows[0][:3] == ("edc/surv.csv", "DEATH_DAT", "before_enrolment"), rows
-    assert query(paths.current_database, "select DTHFL, LSTALVDT >= ENRLDT from adam.adsl where SUBJID = ?",
-                 [dead_early]) == [(None, True)]
-    (os_row,) = query(paths.current_database,
-                      "select CNSR, AVAL >= 1 from adam.adtte where SUBJID = ? and PARAMCD = 'OS'", [dead_early])
+    assert query(
+        paths.current_database, "select DTHFL, LSTALVDT >= ENRLDT from adam.adsl where SUBJID = ?", [dead_early]
+    ) == [(None, True)]
+    (os_row,) = query(
+        paths.current_database,
+        "select CNSR, AVAL >= 1 from adam.adtte where SUBJID = ? and PARAMCD = 'OS'",
+        [dead_early],
+    )
     assert os_row == (1, True)
 
 
 def test_every_input_row_is_staged_or_quarantined(published):
     paths, export, _ = published
-    rows = query(paths.current_database,
-                 "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation order by file")
+    rows = query(
+        paths.current_database,
+        "select file, raw_rows, staged_rows, quarantined_rows, reconciled from quality.row_reconciliation order by file",
+    )
     assert len(rows) == 8
     lines = {path: sum(1 for _ in (export.path / path).open("rb")) - 1 for path in export.rows}
     for file, raw_rows, staged, quarantined, reconciled in rows:
@@ -106,16 +113,20 @@ def test_every_input_row_is_staged_or_quarantined(published):
     # and each staged row is really in staging, each quarantined line really in quality.quarantine
     for file, table in (("edc/ae.csv", "stg_edc__ae"), ("imaging/lesions.csv", "stg_imaging__lesions")):
         (staged,) = query(paths.current_database, f"select count(*) from staging.{table}")[0]
-        (quarantined,) = query(paths.current_database,
-                               "select count(distinct line) from quality.quarantine where file = ?", [file])[0]
+        (quarantined,) = query(
+            paths.current_database, "select count(distinct line) from quality.quarantine where file = ?", [file]
+        )[0]
         assert staged + quarantined == lines[file]
 
 
 def test_check_results_of_the_published_run(published):
     paths, _, outcome = published
-    rows = query(paths.current_database,
-                 "select asset_key, check_name, outcome, passed, severity, blocking, evaluated_at, export_id "
-                 "from quality.check_results where run_id = ?", [outcome.run_id])
+    rows = query(
+        paths.current_database,
+        "select asset_key, check_name, outcome, passed, severity, blocking, evaluated_at, export_id "
+        "from quality.check_results where run_id = ?",
+        [outcome.run_id],
+    )
     checks = {(r[0], r[1]): r for r in rows}
     assert ("raw/edc_dm", "quarantine_within_limit") in checks
     assert ("adam/adsl", "great_expectations") in checks
@@ -140,11 +151,13 @@ def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
             [outcome.run_id],
         ).fetchall()
         not_run = con.execute(
-            "select count(*) from quality.check_results where run_id = ? and outcome = 'not evaluated'", [outcome.run_id]
+            "select count(*) from quality.check_results where run_id = ? and outcome = 'not evaluated'",
+            [outcome.run_id],
         ).fetchone()[0]
         gate = con.execute(
             "select outcome, blocking, description from quality.check_results where run_id = ? "
-            "and asset_key = 'quality/quarantine' and check_name = 'export_accepted'", [outcome.run_id]
+            "and asset_key = 'quality/quarantine' and check_name = 'export_accepted'",
+            [outcome.run_id],
         ).fetchall()
         history = con.execute("select count(distinct run_id) from quality.check_results").fetchone()[0]
     # dm's own check lets the other files be checked in the same run; the gate blocks once all were
@@ -197,14 +210,22 @@ def test_dagster_runs_one_refresh_at_a_time(published):
 
 
 def refresh_process(paths: WarehousePaths, export: Path) -> subprocess.Popen:
-    env = dict(os.environ, WAREHOUSE_HOME=str(paths.home), DAGSTER_HOME=os.environ["DAGSTER_HOME"], PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ, WAREHOUSE_HOME=str(paths.home), DAGSTER_HOME=os.environ["DAGSTER_HOME"], PYTHONUNBUFFERED="1"
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "refresh", "--export", str(export), "--force"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
     )
 
 
-def kill_when(process: subprocess.Popen, marker: str, delay: float, whole_group: bool, timeout: float = 600) -> list[str]:
+def kill_when(
+    process: subprocess.Popen, marker: str, delay: float, whole_group: bool, timeout: float = 600
+) -> list[str]:
     """SIGKILL the refresh `delay` s after `marker` is printed: its whole process group (dbt
     included), or the refresh process alone, as the OOM killer would."""
     seen: list[str] = []
@@ -227,7 +248,7 @@ def kill_when(process: subprocess.Popen, marker: str, delay: float, whole_group:
         else:
             process.kill()
     process.wait(timeout=60)
-    assert alive, f"the refresh ended before the kill:\n" + "\n".join(seen[-20:])
+    assert alive, "the refresh ended before the kill:\n" + "\n".join(seen[-20:])
     return seen
 
 
@@ -319,13 +340,20 @@ def table_contents(database: Path, schemas: tuple[str, ...], export_id: str) -> 
             f"select table_schema, table_name from information_schema.tables where table_schema in ({listed}) order by 1, 2"
         ).fetchall()
         for schema, table in tables:
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, table]).fetchall() if r[0].lower() not in AUDIT_COLUMNS]
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if r[0].lower() not in AUDIT_COLUMNS
+            ]
             select = ", ".join(f'"{c}"' for c in columns)
             # quarantine keeps every export's rows (history); compare this export's
             where = f"where export_id = '{export_id}'" if (schema, table) == ("quality", "quarantine") else ""
-            contents[f"{schema}.{table}"] = con.execute(f'select {select} from "{schema}"."{table}" {where} order by all').fetchall()
+            contents[f"{schema}.{table}"] = con.execute(
+                f'select {select} from "{schema}"."{table}" {where} order by all'
+            ).fetchall()
     return contents
 
 
@@ -335,8 +363,12 @@ def test_next_refresh_succeeds_with_readers_and_rebuilds_identical_tables(publis
     _, root = env
     stop = root / "stop-readers"
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(paths.current), str(stop)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(paths.current), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
     try:
@@ -353,7 +385,9 @@ def test_next_refresh_succeeds_with_readers_and_rebuilds_identical_tables(publis
         assert failed == 0, err
         assert runs == 2  # they saw the old snapshot, then the new one
         queries, failures = queries + ok, failures + failed
-    print(f"\nreliability: {len(KILLS)} kills survived {KILLS}; {queries} reader queries during the refresh, {failures} failed")
+    print(
+        f"\nreliability: {len(KILLS)} kills survived {KILLS}; {queries} reader queries during the refresh, {failures} failed"
+    )
 
     # no leftovers of the killed runs
     assert not list(paths.snapshots.glob(".*.partial"))

@@ -7,6 +7,7 @@ from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, fi
 from orchestration.ingest import current_export, file_problems, input_layout, registered_files, study_parameters
 from orchestration.resources import WarehouseResource
 
+
 def _result(outcome) -> dg.AssetCheckResult:  # noqa: ANN001
     return dg.AssetCheckResult(
         passed=outcome.success,
@@ -45,7 +46,8 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
                 reason = unusable.get(path) or unusable.get(subjects or "")
                 if reason:  # the file was not loaded: nothing to validate, and the check says so
                     return dg.AssetCheckResult(
-                        passed=False, severity=dg.AssetCheckSeverity.WARN,
+                        passed=False,
+                        severity=dg.AssetCheckSeverity.WARN,
                         description=f"not evaluated: raw {path} was not loaded ({reason})",
                         metadata={"evaluated": False},
                     )

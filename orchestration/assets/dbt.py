@@ -32,8 +32,14 @@ def dbt_executable() -> str:
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 # dbt schema -> Dagster group, so the graph reads left to right like the data flow.
-GROUPS = {"staging": "staging", "intermediate": "intermediate", "adam": "adam", "quality": "quality",
-          "reference": "reference", "reporting": "reporting"}
+GROUPS = {
+    "staging": "staging",
+    "intermediate": "intermediate",
+    "adam": "adam",
+    "quality": "quality",
+    "reference": "reference",
+    "reporting": "reporting",
+}
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -51,7 +57,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
 TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_models")
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_models"
+)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):  # noqa: ANN201
     """Build the selected models and run their tests with this run's study parameters."""
     with warehouse.connect() as con:
@@ -120,7 +128,8 @@ def with_rule_outcomes(event: dg.AssetCheckResult, failures: Mapping[str, str | 
     lines += [f"| `{rule}` | {'failed' if rows else 'passed'} | {rows or ''} |" for rule, rows in failures.items()]
     if broken:
         description = f"{len(broken)} of {len(failures)} column rules failed: " + "; ".join(
-            f"{rule}: {rows}" for rule, rows in broken.items())
+            f"{rule}: {rows}" for rule, rows in broken.items()
+        )
     elif event.passed:
         description = f"all {len(failures)} column rules hold"
     else:

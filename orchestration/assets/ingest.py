@@ -32,8 +32,12 @@ QUARANTINE_LIMIT = 0.05
 class ExportConfig(dg.Config):
     """Which export a refresh builds from; every field may be left empty."""
 
-    export_dir: str = Field("", description="Export folder; empty: the newest complete export in WAREHOUSE_HOME/landing.")
-    data_cutoff: str = Field("", description="Data cut-off (YYYY-MM-DD); empty: the study configuration, else the export date.")
+    export_dir: str = Field(
+        "", description="Export folder; empty: the newest complete export in WAREHOUSE_HOME/landing."
+    )
+    data_cutoff: str = Field(
+        "", description="Data cut-off (YYYY-MM-DD); empty: the study configuration, else the export date."
+    )
     profile: str = Field("", description="Study profile (lensirt, pharmaverse); empty: lensirt.")
     config_file: str = Field("", description="YAML file of study parameters overriding the profile.")
 
@@ -69,7 +73,9 @@ def current_export_asset(
             "data_cutoff": current.data_cutoff.isoformat(),
             "profile": current.profile,
             "input_layout": layout,
-            "manifest": "written by the sender" if export.manifest_written_by == "sender" else "computed by the warehouse",
+            "manifest": "written by the sender"
+            if export.manifest_written_by == "sender"
+            else "computed by the warehouse",
             "files": dg.MetadataValue.md("| file | rows | sha256 |\n|---|---|---|\n" + files),
         }
     )
@@ -100,7 +106,8 @@ def _quarantined_lines(con, export_id: str, path: str) -> str:  # noqa: ANN001
         [export_id, path],
     ).fetchall()
     shown = "; ".join(
-        f"line {line}{f' ({subject})' if subject else ''}: {problems}" for line, subject, problems in lines[:FAILING_LINES_SHOWN]
+        f"line {line}{f' ({subject})' if subject else ''}: {problems}"
+        for line, subject, problems in lines[:FAILING_LINES_SHOWN]
     )
     more = f"; and {len(lines) - FAILING_LINES_SHOWN} more lines" if len(lines) > FAILING_LINES_SHOWN else ""
     return f"{path} {shown}{more}" if lines else ""
@@ -135,8 +142,11 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
     )
     # dm's check does not stop the other files from being checked in the same run: the gate on
     # quality/quarantine blocks instead, once every file has been looked at.
-    gate_text = (" It does not stop the other files' checks; quality/quarantine's export_accepted check "
-                 "blocks the refresh." if is_subject_file else "")
+    gate_text = (
+        " It does not stop the other files' checks; quality/quarantine's export_accepted check blocks the refresh."
+        if is_subject_file
+        else ""
+    )
 
     @dg.asset(
         key=raw_asset_key(spec),
@@ -146,17 +156,22 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             f"`{spec.path}` as exported, one row per line with `_export_id`, `_file`, `_line`. "
             f"Rows breaking the input contract (key {', '.join(spec.key)}) are written to "
             f"quality.quarantine and left out of staging; the refresh stops when {limit_text} is quarantined, "
-            "or when the file cannot be loaded at all (missing, changed after export, missing columns). "
-            + layout_text
+            "or when the file cannot be loaded at all (missing, changed after export, missing columns). " + layout_text
         ),
         kinds={"duckdb", "csv"},
-        metadata={"dagster/column_schema": dg.TableSchema(columns=[
-            *(dg.TableColumn(c.name, "VARCHAR", description=f"as exported; the contract reads it as {c.kind}")
-              for c in spec.columns),
-            dg.TableColumn("_export_id", "VARCHAR", description="the export the row came with"),
-            dg.TableColumn("_file", "VARCHAR", description="file path inside the export"),
-            dg.TableColumn("_line", "INTEGER", description="physical line in the file (header = 1)"),
-        ])},
+        metadata={
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    *(
+                        dg.TableColumn(c.name, "VARCHAR", description=f"as exported; the contract reads it as {c.kind}")
+                        for c in spec.columns
+                    ),
+                    dg.TableColumn("_export_id", "VARCHAR", description="the export the row came with"),
+                    dg.TableColumn("_file", "VARCHAR", description="file path inside the export"),
+                    dg.TableColumn("_line", "INTEGER", description="physical line in the file (header = 1)"),
+                ]
+            )
+        },
         check_specs=[
             dg.AssetCheckSpec(
                 "quarantine_within_limit",
@@ -175,18 +190,26 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
         if layout != spec.layout:
             context.log.info(f"{spec.path}: not part of a {layout} export; raw.{spec.raw_table} left empty")
             yield dg.MaterializeResult(
-                metadata={"dagster/row_count": 0, "input_layout": layout,
-                          "status": f"not loaded: the profile's input layout is {layout}",
-                          "export_id": current.export_id}
+                metadata={
+                    "dagster/row_count": 0,
+                    "input_layout": layout,
+                    "status": f"not loaded: the profile's input layout is {layout}",
+                    "export_id": current.export_id,
+                }
             )
             yield dg.AssetCheckResult(
-                check_name="quarantine_within_limit", passed=True, severity=dg.AssetCheckSeverity.ERROR,
+                check_name="quarantine_within_limit",
+                passed=True,
+                severity=dg.AssetCheckSeverity.ERROR,
                 description=f"not part of a {layout} export: nothing loaded, nothing quarantined",
             )
             return
         with warehouse.connect() as con:
-            subjects_missing = None if is_subject_file else file_problems(con, current.export_id).get(
-                file_path(subject_file(spec), study_parameters(current)))
+            subjects_missing = (
+                None
+                if is_subject_file
+                else file_problems(con, current.export_id).get(file_path(subject_file(spec), study_parameters(current)))
+            )
             try:
                 if subjects_missing:
                     # Without the patient list the row rules cannot run; the file itself is still checked.
@@ -198,8 +221,13 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
                 yield from _not_loaded(con, current, spec, str(error), evaluated=True)
                 return
             if subjects_missing:
-                yield from _not_loaded(con, current, spec, f"row checks need {subject_file(spec).path}, which "
-                                       f"could not be loaded ({subjects_missing})", evaluated=False)
+                yield from _not_loaded(
+                    con,
+                    current,
+                    spec,
+                    f"row checks need {subject_file(spec).path}, which could not be loaded ({subjects_missing})",
+                    evaluated=False,
+                )
                 return
             preview = _quarantine_preview(con, current.export_id, result.path)
             failing_lines = _quarantined_lines(con, current.export_id, result.path)
@@ -233,9 +261,12 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
                 + (f" (and {consequences} of patients whose dm row is quarantined)" if consequences else "")
                 + ("" if passed else f". Quarantined: {failing_lines}")
             ),
-            metadata={"quarantined_rows": result.quarantined_rows, "allowed": allowed,
-                      "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
-                      "failing_rows": failing_lines or "none"},
+            metadata={
+                "quarantined_rows": result.quarantined_rows,
+                "allowed": allowed,
+                "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
+                "failing_rows": failing_lines or "none",
+            },
         )
 
     return raw_file
@@ -297,7 +328,8 @@ def quarantine_asset(warehouse: WarehouseResource):  # noqa: ANN201
         check_name="export_accepted",
         passed=not refusals,
         severity=dg.AssetCheckSeverity.ERROR,
-        description="every file loaded and every patient row usable" if not refusals
+        description="every file loaded and every patient row usable"
+        if not refusals
         else f"export {current.export_id} refused: " + " | ".join(refusals),
         metadata={"problems": len(refusals)},
     )

@@ -51,8 +51,13 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         }
         # The snapshot carries its own audit row and the checks that let it through, so both are
         # written before it is copied.
-        checks = record_check_results(con, context.instance, context.run.run_id, current.export_id,
-                                      dbt_target=paths.dbt_target / context.run.run_id)
+        checks = record_check_results(
+            con,
+            context.instance,
+            context.run.run_id,
+            current.export_id,
+            dbt_target=paths.dbt_target / context.run.run_id,
+        )
         snapshot_id = new_snapshot_id(current.export_id)
         finish_run(con, context.run.run_id, "published", snapshot_id)
         attachments = [paths.report] if report_matches(paths, current.export_id) else []
@@ -62,7 +67,9 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     removed = prune_snapshots(paths, paths.keep_snapshots)
     if removed:
-        context.log.info(f"removed {len(removed)} old snapshot(s), keeping the newest {paths.keep_snapshots}: {', '.join(removed)}")
+        context.log.info(
+            f"removed {len(removed)} old snapshot(s), keeping the newest {paths.keep_snapshots}: {', '.join(removed)}"
+        )
     return dg.MaterializeResult(
         metadata={
             "snapshot": dg.MetadataValue.path(str(snapshot.folder)),

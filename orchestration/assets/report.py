@@ -20,8 +20,18 @@ if TYPE_CHECKING:  # pandas is imported when the report is built, not when defin
 
 REPORT = dg.AssetKey(["reporting", "report"])
 REPORTING_TABLES = (
-    "response_rates", "response_differences", "tte_summary", "tte_landmarks", "tte_comparisons", "km_curves",
-    "ttr_summary", "baseline_characteristics", "balance", "ae_overview", "ae_by_soc_pt", "exposure_summary",
+    "response_rates",
+    "response_differences",
+    "tte_summary",
+    "tte_landmarks",
+    "tte_comparisons",
+    "km_curves",
+    "ttr_summary",
+    "baseline_characteristics",
+    "balance",
+    "ae_overview",
+    "ae_by_soc_pt",
+    "exposure_summary",
 )
 # Everything the report reads. Keys not (yet) defined in this code location appear as external
 # assets; the report then says which sections are not available in this snapshot.
@@ -40,24 +50,30 @@ REPORT_INPUTS = [
 # Only what the plots need from the large ADaM tables.
 QUERIES = {
     "adrs": "select USUBJID, PARAMCD, AVALC, ADT, ADY from adam.adrs "
-            "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
+    "where PARAMCD in ('OVR', 'CBOR', 'PD', 'DEATH') and (PARAMCD <> 'OVR' or AVALC in ('CR', 'PR', 'PD'))",
     "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
     # quality.check_results keeps every run's checks (failed refreshes too): the report shows its own run.
     "check_results": "select * from quality.check_results where run_id = $run_id order by asset_key, check_name",
 }
 
+
 def _exists(con: "duckdb.DuckDBPyConnection", schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?", [schema, table],
-    ).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
-def read_report_data(con: "duckdb.DuckDBPyConnection", provenance: "Provenance", days_per_month: float = 30.4375) -> "ReportData":
+def read_report_data(
+    con: "duckdb.DuckDBPyConnection", provenance: "Provenance", days_per_month: float = 30.4375
+) -> "ReportData":
     """The report's tables; quarantine and check results only for this export and this run."""
     from analysis.report import TABLES, ReportData
 
-    tables: "dict[str, pd.DataFrame | None]" = {}
+    tables: dict[str, pd.DataFrame | None] = {}
     for name, (schema, table) in TABLES.items():
         if not _exists(con, schema, table):
             tables[name] = None
@@ -67,7 +83,6 @@ def read_report_data(con: "duckdb.DuckDBPyConnection", provenance: "Provenance",
     if tables["quarantine"] is not None:
         tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
     return ReportData(provenance, tables, days_per_month)
-
 
 
 @dg.asset(
@@ -91,11 +106,13 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.connect() as con:
         current = current_export(con)
         parameters = json.loads(current.dbt_vars or "{}")
-        studies = con.execute(
-            "select distinct STUDYID from adam.adsl limit 1"
-        ).fetchall() if con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'adam' and table_name = 'adsl'"
-        ).fetchone()[0] else []
+        studies = (
+            con.execute("select distinct STUDYID from adam.adsl limit 1").fetchall()
+            if con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'adam' and table_name = 'adsl'"
+            ).fetchone()[0]
+            else []
+        )
         provenance = Provenance(
             study=str(studies[0][0]) if studies else current.profile,
             export_id=current.export_id,
@@ -107,8 +124,13 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         )
         # The report shows this run's checks. Publish records them for the snapshot after the report
         # is built; recording them now (publish replaces them later) lets the report read them back.
-        record_check_results(con, context.instance, context.run.run_id, current.export_id,
-                             dbt_target=paths.dbt_target / context.run.run_id)
+        record_check_results(
+            con,
+            context.instance,
+            context.run.run_id,
+            current.export_id,
+            dbt_target=paths.dbt_target / context.run.run_id,
+        )
         data = read_report_data(con, provenance, float(parameters.get("days_per_month", 30.4375)))
     data.tables["check_results"] = checks_pending_at_report_time(data.get("check_results"))
     report = build_report(data)
@@ -117,7 +139,9 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     partial.write_text(report.html, encoding="utf-8")
     os.replace(partial, paths.report)
     # Publishing copies the report only when it was built from the export being published.
-    paths.report.with_suffix(".json").write_text(json.dumps({"export_id": current.export_id, "run_id": context.run.run_id}) + "\n")
+    paths.report.with_suffix(".json").write_text(
+        json.dumps({"export_id": current.export_id, "run_id": context.run.run_id}) + "\n"
+    )
     for section in report.sections_failed:
         context.log.warning(f"report section '{section}' could not be drawn; see the log above for the cause")
     if report.sections_missing:

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def read_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], order_by: str = "") -> pd.DataFrame:
+def read_columns(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], order_by: str = ""
+) -> pd.DataFrame:
     """Only the named columns of a table: the marts are wide, and pandas pays for every column read."""
     listed = ", ".join(f'"{column}"' for column in columns)
     return con.execute(f"select {listed} from {table}" + (f" order by {order_by}" if order_by else "")).df()
@@ -35,6 +37,8 @@ def column_schema(table: pd.DataFrame):  # noqa: ANN201
     """The table's columns and their types, for the Columns tab of the asset in the Dagster UI."""
     import dagster as dg
 
-    return dg.TableSchema(columns=[
-        dg.TableColumn(str(name), _SQL_TYPES.get(dtype.kind, "VARCHAR")) for name, dtype in table.dtypes.items()
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(str(name), _SQL_TYPES.get(dtype.kind, "VARCHAR")) for name, dtype in table.dtypes.items()
+        ]
+    )

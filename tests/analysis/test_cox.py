@@ -16,11 +16,13 @@ from lifelines import CoxPHFitter
 from analysis.survival import HazardRatio, cox_hazard_ratio, efron_score_residuals
 
 # R survival's `aml` (Embury et al.), 23 rows in data order: time (weeks), status, x = 1 for Nonmaintained.
-AML = pd.DataFrame({
-    "T": [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45],
-    "E": [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1],
-    "TREATED": [0] * 11 + [1] * 12,
-})
+AML = pd.DataFrame(
+    {
+        "T": [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45],
+        "E": [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1],
+        "TREATED": [0] * 11 + [1] * 12,
+    }
+)
 # Case weights cycling 0.8, 1.3, 1.1 over the rows in data order (the issue's weighted case).
 AML_WEIGHTS = pd.Series([(0.8, 1.3, 1.1)[i % 3] for i in range(len(AML))])
 Z = 1.959963984540054
@@ -74,8 +76,9 @@ def random_trial(seed: int, n: int, distinct_times: int | None, event_rate: floa
     treated = rng.binomial(1, 0.45, n)
     days = rng.exponential(200 * np.exp(0.4 * treated), n)
     days = np.minimum(np.ceil(days * distinct_times / days.max()), distinct_times) if distinct_times else days
-    return pd.DataFrame({"T": days, "E": rng.binomial(1, event_rate, n), "TREATED": treated,
-                         "W": rng.uniform(0.4, 3.5, n)})
+    return pd.DataFrame(
+        {"T": days, "E": rng.binomial(1, event_rate, n), "TREATED": treated, "W": rng.uniform(0.4, 3.5, n)}
+    )
 
 
 TRIALS = {
@@ -111,8 +114,12 @@ def test_hazard_ratio_equals_r(name: str):
 def test_without_ties_the_robust_variance_is_lifelines_one():
     # Pooling only matters for tied times: on distinct times lifelines' robust=True is R's.
     frame = TRIALS["no ties"]
-    row = CoxPHFitter().fit(frame, duration_col="T", event_col="E", weights_col="W", robust=True,
-                            fit_options={"precision": 1e-12}).summary.loc["TREATED"]
+    row = (
+        CoxPHFitter()
+        .fit(frame, duration_col="T", event_col="E", weights_col="W", robust=True, fit_options={"precision": 1e-12})
+        .summary.loc["TREATED"]
+    )
     result = cox_hazard_ratio(frame["T"], frame["E"], frame["TREATED"], frame["W"])
-    assert (result.lower, result.upper) == pytest.approx((row["exp(coef) lower 95%"], row["exp(coef) upper 95%"]),
-                                                         rel=1e-9)
+    assert (result.lower, result.upper) == pytest.approx(
+        (row["exp(coef) lower 95%"], row["exp(coef) upper 95%"]), rel=1e-9
+    )

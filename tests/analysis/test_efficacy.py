@@ -16,23 +16,25 @@ ARMS = efficacy.Arms.from_config(["LEN+SIRT", "LEN"], "LEN")
 def make_adsl(n_per_arm: int = 20, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 2 * n_per_arm
-    return pd.DataFrame({
-        "USUBJID": [f"S-{i:03d}" for i in range(n)],
-        "TRT01P": ["LEN+SIRT"] * n_per_arm + ["LEN"] * n_per_arm,
-        "FASFL": "Y",
-        "AGE": rng.integers(45, 80, n),
-        "SEX": rng.choice(["M", "F"], n),
-        "WEIGHTBL": rng.normal(70, 10, n).round(1),
-        "ECOGBL": rng.choice([0, 1, 2], n, p=[0.5, 0.4, 0.1]),
-        "CHILDPGH": rng.choice(["A5", "A6", "B7"], n),
-        "BCLC": rng.choice(["B", "C"], n),
-        "ETIOLOGY": rng.choice(["HBV", "HCV", "ALCOHOL"], n),
-        "AFPBL": rng.lognormal(4, 2, n).round(1),
-        "AFP400FL": rng.choice(["Y", "N"], n),
-        "PRTACEN": rng.integers(1, 4, n),
-        "MVIFL": rng.choice(["Y", "N"], n),
-        "EHSFL": rng.choice(["Y", "N"], n),
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": [f"S-{i:03d}" for i in range(n)],
+            "TRT01P": ["LEN+SIRT"] * n_per_arm + ["LEN"] * n_per_arm,
+            "FASFL": "Y",
+            "AGE": rng.integers(45, 80, n),
+            "SEX": rng.choice(["M", "F"], n),
+            "WEIGHTBL": rng.normal(70, 10, n).round(1),
+            "ECOGBL": rng.choice([0, 1, 2], n, p=[0.5, 0.4, 0.1]),
+            "CHILDPGH": rng.choice(["A5", "A6", "B7"], n),
+            "BCLC": rng.choice(["B", "C"], n),
+            "ETIOLOGY": rng.choice(["HBV", "HCV", "ALCOHOL"], n),
+            "AFPBL": rng.lognormal(4, 2, n).round(1),
+            "AFP400FL": rng.choice(["Y", "N"], n),
+            "PRTACEN": rng.integers(1, 4, n),
+            "MVIFL": rng.choice(["Y", "N"], n),
+            "EHSFL": rng.choice(["Y", "N"], n),
+        }
+    )
 
 
 def make_adrs(adsl: pd.DataFrame, responders: dict[str, set[int]]) -> pd.DataFrame:
@@ -61,7 +63,11 @@ def test_response_rates_and_differences_are_treated_minus_reference():
     weights = adsl[["USUBJID"]].assign(WEIGHT=1.0)
     differences = efficacy.response_differences(adrs, adsl, weights, ARMS).set_index(["PARAMCD", "METHOD"])
     unadjusted = differences.loc[("CRSP", "unadjusted")]
-    assert (round(unadjusted.DIFF_PCT, 1), round(unadjusted.LCL_PCT, 1), round(unadjusted.UCL_PCT, 1)) == (25.6, 4.1, 44.2)
+    assert (round(unadjusted.DIFF_PCT, 1), round(unadjusted.LCL_PCT, 1), round(unadjusted.UCL_PCT, 1)) == (
+        25.6,
+        4.1,
+        44.2,
+    )
     assert round(unadjusted.P_VALUE, 4) == 0.0354
     # With weights of 1 the IPTW difference is the plain difference (robust Wald interval).
     assert differences.loc[("CRSP", "iptw"), "DIFF_PCT"] == pytest.approx(unadjusted.DIFF_PCT)
@@ -89,8 +95,18 @@ def test_time_to_event_tables_have_the_shared_columns_and_months():
     adsl = make_adsl(8)
     adtte = make_adtte(adsl)
     summary = efficacy.tte_summary(adtte, adsl, ARMS, 30.4375)
-    assert list(summary.columns)[:10] == ["PARAMCD", "TRT01P", "N", "EVENTS", "CENSORED", "MEDIAN_MONTHS",
-                                          "LCL_MONTHS", "UCL_MONTHS", "Q1_MONTHS", "Q3_MONTHS"]
+    assert list(summary.columns)[:10] == [
+        "PARAMCD",
+        "TRT01P",
+        "N",
+        "EVENTS",
+        "CENSORED",
+        "MEDIAN_MONTHS",
+        "LCL_MONTHS",
+        "UCL_MONTHS",
+        "Q1_MONTHS",
+        "Q3_MONTHS",
+    ]
     assert summary.PARAMCD.unique().tolist() == ["PFS", "OS", "DOR"]
     assert summary.TRT01P.tolist()[:2] == ["LEN+SIRT", "LEN"]
     row = summary.iloc[0]
@@ -139,8 +155,10 @@ def test_separation_is_reported_and_a_singular_design_gives_no_weights():
     separated = propensity.propensity_weights(treated, pd.DataFrame({"Age, years": [80.0, 81, 40, 41]}))
     assert "separation" in separated.note.lower()
     assert separated.weights.notna().all() and separated.weights.max() <= 1.0  # bounded: p / 1 and (1 - p) / 1
-    collinear = propensity.propensity_weights(pd.Series([True, False, True, False, True, False]), pd.DataFrame(
-        {"Age, years": [80.0, 81, 40, 41, 60, 62], "Baseline target sum, mm": [80.0, 81, 40, 41, 60, 62]}))
+    collinear = propensity.propensity_weights(
+        pd.Series([True, False, True, False, True, False]),
+        pd.DataFrame({"Age, years": [80.0, 81, 40, 41, 60, 62], "Baseline target sum, mm": [80.0, 81, 40, 41, 60, 62]}),
+    )
     assert "BFGS" in collinear.note and collinear.weights.notna().all()
 
 
@@ -162,8 +180,20 @@ def test_baseline_characteristics_display_and_smd():
     adsl.loc[adsl.TRT01P == "LEN", "MVIFL"] = ["Y"] * 2 + ["N"] * 7 + [None]
     baseline_sum = pd.DataFrame({"USUBJID": adsl.USUBJID, "BASE_SUM": 50.0})
     table = efficacy.baseline_characteristics(adsl, baseline_sum, ARMS)
-    assert list(table.columns) == ["VARIABLE", "LABEL", "CATEGORY", "TRT01P", "N_ARM", "COUNT", "PCT", "MEDIAN",
-                                   "Q1", "Q3", "DISPLAY", "SMD"]
+    assert list(table.columns) == [
+        "VARIABLE",
+        "LABEL",
+        "CATEGORY",
+        "TRT01P",
+        "N_ARM",
+        "COUNT",
+        "PCT",
+        "MEDIAN",
+        "Q1",
+        "Q3",
+        "DISPLAY",
+        "SMD",
+    ]
     mvi = table[table.VARIABLE == "MVIFL"].set_index(["CATEGORY", "TRT01P"])
     assert mvi.loc[("Y", "LEN+SIRT"), "DISPLAY"] == "5 (50.0%)"
     assert mvi.loc[("Missing", "LEN"), "DISPLAY"] == "1 (10.0%)"

@@ -10,19 +10,47 @@ from analysis.exposure import ADEX_COLUMNS, EXPOSURE_SUMMARY_COLUMNS, exposure_s
 
 def _rows(paramn, paramcd, param, values, avalc=None):
     return [
-        dict(USUBJID=usubjid, SAFFL="Y", TRT01A=arm, TRT01AN=1 if arm == "LEN+SIRT" else 2, PARAMN=paramn,
-             PARAMCD=paramcd, PARAM=param, AVAL=aval, AVALC=None if avalc is None else ("Y" if aval else "N"))
+        dict(
+            USUBJID=usubjid,
+            SAFFL="Y",
+            TRT01A=arm,
+            TRT01AN=1 if arm == "LEN+SIRT" else 2,
+            PARAMN=paramn,
+            PARAMCD=paramcd,
+            PARAM=param,
+            AVAL=aval,
+            AVALC=None if avalc is None else ("Y" if aval else "N"),
+        )
         for usubjid, arm, aval in values
     ]
 
 
 ADEX = pd.DataFrame(
-    _rows(1, "TRTDURD", "Lenvatinib Duration of Treatment (days)",
-          [("P1", "LEN+SIRT", 10.0), ("P2", "LEN+SIRT", 20.0), ("P3", "LEN+SIRT", 30.0), ("P4", "LEN+SIRT", 40.0),
-           ("P5", "LEN", 7.0)])
-    + _rows(8, "REDUCFL", "Any Lenvatinib Dose Reduction",
-            [("P1", "LEN+SIRT", 1.0), ("P2", "LEN+SIRT", 0.0), ("P3", "LEN+SIRT", 0.0), ("P4", "LEN+SIRT", 1.0),
-             ("P5", "LEN", 0.0)], avalc=True)
+    _rows(
+        1,
+        "TRTDURD",
+        "Lenvatinib Duration of Treatment (days)",
+        [
+            ("P1", "LEN+SIRT", 10.0),
+            ("P2", "LEN+SIRT", 20.0),
+            ("P3", "LEN+SIRT", 30.0),
+            ("P4", "LEN+SIRT", 40.0),
+            ("P5", "LEN", 7.0),
+        ],
+    )
+    + _rows(
+        8,
+        "REDUCFL",
+        "Any Lenvatinib Dose Reduction",
+        [
+            ("P1", "LEN+SIRT", 1.0),
+            ("P2", "LEN+SIRT", 0.0),
+            ("P3", "LEN+SIRT", 0.0),
+            ("P4", "LEN+SIRT", 1.0),
+            ("P5", "LEN", 0.0),
+        ],
+        avalc=True,
+    )
     + _rows(11, "SIRTACT", "SIRT Activity (GBq)", [("P1", "LEN+SIRT", 2.5)])
 )
 
@@ -47,7 +75,11 @@ def test_yes_no_parameters_get_count_and_percent():
 def test_rows_in_parameter_then_arm_order_and_only_arms_with_the_parameter():
     table = exposure_summary(ADEX)
     assert table[["PARAMCD", "TRT01A"]].values.tolist() == [
-        ["TRTDURD", "LEN+SIRT"], ["TRTDURD", "LEN"], ["REDUCFL", "LEN+SIRT"], ["REDUCFL", "LEN"], ["SIRTACT", "LEN+SIRT"],
+        ["TRTDURD", "LEN+SIRT"],
+        ["TRTDURD", "LEN"],
+        ["REDUCFL", "LEN+SIRT"],
+        ["REDUCFL", "LEN"],
+        ["SIRTACT", "LEN+SIRT"],
     ]
 
 

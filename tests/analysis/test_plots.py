@@ -10,18 +10,20 @@ from analysis.plots import KM_ANNOTATION_ID, _months_ticks, kaplan_meier, kaplan
 
 ARMS = ["LEN+SIRT", "LEN"]
 COLOURS = {"LEN+SIRT": "#2f6db5", "LEN": "#e08a2e"}
-ANNOTATION = "LEN+SIRT: median 9.7 mo (7.1–16.5)\nLEN: median 5.5 mo (2.8–10.9)\nHR 0.57 (0.34–0.95), log-rank p = 0.030"
+ANNOTATION = (
+    "LEN+SIRT: median 9.7 mo (7.1–16.5)\nLEN: median 5.5 mo (2.8–10.9)\nHR 0.57 (0.34–0.95), log-rank p = 0.030"
+)
 
 
 @pytest.mark.parametrize(
     ("longest", "last_tick", "step"),
     [
-        (0.0, 3, 3),      # nothing yet: one interval
-        (23.9, 24, 3),    # just below a tick: the tick after it
-        (24.0, 24, 3),    # exactly on a tick: that tick, not one more
-        (24.1, 30, 6),    # past 24 months the step is 6 and the axis goes to the next tick
+        (0.0, 3, 3),  # nothing yet: one interval
+        (23.9, 24, 3),  # just below a tick: the tick after it
+        (24.0, 24, 3),  # exactly on a tick: that tick, not one more
+        (24.1, 30, 6),  # past 24 months the step is 6 and the axis goes to the next tick
         (30.6, 36, 6),
-        (35.8, 36, 6),    # PFS LEN+SIRT in the demo: used to stop at 30
+        (35.8, 36, 6),  # PFS LEN+SIRT in the demo: used to stop at 30
         (36.0, 36, 6),
         (36.01, 42, 6),
         (61.0, 72, 12),
@@ -39,12 +41,28 @@ def test_month_ticks_run_to_the_first_tick_at_or_after_the_last_time(longest, la
 def _curves(longest: float = 35.8) -> pd.DataFrame:
     rows = []
     for arm, times, at_risk, censored, survival in (
-        ("LEN+SIRT", [0.0, 5.0, 12.0, 20.0, 30.5, longest], [10, 10, 7, 4, 2, 1], [0, 0, 1, 0, 0, 1], [1.0, 0.9, 0.75, 0.5, 0.3, 0.3]),
+        (
+            "LEN+SIRT",
+            [0.0, 5.0, 12.0, 20.0, 30.5, longest],
+            [10, 10, 7, 4, 2, 1],
+            [0, 0, 1, 0, 0, 1],
+            [1.0, 0.9, 0.75, 0.5, 0.3, 0.3],
+        ),
         ("LEN", [0.0, 2.0, 7.5, 13.0], [10, 10, 6, 2], [0, 0, 0, 1], [1.0, 0.8, 0.4, 0.4]),
     ):
         for time, n, cens, surv in zip(times, at_risk, censored, survival):
-            rows.append(dict(TRT01P=arm, TIME_MONTHS=time, N_AT_RISK=n, EVENTS=1 - cens if time else 0, CENSORED=cens,
-                             SURVIVAL=surv, LCL=max(surv - 0.3, 0.0), UCL=min(surv + 0.2, 1.0)))
+            rows.append(
+                dict(
+                    TRT01P=arm,
+                    TIME_MONTHS=time,
+                    N_AT_RISK=n,
+                    EVENTS=1 - cens if time else 0,
+                    CENSORED=cens,
+                    SURVIVAL=surv,
+                    LCL=max(surv - 0.3, 0.0),
+                    UCL=min(surv + 0.2, 1.0),
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -73,10 +91,12 @@ def test_the_x_axis_covers_the_last_time_and_its_censoring_mark(drawn):
 
 def test_numbers_at_risk_are_given_at_every_tick_and_zero_after_the_last_time(drawn):
     _, table = _axes(drawn)
-    for index, expected in enumerate((
-        [10, 7, 7, 4, 2, 2, 0],   # LEN+SIRT: at 6 months those at risk at 12.0 (no time in between)
-        [10, 6, 2, 0, 0, 0, 0],   # LEN: last time 13.0, nobody at risk at 18 months and later
-    )):
+    for index, expected in enumerate(
+        (
+            [10, 7, 7, 4, 2, 2, 0],  # LEN+SIRT: at 6 months those at risk at 12.0 (no time in between)
+            [10, 6, 2, 0, 0, 0, 0],  # LEN: last time 13.0, nobody at risk at 18 months and later
+        )
+    ):
         texts = [t for t in table.texts if t.get_gid() == f"at-risk-{index}"]
         assert [t.get_position()[0] for t in texts] == [0, 6, 12, 18, 24, 30, 36]
         assert [int(t.get_text()) for t in texts] == expected

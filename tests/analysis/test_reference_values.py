@@ -54,8 +54,20 @@ def test_kaplan_meier_landmarks_match_reference():
 
 # R `survival::aml`: time to relapse (weeks) by maintenance chemotherapy; 0 = censored.
 AML_MAINTAINED = [(9, 1), (13, 1), (13, 0), (18, 1), (23, 1), (28, 0), (31, 1), (34, 1), (45, 0), (48, 1), (161, 0)]
-AML_NONMAINTAINED = [(5, 1), (5, 1), (8, 1), (8, 1), (12, 1), (16, 0), (23, 1), (27, 1), (30, 1), (33, 1), (43, 1),
-                     (45, 1)]
+AML_NONMAINTAINED = [
+    (5, 1),
+    (5, 1),
+    (8, 1),
+    (8, 1),
+    (12, 1),
+    (16, 0),
+    (23, 1),
+    (27, 1),
+    (30, 1),
+    (33, 1),
+    (43, 1),
+    (45, 1),
+]
 
 
 @pytest.fixture
@@ -104,7 +116,7 @@ def test_landmarks_and_quartiles_on_the_reference_times():
     assert table.SURVIVAL.round(4).tolist()[:2] == [0.6494, 0.3711]
     assert table.N_AT_RISK.tolist() == [11, 4, 0]  # still under observation at 6, 12 and 24
     assert math.isnan(table.SURVIVAL.iloc[2])  # beyond the last follow-up (20.1): not estimable
-    assert (table.LCL.iloc[0] < 0.6494 < table.UCL.iloc[0])
+    assert table.LCL.iloc[0] < 0.6494 < table.UCL.iloc[0]
     assert quartiles(fitter) == (4.8, 18.0)  # S first <= 0.75 at 4.8 (0.714), <= 0.25 at 18.0 (0.139)
 
 
@@ -150,6 +162,7 @@ def test_weighted_rate_difference_with_weights_of_one_is_the_wald_difference():
     assert round(diff.difference, 4) == 0.2564
     assert (round(diff.lower, 4), round(diff.upper, 4)) == (0.0481, 0.4647)
     # weights move the estimate: treated 1 (w 3) and 0 (w 1) -> 0.75; reference 1, 0, 0 (w 1, 1, 2) -> 0.25
-    weighted = weighted_rate_difference(pd.Series([1, 0, 1, 0, 0]), pd.Series([True, True, False, False, False]),
-                                        pd.Series([3.0, 1, 1, 1, 2]))
+    weighted = weighted_rate_difference(
+        pd.Series([1, 0, 1, 0, 0]), pd.Series([True, True, False, False, False]), pd.Series([3.0, 1, 1, 1, 2])
+    )
     assert weighted.difference == pytest.approx(0.5)

@@ -39,8 +39,14 @@ def test_every_section_renders_from_the_interface_tables(full_report):
 
 def test_header_carries_the_provenance(full_report):
     header = full_report.html.split("</header>")[0]
-    for value in (PROVENANCE.study, PROVENANCE.export_id, PROVENANCE.data_cutoff, PROVENANCE.code_version,
-                  PROVENANCE.run_id, PROVENANCE.generated_at):
+    for value in (
+        PROVENANCE.study,
+        PROVENANCE.export_id,
+        PROVENANCE.data_cutoff,
+        PROVENANCE.code_version,
+        PROVENANCE.run_id,
+        PROVENANCE.generated_at,
+    ):
         assert value in header
 
 
@@ -151,7 +157,9 @@ def test_read_report_data_reads_what_exists_and_this_exports_quarantine():
     assert data.get("km_curves") is None and data.get("adsl") is None
 
 
-@pytest.mark.parametrize(("patients", "drawn"), [(WATERFALL_MAX_BARS, None), (WATERFALL_MAX_BARS + 1, WATERFALL_MAX_BARS)])
+@pytest.mark.parametrize(
+    ("patients", "drawn"), [(WATERFALL_MAX_BARS, None), (WATERFALL_MAX_BARS + 1, WATERFALL_MAX_BARS)]
+)
 def test_a_large_waterfall_draws_evenly_spaced_ranks_and_says_so(patients, drawn):
     best = pd.DataFrame({"TRT01P": "LEN", "PCHG": [100 - 200 * i / patients for i in range(patients)], "CBOR": "SD"})
     svg = str(waterfall(best, ["LEN"], {"LEN": "#000"}))
@@ -162,26 +170,67 @@ def test_a_large_waterfall_draws_evenly_spaced_ranks_and_says_so(patients, drawn
 # --- data quality: this run's checks only -----------------------------------------------------------
 
 OTHER_RUN = "ea5a4306-failed-run"
-WARNING = ("9 covariate(s) with |SMD| >= 0.1 after weighting: Age, years, ECOG 0, ECOG 2, Child-Pugh A6, "
-           "Child-Pugh B7, BCLC B, BCLC C, AFP >= 400 ng/mL, Macrovascular invasion")
+WARNING = (
+    "9 covariate(s) with |SMD| >= 0.1 after weighting: Age, years, ECOG 0, ECOG 2, Child-Pugh A6, "
+    "Child-Pugh B7, BCLC B, BCLC C, AFP >= 400 ng/mL, Macrovascular invasion"
+)
 
 
-def _check(run_id: str, asset: str, name: str, outcome: str, severity: str | None = "ERROR",
-           description: str | None = None, failing_rows: str | None = None, blocking: bool | None = True) -> dict:
-    return dict(run_id=run_id, export_id="E", asset_key=asset, check_name=name, outcome=outcome,
-                passed=None if outcome == "not evaluated" else outcome == "passed", severity=severity, blocking=blocking,
-                description=description, failing_rows=failing_rows, evaluated_at=None)
+def _check(
+    run_id: str,
+    asset: str,
+    name: str,
+    outcome: str,
+    severity: str | None = "ERROR",
+    description: str | None = None,
+    failing_rows: str | None = None,
+    blocking: bool | None = True,
+) -> dict:
+    return dict(
+        run_id=run_id,
+        export_id="E",
+        asset_key=asset,
+        check_name=name,
+        outcome=outcome,
+        passed=None if outcome == "not evaluated" else outcome == "passed",
+        severity=severity,
+        blocking=blocking,
+        description=description,
+        failing_rows=failing_rows,
+        evaluated_at=None,
+    )
 
 
 def _two_runs() -> pd.DataFrame:
     """A failed refresh of another export (many checks never ran, a few failed with long row lists),
     then this report's run: every check passed but one non-blocking warning."""
-    failed = [_check(OTHER_RUN, f"adam/adae_{i // 40}", f"accepted_values_adae_AESER__Y__N_{i}", "not evaluated", None,
-                     "an upstream step failed before this check ran") for i in range(1514)]
-    failed += [_check(OTHER_RUN, "raw/edc_dm", f"quarantine_within_limit_{i}", "failed", "ERROR", "3 of 78 rows quarantined",
-                      "; ".join(f"line {n}: ARM code_list (LEN+TACE) NaT <NA>" for n in range(60))) for i in range(5)]
+    failed = [
+        _check(
+            OTHER_RUN,
+            f"adam/adae_{i // 40}",
+            f"accepted_values_adae_AESER__Y__N_{i}",
+            "not evaluated",
+            None,
+            "an upstream step failed before this check ran",
+        )
+        for i in range(1514)
+    ]
+    failed += [
+        _check(
+            OTHER_RUN,
+            "raw/edc_dm",
+            f"quarantine_within_limit_{i}",
+            "failed",
+            "ERROR",
+            "3 of 78 rows quarantined",
+            "; ".join(f"line {n}: ARM code_list (LEN+TACE) NaT <NA>" for n in range(60)),
+        )
+        for i in range(5)
+    ]
     passed = [_check(PROVENANCE.run_id, f"staging/stg_{i // 50}", f"not_null_{i}", "passed") for i in range(518)]
-    passed.append(_check(PROVENANCE.run_id, "reporting/balance", "covariates_balanced", "failed", "WARN", WARNING, None, False))
+    passed.append(
+        _check(PROVENANCE.run_id, "reporting/balance", "covariates_balanced", "failed", "WARN", WARNING, None, False)
+    )
     return pd.DataFrame(failed + passed)
 
 
@@ -190,8 +239,12 @@ def _quality_section(html: str) -> str:
 
 
 def _outcome_counts(section: str) -> dict[str, int]:
-    return {name: int(count.replace(",", "")) for name, count in
-            re.findall(r"<tr[^>]*><td>(passed|failed|warning|not evaluated)</td><td class=\"num\">([\d,]+)</td></tr>", section)}
+    return {
+        name: int(count.replace(",", ""))
+        for name, count in re.findall(
+            r"<tr[^>]*><td>(passed|failed|warning|not evaluated)</td><td class=\"num\">([\d,]+)</td></tr>", section
+        )
+    }
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +266,15 @@ def test_quality_section_counts_only_this_runs_checks_with_warnings_apart(two_ru
 
 
 def test_quality_section_has_no_trace_of_the_other_run(two_runs_report):
-    for text in (OTHER_RUN, "accepted_values_adae", "quarantine_within_limit", "upstream step failed", "NaT", "&lt;NA&gt;",
-                 "Not passed:"):
+    for text in (
+        OTHER_RUN,
+        "accepted_values_adae",
+        "quarantine_within_limit",
+        "upstream step failed",
+        "NaT",
+        "&lt;NA&gt;",
+        "Not passed:",
+    ):
         assert text not in two_runs_report
 
 
@@ -225,8 +285,14 @@ def test_checks_that_did_not_pass_are_a_table_in_words(two_runs_report):
     assert header == ["Asset", "Check", "Severity", "Outcome", "Description", "Failing rows"]
     assert '<tr class="warning"><td>reporting/balance</td>' in table
     cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[1], re.S)
-    assert cells == ["reporting/balance", "covariates_balanced", "WARN", "warning",
-                     WARNING.replace("&", "&amp;").replace(">", "&gt;"), "–"]
+    assert cells == [
+        "reporting/balance",
+        "covariates_balanced",
+        "WARN",
+        "warning",
+        WARNING.replace("&", "&amp;").replace(">", "&gt;"),
+        "–",
+    ]
     assert len(rows) == 2
 
 
@@ -243,8 +309,14 @@ def test_only_the_reports_run_is_read_from_check_results():
 
 @pytest.mark.parametrize(
     ("outcome", "severity", "expected"),
-    [("failed", "WARN", "warning"), ("failed", "ERROR", "failed"), ("failed", None, "failed"),
-     ("passed", "WARN", "passed"), ("passed", "ERROR", "passed"), ("not evaluated", None, "not evaluated")],
+    [
+        ("failed", "WARN", "warning"),
+        ("failed", "ERROR", "failed"),
+        ("failed", None, "failed"),
+        ("passed", "WARN", "passed"),
+        ("passed", "ERROR", "passed"),
+        ("not evaluated", None, "not evaluated"),
+    ],
 )
 def test_a_check_that_did_not_pass_at_severity_warn_is_a_warning(outcome, severity, expected):
     assert check_outcome(outcome, severity) == expected
@@ -256,21 +328,27 @@ def test_a_check_that_did_not_pass_at_severity_warn_is_a_warning(outcome, severi
         (None, "–"),
         ("none", "–"),
         # dbt: the total comes first; 10 rows are listed, 3 shown, the rest counted from the total
-        ("25 failing rows: " + "; ".join(f"USUBJID=LENSIRT-{i:03d}, PARAMCD=PFS" for i in range(10)) + " …",
-         "25 failing rows: USUBJID=LENSIRT-000, PARAMCD=PFS; USUBJID=LENSIRT-001, PARAMCD=PFS; "
-         "USUBJID=LENSIRT-002, PARAMCD=PFS; and 22 more"),
+        (
+            "25 failing rows: " + "; ".join(f"USUBJID=LENSIRT-{i:03d}, PARAMCD=PFS" for i in range(10)) + " …",
+            "25 failing rows: USUBJID=LENSIRT-000, PARAMCD=PFS; USUBJID=LENSIRT-001, PARAMCD=PFS; "
+            "USUBJID=LENSIRT-002, PARAMCD=PFS; and 22 more",
+        ),
         ("1 failing row: USUBJID=LENSIRT-007, PARAMCD=OS", "1 failing row: USUBJID=LENSIRT-007, PARAMCD=OS"),
         ("4 failing rows returned by test.lensirt.not_null_adsl_TRTSDT", "4 failing rows"),
         # ingest: lines, then how many more lines it left out
-        ("edc/dm.csv line 3: ARM code_list (LEN+TACE); line 5: AGE out_of_range (150); line 9: SEX code_list (X); "
-         "line 12: AGE out_of_range (-1); and 12 more lines",
-         "edc/dm.csv line 3: ARM code_list (LEN+TACE); line 5: AGE out_of_range (150); line 9: SEX code_list (X); and 13 more"),
+        (
+            "edc/dm.csv line 3: ARM code_list (LEN+TACE); line 5: AGE out_of_range (150); line 9: SEX code_list (X); "
+            "line 12: AGE out_of_range (-1); and 12 more lines",
+            "edc/dm.csv line 3: ARM code_list (LEN+TACE); line 5: AGE out_of_range (150); line 9: SEX code_list (X); and 13 more",
+        ),
         # exactly as many as shown: nothing more
         ("line 1: a; line 2: b; line 3: c", "line 1: a; line 2: b; line 3: c"),
         ("line 1: a; line 2: b; line 3: c; line 4: d", "line 1: a; line 2: b; line 3: c; and 1 more"),
         # Great Expectations: one markdown bullet per failed expectation
-        ("- `expect_column_values_to_not_be_null` on USUBJID: 2 unexpected\n- `expect_table_row_count_to_equal` on table: 77",
-         "expect_column_values_to_not_be_null on USUBJID: 2 unexpected; expect_table_row_count_to_equal on table: 77"),
+        (
+            "- `expect_column_values_to_not_be_null` on USUBJID: 2 unexpected\n- `expect_table_row_count_to_equal` on table: 77",
+            "expect_column_values_to_not_be_null on USUBJID: 2 unexpected; expect_table_row_count_to_equal on table: 77",
+        ),
     ],
 )
 def test_failing_rows_are_named_and_the_rest_counted(text, expected):
@@ -283,8 +361,12 @@ def test_a_long_failing_row_is_cut_at_a_word():
 
 
 def test_many_checks_that_did_not_pass_are_trimmed_with_a_count():
-    frame = pd.DataFrame([_check(PROVENANCE.run_id, "adam/adsl", f"check_{i:02d}", "failed", description="d " * 400)
-                          for i in range(CHECKS_SHOWN + 5)])
+    frame = pd.DataFrame(
+        [
+            _check(PROVENANCE.run_id, "adam/adsl", f"check_{i:02d}", "failed", description="d " * 400)
+            for i in range(CHECKS_SHOWN + 5)
+        ]
+    )
     section = _quality_section(build_report(ReportData(PROVENANCE, {**sample_tables(), "check_results": frame})).html)
     table = section.split("Checks of this run that did not pass:")[1].split("</table>")[0]
     assert table.count("<tr") == CHECKS_SHOWN + 1
@@ -311,17 +393,31 @@ def test_all_checks_passed_says_so():
 
 def test_each_n_names_its_population_and_arm_variable():
     tables = sample_tables()
-    tables["ae_overview"] = tables["ae_overview"].assign(N_ARM=tables["ae_overview"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13}))
-    tables["ae_by_soc_pt"] = tables["ae_by_soc_pt"].assign(N_ARM=tables["ae_by_soc_pt"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13}))
-    tables["exposure_summary"] = tables["exposure_summary"].assign(N=tables["exposure_summary"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13}))
+    tables["ae_overview"] = tables["ae_overview"].assign(
+        N_ARM=tables["ae_overview"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
+    )
+    tables["ae_by_soc_pt"] = tables["ae_by_soc_pt"].assign(
+        N_ARM=tables["ae_by_soc_pt"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
+    )
+    tables["exposure_summary"] = tables["exposure_summary"].assign(
+        N=tables["exposure_summary"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
+    )
     html = build_report(ReportData(PROVENANCE, tables)).html
     safety = "Safety population (SAFFL = Y), by actual treatment (TRT01A): N = 11 / 13 (LEN+SIRT / LEN)"
     fas = "Full analysis set (FASFL = Y), by planned arm (TRT01P): N = 12 / 12 (LEN+SIRT / LEN)"
-    for section, label, times in (("adverse_events", safety, 2), ("exposure", safety, 1), ("baseline", fas, 1), ("response", fas, 1)):
+    for section, label, times in (
+        ("adverse_events", safety, 2),
+        ("exposure", safety, 1),
+        ("baseline", fas, 1),
+        ("response", fas, 1),
+    ):
         body = html.split(f'id="{section}">')[1].split("</section>")[0]
         assert body.count(label) == times, section
     survival = html.split('id="survival">')[1].split("</section>")[0]
-    assert "N: PFS and OS, full analysis set (FASFL = Y), by planned arm (TRT01P); DOR, its confirmed responders" in survival
+    assert (
+        "N: PFS and OS, full analysis set (FASFL = Y), by planned arm (TRT01P); DOR, its confirmed responders"
+        in survival
+    )
     assert "Confirmed responders (CRSP = Y) of the full analysis set" in survival
 
 
@@ -331,8 +427,11 @@ def test_severity_says_whether_the_check_blocks_publishing(blocking, shown):
     from orchestration.check_history import CHECK_RESULTS_DDL
 
     con.execute(CHECK_RESULTS_DDL)  # read back through DuckDB: a nullable boolean column
-    con.execute("insert into quality.check_results (run_id, asset_key, check_name, outcome, passed, severity, blocking) "
-                "values (?, 'adam/adsl', 'great_expectations', 'failed', false, 'ERROR', ?)", [PROVENANCE.run_id, blocking])
+    con.execute(
+        "insert into quality.check_results (run_id, asset_key, check_name, outcome, passed, severity, blocking) "
+        "values (?, 'adam/adsl', 'great_expectations', 'failed', false, 'ERROR', ?)",
+        [PROVENANCE.run_id, blocking],
+    )
     checks = read_report_data(con, PROVENANCE).get("check_results")
     section = _quality_section(build_report(ReportData(PROVENANCE, {**sample_tables(), "check_results": checks})).html)
     assert f"<td>great_expectations</td><td>{shown}</td><td>failed</td>" in section

@@ -54,8 +54,13 @@ def _chromium() -> str:
         pytest.skip("chromium is not installed and cannot be installed here (needs apt-get as root)")
     environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=environment, timeout=900)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True,
-                   capture_output=True, env=environment, timeout=1800)
+    subprocess.run(
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+        check=True,
+        capture_output=True,
+        env=environment,
+        timeout=1800,
+    )
     found = shutil.which("chromium")
     assert found, "apt-get installed chromium but it is not on PATH"
     return found
@@ -68,9 +73,18 @@ def chromium():
 
 def _run(chromium: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess:
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-        "--enable-logging=stderr", "--v=0", *arguments,
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *arguments,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
@@ -83,11 +97,23 @@ def rendered(tmp_path_factory, chromium):
     page.write_text(report.html, encoding="utf-8")
     measuring = folder / "measuring.html"
     measuring.write_text(report.html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    dom = _run(chromium, folder / "profile-dom", f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=5000",
-               "--dump-dom", measuring.as_uri())
+    dom = _run(
+        chromium,
+        folder / "profile-dom",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        measuring.as_uri(),
+    )
     screenshot = folder / "report.png"
-    shot = _run(chromium, folder / "profile-shot", f"--screenshot={screenshot}",
-                f"--window-size={WINDOW[0]},{WINDOW[1]}", "--hide-scrollbars", page.as_uri())
+    shot = _run(
+        chromium,
+        folder / "profile-shot",
+        f"--screenshot={screenshot}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--hide-scrollbars",
+        page.as_uri(),
+    )
     return report, dom, shot, screenshot
 
 
@@ -125,10 +151,10 @@ def _png(path: Path) -> tuple[int, int, int, bytes]:
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     chunks, offset = [], 8
     while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset:offset + 4])
-        kind = data[offset + 4:offset + 8]
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
         if kind == b"IDAT":
-            chunks.append(data[offset + 8:offset + 8 + length])
+            chunks.append(data[offset + 8 : offset + 8 + length])
         offset += 12 + length
     channels = {2: 3, 6: 4, 0: 1, 4: 2}[colour]
     assert depth == 8
@@ -140,7 +166,7 @@ def _unfilter_rows(raw: bytes, width: int, channels: int, rows: int) -> list[byt
     stride, previous, out = width * channels, bytearray(width * channels), []
     for row in range(rows):
         kind = raw[row * (stride + 1)]
-        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        line = bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
@@ -173,7 +199,7 @@ def test_screenshot_is_a_full_non_blank_page(rendered):
     rows = _unfilter_rows(raw, width, channels, 400)
     left_edge = [sum(row[:3]) for row in rows]
     assert left_edge[20] < 200 and left_edge[-1] > 600
-    colours_per_row = [len({row[i:i + 3] for i in range(0, len(row), channels)}) for row in rows[:200]]
+    colours_per_row = [len({row[i : i + 3] for i in range(0, len(row), channels)}) for row in rows[:200]]
     assert max(colours_per_row) > 10  # the title and provenance text are drawn
 
 

@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from analysis.safety import (
-    ADAE_COLUMNS, ADSL_COLUMNS, AE_BY_SOC_PT_COLUMNS, AE_OVERVIEW_COLUMNS, ae_by_soc_pt, ae_overview,
+    ADAE_COLUMNS,
+    ADSL_COLUMNS,
+    AE_BY_SOC_PT_COLUMNS,
+    AE_OVERVIEW_COLUMNS,
+    ae_by_soc_pt,
+    ae_overview,
 )
 
 ADSL = pd.DataFrame(
@@ -24,22 +29,155 @@ ADSL = pd.DataFrame(
 
 VASC, GEN = "Vascular disorders", "General disorders"
 _AE_COLUMNS = [
-    "USUBJID", "SAFFL", "TRT01A", "AESPID", "AESOC", "AEDECOD", "ATOXGR", "TRTEMFL", "AESER", "FATALFL",
-    "AEACN_LEN", "AEREL_LEN", "AEREL_SIRT", "AOCCIFL", "AOCCSIFL", "AOCCPIFL",
+    "USUBJID",
+    "SAFFL",
+    "TRT01A",
+    "AESPID",
+    "AESOC",
+    "AEDECOD",
+    "ATOXGR",
+    "TRTEMFL",
+    "AESER",
+    "FATALFL",
+    "AEACN_LEN",
+    "AEREL_LEN",
+    "AEREL_SIRT",
+    "AOCCIFL",
+    "AOCCSIFL",
+    "AOCCPIFL",
 ]
 ADAE = pd.DataFrame(
     [
         # P1: hypertension grade 2 then 3 (both TEAE), fatigue grade 1 related to SIRT.
-        ("P1", "Y", "LEN+SIRT", 1, VASC, "Hypertension", 2, "Y", "N", "N", "DOSE NOT CHANGED", "RELATED", "NOT RELATED", None, None, None),
-        ("P1", "Y", "LEN+SIRT", 2, VASC, "Hypertension", 3, "Y", "Y", "N", "DOSE REDUCED", "RELATED", "NOT RELATED", "Y", "Y", "Y"),
-        ("P1", "Y", "LEN+SIRT", 3, GEN, "Fatigue", 1, "Y", "N", "N", "DRUG INTERRUPTED", "NOT RELATED", "RELATED", None, "Y", "Y"),
+        (
+            "P1",
+            "Y",
+            "LEN+SIRT",
+            1,
+            VASC,
+            "Hypertension",
+            2,
+            "Y",
+            "N",
+            "N",
+            "DOSE NOT CHANGED",
+            "RELATED",
+            "NOT RELATED",
+            None,
+            None,
+            None,
+        ),
+        (
+            "P1",
+            "Y",
+            "LEN+SIRT",
+            2,
+            VASC,
+            "Hypertension",
+            3,
+            "Y",
+            "Y",
+            "N",
+            "DOSE REDUCED",
+            "RELATED",
+            "NOT RELATED",
+            "Y",
+            "Y",
+            "Y",
+        ),
+        (
+            "P1",
+            "Y",
+            "LEN+SIRT",
+            3,
+            GEN,
+            "Fatigue",
+            1,
+            "Y",
+            "N",
+            "N",
+            "DRUG INTERRUPTED",
+            "NOT RELATED",
+            "RELATED",
+            None,
+            "Y",
+            "Y",
+        ),
         # P3: fatal fatigue (grade 5) that led to withdrawal.
-        ("P3", "Y", "LEN", 1, GEN, "Fatigue", 5, "Y", "Y", "Y", "DRUG WITHDRAWN", "NOT RELATED", "NOT APPLICABLE", "Y", "Y", "Y"),
+        (
+            "P3",
+            "Y",
+            "LEN",
+            1,
+            GEN,
+            "Fatigue",
+            5,
+            "Y",
+            "Y",
+            "Y",
+            "DRUG WITHDRAWN",
+            "NOT RELATED",
+            "NOT APPLICABLE",
+            "Y",
+            "Y",
+            "Y",
+        ),
         # P4: a grade 4 before treatment (not TEAE) and a grade 1 hypertension TEAE.
-        ("P4", "Y", "LEN", 1, VASC, "Hypertension", 4, None, "Y", "N", "NOT APPLICABLE", "NOT RELATED", "NOT APPLICABLE", None, None, None),
-        ("P4", "Y", "LEN", 2, VASC, "Hypertension", 1, "Y", "N", "N", "DOSE NOT CHANGED", "RELATED", "NOT APPLICABLE", "Y", "Y", "Y"),
+        (
+            "P4",
+            "Y",
+            "LEN",
+            1,
+            VASC,
+            "Hypertension",
+            4,
+            None,
+            "Y",
+            "N",
+            "NOT APPLICABLE",
+            "NOT RELATED",
+            "NOT APPLICABLE",
+            None,
+            None,
+            None,
+        ),
+        (
+            "P4",
+            "Y",
+            "LEN",
+            2,
+            VASC,
+            "Hypertension",
+            1,
+            "Y",
+            "N",
+            "N",
+            "DOSE NOT CHANGED",
+            "RELATED",
+            "NOT APPLICABLE",
+            "Y",
+            "Y",
+            "Y",
+        ),
         # P6: never treated, AE not counted.
-        ("P6", "N", None, 1, GEN, "Fatigue", 3, None, "N", "N", "NOT APPLICABLE", "NOT RELATED", "NOT APPLICABLE", None, None, None),
+        (
+            "P6",
+            "N",
+            None,
+            1,
+            GEN,
+            "Fatigue",
+            3,
+            None,
+            "N",
+            "N",
+            "NOT APPLICABLE",
+            "NOT RELATED",
+            "NOT APPLICABLE",
+            None,
+            None,
+            None,
+        ),
     ],
     columns=_AE_COLUMNS,
 )
@@ -82,15 +220,25 @@ def test_ae_by_soc_pt_rows_worst_grade_and_order():
     assert list(table.columns) == AE_BY_SOC_PT_COLUMNS
     # SOCs by patients over arms (Vascular 2, General 2: tie -> name), SOC row before its PTs.
     assert table[["AESOC", "AEDECOD"]].drop_duplicates().values.tolist() == [
-        [GEN, None], [GEN, "Fatigue"], [VASC, None], [VASC, "Hypertension"],
+        [GEN, None],
+        [GEN, "Fatigue"],
+        [VASC, None],
+        [VASC, "Hypertension"],
     ]
     assert len(table) == 8  # every arm on every row
     hypertension = _cell(table, AESOC=VASC, AEDECOD="Hypertension", TRT01A="LEN+SIRT")
     assert hypertension[["N_ARM", "PATIENTS_ANY", "PCT_ANY", "PATIENTS_GE3", "PCT_GE3", "WORST_GRADE"]].tolist() == [
-        2, 1, 50.0, 1, 50.0, 3,
+        2,
+        1,
+        50.0,
+        1,
+        50.0,
+        3,
     ]
     # P4's pre-treatment grade 4 does not count: worst grade 1.
-    assert _cell(table, AESOC=VASC, AEDECOD="Hypertension", TRT01A="LEN")[["PATIENTS_ANY", "PATIENTS_GE3", "WORST_GRADE"]].tolist() == [1, 0, 1]
+    assert _cell(table, AESOC=VASC, AEDECOD="Hypertension", TRT01A="LEN")[
+        ["PATIENTS_ANY", "PATIENTS_GE3", "WORST_GRADE"]
+    ].tolist() == [1, 0, 1]
     fatigue_soc = _cell(table, AESOC=GEN, AEDECOD=None, TRT01A="LEN")
     assert fatigue_soc[["PATIENTS_ANY", "PATIENTS_GE3", "WORST_GRADE"]].tolist() == [1, 1, 5]
 

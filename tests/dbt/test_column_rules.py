@@ -68,39 +68,65 @@ def test_a_broken_row_expression_names_its_rows(staged: Path) -> None:
 
 
 def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
-    arguments = {"expressions": ["AGE >= 18\n  and AGE <= 100"], "unique_combinations": [["SUBJID", "SITEID"]],
-                 "in_codelist": {"SEX": "SEX"}, "unique": ["SUBJID"], "not_null": ["SUBJID", "AGE"],
-                 "accepted_values": {"MVI": ["Y", "N"]}}
+    arguments = {
+        "expressions": ["AGE >= 18\n  and AGE <= 100"],
+        "unique_combinations": [["SUBJID", "SITEID"]],
+        "in_codelist": {"SEX": "SEX"},
+        "unique": ["SUBJID"],
+        "not_null": ["SUBJID", "AGE"],
+        "accepted_values": {"MVI": ["Y", "N"]},
+    }
     assert column_rule_labels(arguments) == [
-        "not_null(SUBJID)", "not_null(AGE)", "unique(SUBJID)", "accepted_values(MVI)", "in_codelist(SEX)",
-        "unique_combination(SUBJID, SITEID)", "expression(AGE >= 18 and AGE <= 100)"]
+        "not_null(SUBJID)",
+        "not_null(AGE)",
+        "unique(SUBJID)",
+        "accepted_values(MVI)",
+        "in_codelist(SEX)",
+        "unique_combination(SUBJID, SITEID)",
+        "expression(AGE >= 18 and AGE <= 100)",
+    ]
 
 
-MANIFEST = {"nodes": {
-    "test.p.column_rules_adsl": {"test_metadata": {"name": "column_rules", "kwargs": {"not_null": ["USUBJID"], "unique": ["USUBJID"]}}},
-    "test.p.not_null_adsl_AGE": {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "AGE"}}},
-}}
+MANIFEST = {
+    "nodes": {
+        "test.p.column_rules_adsl": {
+            "test_metadata": {"name": "column_rules", "kwargs": {"not_null": ["USUBJID"], "unique": ["USUBJID"]}}
+        },
+        "test.p.not_null_adsl_AGE": {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "AGE"}}},
+    }
+}
 
 
 def check_result(unique_id: str, passed: bool) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=passed, asset_key=["adam", "adsl"], check_name=unique_id.split(".")[-1],
-                               metadata={"unique_id": unique_id})
+    return dg.AssetCheckResult(
+        passed=passed,
+        asset_key=["adam", "adsl"],
+        check_name=unique_id.split(".")[-1],
+        metadata={"unique_id": unique_id},
+    )
 
 
 def test_only_column_rules_checks_get_rule_outcomes() -> None:
-    assert column_rules_of(check_result("test.p.column_rules_adsl", True), MANIFEST) == ["not_null(USUBJID)", "unique(USUBJID)"]
+    assert column_rules_of(check_result("test.p.column_rules_adsl", True), MANIFEST) == [
+        "not_null(USUBJID)",
+        "unique(USUBJID)",
+    ]
     assert column_rules_of(check_result("test.p.not_null_adsl_AGE", True), MANIFEST) is None
     assert column_rules_of(dg.Output(None), MANIFEST) is None
 
 
 def test_the_dagster_check_shows_every_rule_with_its_outcome() -> None:
-    passed = with_rule_outcomes(check_result("test.p.column_rules_adsl", True), dict.fromkeys(["not_null(USUBJID)", "unique(USUBJID)"]))
+    passed = with_rule_outcomes(
+        check_result("test.p.column_rules_adsl", True), dict.fromkeys(["not_null(USUBJID)", "unique(USUBJID)"])
+    )
     assert passed.passed and passed.description == "all 2 column rules hold"
     assert "| `not_null(USUBJID)` | passed |" in passed.metadata["rules"].value
     assert "failing_rows" not in passed.metadata
 
-    failed = with_rule_outcomes(check_result("test.p.column_rules_adsl", False),
-                                {"not_null(USUBJID)": None, "unique(USUBJID)": "2 failing rows: USUBJID=X-1; USUBJID=X-1"})
+    failed = with_rule_outcomes(
+        check_result("test.p.column_rules_adsl", False),
+        {"not_null(USUBJID)": None, "unique(USUBJID)": "2 failing rows: USUBJID=X-1; USUBJID=X-1"},
+    )
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
     assert failed.description == "1 of 2 column rules failed: unique(USUBJID): 2 failing rows: USUBJID=X-1; USUBJID=X-1"
     assert "| `not_null(USUBJID)` | passed |" in failed.metadata["rules"].value

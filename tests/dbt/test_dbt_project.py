@@ -25,125 +25,418 @@ EXPORT_DATE = "2025-06-30"
 ROWS: dict[str, list[dict[str, str | None]]] = {
     "edc_dm": [
         # LEN+SIRT with SIRT; AFP exactly 400 -> AFP400FL Y.
-        dict(SUBJID="101-001", SITEID="101", ARM="LEN+SIRT", ENRLDAT="06 JAN 2025", AGE="64",
-             SEX="M", WEIGHT_KG="72.5", ECOG="0", CHILD_PUGH="A5", BCLC="B", ETIOLOGY="HBV",
-             AFP_NGML="400", PRIOR_TACE_N="2", MVI="N", EHS="N"),
+        dict(
+            SUBJID="101-001",
+            SITEID="101",
+            ARM="LEN+SIRT",
+            ENRLDAT="06 JAN 2025",
+            AGE="64",
+            SEX="M",
+            WEIGHT_KG="72.5",
+            ECOG="0",
+            CHILD_PUGH="A5",
+            BCLC="B",
+            ETIOLOGY="HBV",
+            AFP_NGML="400",
+            PRIOR_TACE_N="2",
+            MVI="N",
+            EHS="N",
+        ),
         # LEN+SIRT who never had SIRT: starts at lenvatinib, analysed as LEN; died UN MAR 2025.
-        dict(SUBJID="101-002", SITEID="101", ARM="LEN+SIRT", ENRLDAT="08 JAN 2025", AGE="71",
-             SEX="F", WEIGHT_KG="55", ECOG="1", CHILD_PUGH="A6", BCLC="C", ETIOLOGY="HCV",
-             AFP_NGML="399.9", PRIOR_TACE_N="3", MVI="Y", EHS="N"),
+        dict(
+            SUBJID="101-002",
+            SITEID="101",
+            ARM="LEN+SIRT",
+            ENRLDAT="08 JAN 2025",
+            AGE="71",
+            SEX="F",
+            WEIGHT_KG="55",
+            ECOG="1",
+            CHILD_PUGH="A6",
+            BCLC="C",
+            ETIOLOGY="HCV",
+            AFP_NGML="399.9",
+            PRIOR_TACE_N="3",
+            MVI="Y",
+            EHS="N",
+        ),
         # LEN, treated; discontinued treatment for progression.
-        dict(SUBJID="102-001", SITEID="102", ARM="LEN", ENRLDAT="01 FEB 2025", AGE="58",
-             SEX="M", WEIGHT_KG="80", ECOG="0", CHILD_PUGH="A5", BCLC="B", ETIOLOGY="ALCOHOL",
-             AFP_NGML="12.3", PRIOR_TACE_N="1", MVI="N", EHS="Y"),
+        dict(
+            SUBJID="102-001",
+            SITEID="102",
+            ARM="LEN",
+            ENRLDAT="01 FEB 2025",
+            AGE="58",
+            SEX="M",
+            WEIGHT_KG="80",
+            ECOG="0",
+            CHILD_PUGH="A5",
+            BCLC="B",
+            ETIOLOGY="ALCOHOL",
+            AFP_NGML="12.3",
+            PRIOR_TACE_N="1",
+            MVI="N",
+            EHS="Y",
+        ),
         # LEN, enrolled but never treated.
-        dict(SUBJID="102-002", SITEID="102", ARM="LEN", ENRLDAT="15 FEB 2025", AGE="66",
-             SEX="F", WEIGHT_KG="61", ECOG="2", CHILD_PUGH="B7", BCLC="C", ETIOLOGY="MASLD",
-             AFP_NGML="1500", PRIOR_TACE_N="1", MVI="Y", EHS="Y"),
+        dict(
+            SUBJID="102-002",
+            SITEID="102",
+            ARM="LEN",
+            ENRLDAT="15 FEB 2025",
+            AGE="66",
+            SEX="F",
+            WEIGHT_KG="61",
+            ECOG="2",
+            CHILD_PUGH="B7",
+            BCLC="C",
+            ETIOLOGY="MASLD",
+            AFP_NGML="1500",
+            PRIOR_TACE_N="1",
+            MVI="Y",
+            EHS="Y",
+        ),
     ],
     "edc_ex": [
-        dict(SUBJID="101-001", EXSEQ="1", EXTRT="SIRT", EXDOSE="1.8", EXDOSU="GBq",
-             EXSTDAT="13 JAN 2025", EXENDAT="13 JAN 2025"),
-        dict(SUBJID="101-001", EXSEQ="2", EXTRT="LENVATINIB", EXDOSE="12", EXDOSU="mg",
-             EXSTDAT="17 JAN 2025", EXENDAT=None),
-        dict(SUBJID="101-002", EXSEQ="1", EXTRT="LENVATINIB", EXDOSE="8", EXDOSU="mg",
-             EXSTDAT="20 JAN 2025", EXENDAT="10 MAR 2025", EXADJ="DISCONTINUED"),
-        dict(SUBJID="102-001", EXSEQ="1", EXTRT="LENVATINIB", EXDOSE="12", EXDOSU="mg",
-             EXSTDAT="03 FEB 2025", EXENDAT="20 APR 2025", EXADJ="DOSE REDUCED"),
-        dict(SUBJID="102-001", EXSEQ="2", EXTRT="LENVATINIB", EXDOSE="8", EXDOSU="mg",
-             EXSTDAT="21 APR 2025", EXENDAT="02 MAY 2025", EXADJ="DISCONTINUED"),
+        dict(
+            SUBJID="101-001",
+            EXSEQ="1",
+            EXTRT="SIRT",
+            EXDOSE="1.8",
+            EXDOSU="GBq",
+            EXSTDAT="13 JAN 2025",
+            EXENDAT="13 JAN 2025",
+        ),
+        dict(
+            SUBJID="101-001",
+            EXSEQ="2",
+            EXTRT="LENVATINIB",
+            EXDOSE="12",
+            EXDOSU="mg",
+            EXSTDAT="17 JAN 2025",
+            EXENDAT=None,
+        ),
+        dict(
+            SUBJID="101-002",
+            EXSEQ="1",
+            EXTRT="LENVATINIB",
+            EXDOSE="8",
+            EXDOSU="mg",
+            EXSTDAT="20 JAN 2025",
+            EXENDAT="10 MAR 2025",
+            EXADJ="DISCONTINUED",
+        ),
+        dict(
+            SUBJID="102-001",
+            EXSEQ="1",
+            EXTRT="LENVATINIB",
+            EXDOSE="12",
+            EXDOSU="mg",
+            EXSTDAT="03 FEB 2025",
+            EXENDAT="20 APR 2025",
+            EXADJ="DOSE REDUCED",
+        ),
+        dict(
+            SUBJID="102-001",
+            EXSEQ="2",
+            EXTRT="LENVATINIB",
+            EXDOSE="8",
+            EXDOSU="mg",
+            EXSTDAT="21 APR 2025",
+            EXENDAT="02 MAY 2025",
+            EXADJ="DISCONTINUED",
+        ),
         # Quarantined by ingest (impossible date): must not make 102-002 treated.
-        dict(SUBJID="102-002", EXSEQ="1", EXTRT="LENVATINIB", EXDOSE="12", EXDOSU="mg",
-             EXSTDAT="31 FEB 2025", EXENDAT=None),
+        dict(
+            SUBJID="102-002",
+            EXSEQ="1",
+            EXTRT="LENVATINIB",
+            EXDOSE="12",
+            EXDOSU="mg",
+            EXSTDAT="31 FEB 2025",
+            EXENDAT=None,
+        ),
         # After the cut-off: ignored.
-        dict(SUBJID="102-001", EXSEQ="3", EXTRT="LENVATINIB", EXDOSE="8", EXDOSU="mg",
-             EXSTDAT="01 JUL 2025", EXENDAT=None),
+        dict(
+            SUBJID="102-001",
+            EXSEQ="3",
+            EXTRT="LENVATINIB",
+            EXDOSE="8",
+            EXDOSU="mg",
+            EXSTDAT="01 JUL 2025",
+            EXENDAT=None,
+        ),
     ],
     "edc_ae": [
-        dict(SUBJID="101-001", AESPID="1", AETERM="tiredness", AEDECOD="Fatigue",
-             AESOC="General disorders and administration site conditions",
-             AESTDAT="UN FEB 2025", AEENDAT=None, AETOXGR="2", AESER="N",
-             AEREL_LEN="RELATED", AEREL_SIRT="NOT RELATED", AEACN_LEN="DOSE NOT CHANGED",
-             AEOUT="NOT RECOVERED"),
-        dict(SUBJID="102-001", AESPID="1", AETERM="high blood pressure", AEDECOD="Hypertension",
-             AESOC="Vascular disorders", AESTDAT="10 FEB 2025", AEENDAT="12 MAY 2025",
-             AETOXGR="3", AESER="N", AEREL_LEN="RELATED", AEREL_SIRT="NOT APPLICABLE",
-             AEACN_LEN="DOSE REDUCED", AEOUT="RECOVERED"),
+        dict(
+            SUBJID="101-001",
+            AESPID="1",
+            AETERM="tiredness",
+            AEDECOD="Fatigue",
+            AESOC="General disorders and administration site conditions",
+            AESTDAT="UN FEB 2025",
+            AEENDAT=None,
+            AETOXGR="2",
+            AESER="N",
+            AEREL_LEN="RELATED",
+            AEREL_SIRT="NOT RELATED",
+            AEACN_LEN="DOSE NOT CHANGED",
+            AEOUT="NOT RECOVERED",
+        ),
+        dict(
+            SUBJID="102-001",
+            AESPID="1",
+            AETERM="high blood pressure",
+            AEDECOD="Hypertension",
+            AESOC="Vascular disorders",
+            AESTDAT="10 FEB 2025",
+            AEENDAT="12 MAY 2025",
+            AETOXGR="3",
+            AESER="N",
+            AEREL_LEN="RELATED",
+            AEREL_SIRT="NOT APPLICABLE",
+            AEACN_LEN="DOSE REDUCED",
+            AEOUT="RECOVERED",
+        ),
     ],
     "edc_ds": [
-        dict(SUBJID="101-002", DSCAT="END OF TREATMENT", DSDECOD="ADVERSE EVENT",
-             DSSTDAT="10 MAR 2025"),
+        dict(SUBJID="101-002", DSCAT="END OF TREATMENT", DSDECOD="ADVERSE EVENT", DSSTDAT="10 MAR 2025"),
         dict(SUBJID="101-002", DSCAT="END OF STUDY", DSDECOD="DEATH", DSSTDAT="20 MAR 2025"),
-        dict(SUBJID="102-001", DSCAT="END OF TREATMENT", DSDECOD="PROGRESSIVE DISEASE",
-             DSSTDAT="02 MAY 2025"),
+        dict(SUBJID="102-001", DSCAT="END OF TREATMENT", DSDECOD="PROGRESSIVE DISEASE", DSSTDAT="02 MAY 2025"),
     ],
     "edc_surv": [
         dict(SUBJID="101-001", CONTACT_SEQ="1", CONTACT_DAT="01 JUN 2025", STATUS="ALIVE"),
-        dict(SUBJID="101-002", CONTACT_SEQ="1", CONTACT_DAT="20 MAR 2025", STATUS="DEAD",
-             DEATH_DAT="UN MAR 2025", DEATH_CAUSE="DISEASE PROGRESSION"),
+        dict(
+            SUBJID="101-002",
+            CONTACT_SEQ="1",
+            CONTACT_DAT="20 MAR 2025",
+            STATUS="DEAD",
+            DEATH_DAT="UN MAR 2025",
+            DEATH_CAUSE="DISEASE PROGRESSION",
+        ),
         dict(SUBJID="102-001", CONTACT_SEQ="1", CONTACT_DAT="20 JUN 2025", STATUS="ALIVE"),
         # Death after the cut-off: ignored, the patient is alive at the cut-off.
-        dict(SUBJID="102-001", CONTACT_SEQ="2", CONTACT_DAT="15 JUL 2025", STATUS="DEAD",
-             DEATH_DAT="10 JUL 2025", DEATH_CAUSE="DISEASE PROGRESSION"),
+        dict(
+            SUBJID="102-001",
+            CONTACT_SEQ="2",
+            CONTACT_DAT="15 JUL 2025",
+            STATUS="DEAD",
+            DEATH_DAT="10 JUL 2025",
+            DEATH_CAUSE="DISEASE PROGRESSION",
+        ),
     ],
     "edc_ct": [
-        dict(SUBJID="102-001", CTSEQ="1", CTTYPE="SYSTEMIC", CTNAME="ATEZOLIZUMAB",
-             CTSTDAT="15 MAY 2025"),
+        dict(SUBJID="102-001", CTSEQ="1", CTTYPE="SYSTEMIC", CTNAME="ATEZOLIZUMAB", CTSTDAT="15 MAY 2025"),
     ],
     "imaging_lesions": [
-        dict(SUBJID="101-001", VISIT="BASELINE", SCAN_DAT="2025-01-03", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", LOCATION="segment VII",
-             VIABLE_DIAM_MM="45", TOTAL_DIAM_MM="52"),
-        dict(SUBJID="101-001", VISIT="WEEK 6", SCAN_DAT="2025-02-24", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", LOCATION="segment VII",
-             VIABLE_DIAM_MM="20", TOTAL_DIAM_MM="50"),
-        dict(SUBJID="101-001", VISIT="WEEK 12", SCAN_DAT="2025-04-07", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", LOCATION="segment VII",
-             VIABLE_DIAM_MM="12", TOTAL_DIAM_MM="48"),
+        dict(
+            SUBJID="101-001",
+            VISIT="BASELINE",
+            SCAN_DAT="2025-01-03",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            LOCATION="segment VII",
+            VIABLE_DIAM_MM="45",
+            TOTAL_DIAM_MM="52",
+        ),
+        dict(
+            SUBJID="101-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-02-24",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            LOCATION="segment VII",
+            VIABLE_DIAM_MM="20",
+            TOTAL_DIAM_MM="50",
+        ),
+        dict(
+            SUBJID="101-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-07",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            LOCATION="segment VII",
+            VIABLE_DIAM_MM="12",
+            TOTAL_DIAM_MM="48",
+        ),
         # 101-002: the only scan before the start (20 JAN 2025) is 29 days before it: no
         # baseline, no measurable disease; the follow-up scan is NE and a data query.
-        dict(SUBJID="101-002", VISIT="BASELINE", SCAN_DAT="2024-12-22", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="30", TOTAL_DIAM_MM="35"),
-        dict(SUBJID="101-002", VISIT="WEEK 6", SCAN_DAT="2025-03-03", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="20", TOTAL_DIAM_MM="35"),
+        dict(
+            SUBJID="101-002",
+            VISIT="BASELINE",
+            SCAN_DAT="2024-12-22",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            VIABLE_DIAM_MM="30",
+            TOTAL_DIAM_MM="35",
+        ),
+        dict(
+            SUBJID="101-002",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-03",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            VIABLE_DIAM_MM="20",
+            TOTAL_DIAM_MM="35",
+        ),
         # 102-001 (start 03 FEB 2025): baseline 24 days before with a liver and a lymph-node
         # target and a non-target; a small typical liver lesion (equivocal) at week 6 that is
         # 14 mm (unequivocal) at week 12: PD dated back to week 6, where the reader said SD.
-        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="NT01",
-             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
-        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="40", TOTAL_DIAM_MM="50"),
-        dict(SUBJID="102-001", VISIT="BASELINE", SCAN_DAT="2025-01-10", LESION_ID="T02",
-             LESION_CLASS="TARGET", ORGAN="LYMPH NODE", VIABLE_DIAM_MM="20", TOTAL_DIAM_MM="20"),
-        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="N01",
-             LESION_CLASS="NEW", ORGAN="LIVER", LOCATION="segment II", TOTAL_DIAM_MM="8",
-             TYPICAL="Y"),
-        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="NT01",
-             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
-        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="36", TOTAL_DIAM_MM="50"),
-        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", LESION_ID="T02",
-             LESION_CLASS="TARGET", ORGAN="LYMPH NODE", VIABLE_DIAM_MM="18", TOTAL_DIAM_MM="18"),
-        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="N01",
-             LESION_CLASS="NEW", ORGAN="LIVER", LOCATION="segment II", TOTAL_DIAM_MM="14",
-             TYPICAL="Y"),
-        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="NT01",
-             LESION_CLASS="NON-TARGET", ORGAN="LIVER", LOCATION="portal vein", NT_STATUS="PRESENT"),
-        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", LESION_ID="T01",
-             LESION_CLASS="TARGET", ORGAN="LIVER", VIABLE_DIAM_MM="35", TOTAL_DIAM_MM="50"),
+        dict(
+            SUBJID="102-001",
+            VISIT="BASELINE",
+            SCAN_DAT="2025-01-10",
+            LESION_ID="NT01",
+            LESION_CLASS="NON-TARGET",
+            ORGAN="LIVER",
+            LOCATION="portal vein",
+            NT_STATUS="PRESENT",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="BASELINE",
+            SCAN_DAT="2025-01-10",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            VIABLE_DIAM_MM="40",
+            TOTAL_DIAM_MM="50",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="BASELINE",
+            SCAN_DAT="2025-01-10",
+            LESION_ID="T02",
+            LESION_CLASS="TARGET",
+            ORGAN="LYMPH NODE",
+            VIABLE_DIAM_MM="20",
+            TOTAL_DIAM_MM="20",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-17",
+            LESION_ID="N01",
+            LESION_CLASS="NEW",
+            ORGAN="LIVER",
+            LOCATION="segment II",
+            TOTAL_DIAM_MM="8",
+            TYPICAL="Y",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-17",
+            LESION_ID="NT01",
+            LESION_CLASS="NON-TARGET",
+            ORGAN="LIVER",
+            LOCATION="portal vein",
+            NT_STATUS="PRESENT",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-17",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            VIABLE_DIAM_MM="36",
+            TOTAL_DIAM_MM="50",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-17",
+            LESION_ID="T02",
+            LESION_CLASS="TARGET",
+            ORGAN="LYMPH NODE",
+            VIABLE_DIAM_MM="18",
+            TOTAL_DIAM_MM="18",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-28",
+            LESION_ID="N01",
+            LESION_CLASS="NEW",
+            ORGAN="LIVER",
+            LOCATION="segment II",
+            TOTAL_DIAM_MM="14",
+            TYPICAL="Y",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-28",
+            LESION_ID="NT01",
+            LESION_CLASS="NON-TARGET",
+            ORGAN="LIVER",
+            LOCATION="portal vein",
+            NT_STATUS="PRESENT",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-28",
+            LESION_ID="T01",
+            LESION_CLASS="TARGET",
+            ORGAN="LIVER",
+            VIABLE_DIAM_MM="35",
+            TOTAL_DIAM_MM="50",
+        ),
     ],
     "imaging_timepoints": [
-        dict(SUBJID="101-001", VISIT="WEEK 6", SCAN_DAT="2025-02-24", READER_TARGET="PR",
-             READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
-        dict(SUBJID="101-001", VISIT="WEEK 12", SCAN_DAT="2025-04-07", READER_TARGET="PR",
-             READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
-        dict(SUBJID="102-001", VISIT="WEEK 6", SCAN_DAT="2025-03-17", READER_TARGET="SD",
-             READER_NONTARGET="NON-CR/NON-PD", READER_NEW="EQUIVOCAL", READER_OVERALL="SD"),
-        dict(SUBJID="102-001", VISIT="WEEK 12", SCAN_DAT="2025-04-28", READER_TARGET="NE",
-             READER_NONTARGET="NON-CR/NON-PD", READER_NEW="Y", READER_OVERALL="PD"),
+        dict(
+            SUBJID="101-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-02-24",
+            READER_TARGET="PR",
+            READER_NONTARGET="ND",
+            READER_NEW="N",
+            READER_OVERALL="PR",
+        ),
+        dict(
+            SUBJID="101-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-07",
+            READER_TARGET="PR",
+            READER_NONTARGET="ND",
+            READER_NEW="N",
+            READER_OVERALL="PR",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 6",
+            SCAN_DAT="2025-03-17",
+            READER_TARGET="SD",
+            READER_NONTARGET="NON-CR/NON-PD",
+            READER_NEW="EQUIVOCAL",
+            READER_OVERALL="SD",
+        ),
+        dict(
+            SUBJID="102-001",
+            VISIT="WEEK 12",
+            SCAN_DAT="2025-04-28",
+            READER_TARGET="NE",
+            READER_NONTARGET="NON-CR/NON-PD",
+            READER_NEW="Y",
+            READER_OVERALL="PD",
+        ),
         # After the cut-off: not a last-alive date.
-        dict(SUBJID="101-001", VISIT="WEEK 24", SCAN_DAT="2025-07-07", READER_TARGET="PR",
-             READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL="PR"),
+        dict(
+            SUBJID="101-001",
+            VISIT="WEEK 24",
+            SCAN_DAT="2025-07-07",
+            READER_TARGET="PR",
+            READER_NONTARGET="ND",
+            READER_NEW="N",
+            READER_OVERALL="PR",
+        ),
     ],
 }
 
@@ -163,14 +456,12 @@ def create_raw_tables(database: Path, rows: dict[str, list[dict]], quarantine: l
         for table, input_file in FILES.items():
             columns = ", ".join(f'"{name}" varchar' for name in input_file.column_names)
             con.execute(
-                f"create or replace table raw.{table} "
-                f"({columns}, _export_id varchar, _file varchar, _line integer)"
+                f"create or replace table raw.{table} ({columns}, _export_id varchar, _file varchar, _line integer)"
             )
             for line, row in enumerate(rows.get(table, []), start=2):
                 values = [row.get(name) for name in input_file.column_names]
                 con.execute(
-                    f"insert into raw.{table} values "
-                    f"({', '.join('?' for _ in range(len(values) + 3))})",
+                    f"insert into raw.{table} values ({', '.join('?' for _ in range(len(values) + 3))})",
                     [*values, EXPORT_ID, input_file.path, line],
                 )
         con.execute(
@@ -189,11 +480,16 @@ def run_dbt(tmp: Path, *args: str) -> dbtRunnerResult:
     return dbtRunner().invoke(
         [
             *args,
-            "--project-dir", project,
-            "--profiles-dir", project,
-            "--target-path", str(tmp / "target"),
-            "--log-path", str(tmp / "logs"),
-            "--vars", yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE}),
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+            "--vars",
+            yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE}),
         ]
     )
 
@@ -231,15 +527,18 @@ def test_adsl_has_one_row_per_enrolled_patient(warehouse: Path) -> None:
     rows = adsl(warehouse)
     assert sorted(rows) == ["101-001", "101-002", "102-001", "102-002"]
     assert {r["USUBJID"] for r in rows.values()} == {
-        "LENSIRT-101-001", "LENSIRT-101-002", "LENSIRT-102-001", "LENSIRT-102-002"}
+        "LENSIRT-101-001",
+        "LENSIRT-101-002",
+        "LENSIRT-102-001",
+        "LENSIRT-102-002",
+    }
     assert {r["FASFL"] for r in rows.values()} == {"Y"}
     assert {as_date(r["DCUTDT"]) for r in rows.values()} == {day(EXPORT_DATE)}
 
 
 def test_adsl_treatment_start_and_actual_arm(warehouse: Path) -> None:
     rows = adsl(warehouse)
-    with_sirt, without_sirt, len_arm, untreated = (
-        rows["101-001"], rows["101-002"], rows["102-001"], rows["102-002"])
+    with_sirt, without_sirt, len_arm, untreated = (rows["101-001"], rows["101-002"], rows["102-001"], rows["102-002"])
     assert as_date(with_sirt["TRTSDT"]) == day("2025-01-13")
     assert with_sirt["TRT01A"] == "LEN+SIRT" and with_sirt["TRT01AN"] == 1
     # Lenvatinib ongoing at the cut-off: dosing up to the cut-off.
@@ -311,11 +610,15 @@ def test_overall_response_from_the_lesions(warehouse: Path) -> None:
 
 def test_discrepancies_and_imaging_queries(warehouse: Path) -> None:
     discrepancies = table(warehouse, "select SUBJID, ADT, OVR_COMPUTED, OVR_READER from quality.response_discrepancies")
-    assert [(r["SUBJID"], as_date(r["ADT"]).isoformat(), r["OVR_COMPUTED"], r["OVR_READER"]) for r in discrepancies] == [
-        ("102-001", "2025-03-17", "PD", "SD")]
+    assert [
+        (r["SUBJID"], as_date(r["ADT"]).isoformat(), r["OVR_COMPUTED"], r["OVR_READER"]) for r in discrepancies
+    ] == [("102-001", "2025-03-17", "PD", "SD")]
     queries = table(warehouse, "select SUBJID, RULE, MESSAGE from quality.dq_tumour order by SUBJID, RULE")
     assert [(q["SUBJID"], q["RULE"]) for q in queries] == [
-        ("101-002", "NO_BASELINE_SCAN"), ("102-001", "RESPONSE_DIFFERS"), ("102-001", "TARGET_MISSING")]
+        ("101-002", "NO_BASELINE_SCAN"),
+        ("102-001", "RESPONSE_DIFFERS"),
+        ("102-001", "TARGET_MISSING"),
+    ]
     assert "baseline target T02 (LYMPH NODE) has no record" in queries[2]["MESSAGE"]
     assert "2025-04-28" in queries[2]["MESSAGE"]
     rules = {r["RULE"] for r in table(warehouse, "select RULE from quality.data_queries where DOMAIN = 'IMAGING'")}
@@ -325,7 +628,10 @@ def test_discrepancies_and_imaging_queries(warehouse: Path) -> None:
 def test_adtr_sums_and_best_percent_change(warehouse: Path) -> None:
     rows = table(warehouse, "select * from adam.adtr where SUBJID = '101-001' and PARAMCD = 'SDIAM' order by ADT")
     assert [(r["ADY"], r["AVAL"], r["ABLFL"], r["BESTFL"]) for r in rows] == [
-        (-10, 45.0, "Y", None), (43, 20.0, None, None), (85, 12.0, None, "Y")]
+        (-10, 45.0, "Y", None),
+        (43, 20.0, None, None),
+        (85, 12.0, None, "Y"),
+    ]
     assert round(rows[2]["PCHG"], 4) == round(100 * (12 - 45) / 45, 4)
     assert rows[2]["NADIR"] == 20.0 and rows[2]["PCHGNAD"] == -40.0
     # 102-001: analysed up to the first PD (week 6); the incomplete week-12 sum is not evaluable.
@@ -355,9 +661,7 @@ def test_sources_mirror_the_input_contract() -> None:
     sources = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/_sources.yml").read_text())
     raw = next(s for s in sources["sources"] if s["name"] == "raw")
     declared = {t["name"]: [c["name"] for c in t["columns"]] for t in raw["tables"]}
-    expected = {
-        table: [*f.column_names, "_export_id", "_file", "_line"] for table, f in FILES.items()
-    }
+    expected = {table: [*f.column_names, "_export_id", "_file", "_line"] for table, f in FILES.items()}
     assert declared == expected
 
 

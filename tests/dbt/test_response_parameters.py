@@ -22,27 +22,54 @@ from tests.dbt.test_dbt_project import EXPORT_DATE, EXPORT_ID, QUARANTINE, ROWS,
 
 def build_response_models(home: Path, study_vars: dict) -> None:
     project = str(DBT_PROJECT_DIR)
-    common = ["--project-dir", project, "--profiles-dir", project, "--target-path", str(home / "target"),
-              "--log-path", str(home / "logs"),
-              "--vars", yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE, **study_vars})]
-    for command in (["seed"], ["build", "--select", "+int_response_best", "--indirect-selection", "cautious",
-                                      "--exclude-resource-type", "unit_test"]):
+    common = [
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(home / "target"),
+        "--log-path",
+        str(home / "logs"),
+        "--vars",
+        yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE, **study_vars}),
+    ]
+    for command in (
+        ["seed"],
+        [
+            "build",
+            "--select",
+            "+int_response_best",
+            "--indirect-selection",
+            "cautious",
+            "--exclude-resource-type",
+            "unit_test",
+        ],
+    ):
         result = dbtRunner().invoke([*command, *common])
         assert result.success, failures(result)
 
 
-@pytest.mark.parametrize("study_vars", [
-    {"bor_requires_baseline": False},
-    {"bor_requires_baseline": False, "missing_as_ne": True, "assessments_on_start_date": True},
-], ids=["no baseline rule", "admiralonco options"])
-def test_response_data_tests_pass_without_the_baseline_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            study_vars: dict):
+@pytest.mark.parametrize(
+    "study_vars",
+    [
+        {"bor_requires_baseline": False},
+        {"bor_requires_baseline": False, "missing_as_ne": True, "assessments_on_start_date": True},
+    ],
+    ids=["no baseline rule", "admiralonco options"],
+)
+def test_response_data_tests_pass_without_the_baseline_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, study_vars: dict
+):
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
     create_raw_tables(tmp_path / "warehouse.duckdb", ROWS, QUARANTINE)
     build_response_models(tmp_path, study_vars)  # data tests of int_response_best included
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        rows = dict(con.execute(
-            "select USUBJID, (BOR, BORDT is not null, ASSESSMENTS) from intermediate.int_response_best").fetchall())
+        rows = dict(
+            con.execute(
+                "select USUBJID, (BOR, BORDT is not null, ASSESSMENTS) from intermediate.int_response_best"
+            ).fetchall()
+        )
     # 101-002: no baseline, one counted scan: judged on that scan and dated (not the undated NE of SPEC 5).
     bor, dated, assessments = rows["LENSIRT-101-002"]
     assert assessments == 1 and dated and bor != "MISSING"

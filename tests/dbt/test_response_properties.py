@@ -49,8 +49,10 @@ def patient(draw):
         # Relative to baseline, so that CR, PR, SD and PD all occur; now and then not assessed.
         factors = st.sampled_from([None, 0, 0.2, 0.5, 0.6, 0.8, 1.0, 1.1, 1.3, 1.8])
         diameters = [None if (f := draw(factors)) is None else round(size * f) for size in baseline]
-        statuses = [draw(st.sampled_from(["PRESENT", "PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", None]))
-                    for _ in range(nontargets)]
+        statuses = [
+            draw(st.sampled_from(["PRESENT", "PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", None]))
+            for _ in range(nontargets)
+        ]
         scans.append((day, f"WEEK {6 * visit}", diameters, statuses))
     followups = len(scans) - 1
     new_lesion_at = draw(st.one_of(st.none(), st.integers(1, followups))) if followups else None
@@ -65,36 +67,86 @@ def raw_rows(patients: list[dict]) -> dict[str, list[dict]]:
         if drawn["new_lesion_at"] is not None:
             twins.append((f"901-{number:03d}", drawn["new_lesion_at"] + 1))  # no scans after the new lesion
         for subjid, kept in twins:
-            rows["edc_dm"].append(dict(
-                SUBJID=subjid, SITEID=subjid[:3], ARM="LEN", ENRLDAT=edc(drawn["enrolled"]), AGE="65", SEX="M",
-                WEIGHT_KG="70", ECOG="0", CHILD_PUGH="A5", BCLC="B", ETIOLOGY="HBV", AFP_NGML="20",
-                PRIOR_TACE_N="1", MVI="N", EHS="N"))
-            rows["edc_ex"].append(dict(SUBJID=subjid, EXSEQ="1", EXTRT="LENVATINIB", EXDOSE="12", EXDOSU="mg",
-                                       EXSTDAT=edc(drawn["start"]), EXENDAT=None))
+            rows["edc_dm"].append(
+                dict(
+                    SUBJID=subjid,
+                    SITEID=subjid[:3],
+                    ARM="LEN",
+                    ENRLDAT=edc(drawn["enrolled"]),
+                    AGE="65",
+                    SEX="M",
+                    WEIGHT_KG="70",
+                    ECOG="0",
+                    CHILD_PUGH="A5",
+                    BCLC="B",
+                    ETIOLOGY="HBV",
+                    AFP_NGML="20",
+                    PRIOR_TACE_N="1",
+                    MVI="N",
+                    EHS="N",
+                )
+            )
+            rows["edc_ex"].append(
+                dict(
+                    SUBJID=subjid,
+                    EXSEQ="1",
+                    EXTRT="LENVATINIB",
+                    EXDOSE="12",
+                    EXDOSU="mg",
+                    EXSTDAT=edc(drawn["start"]),
+                    EXENDAT=None,
+                )
+            )
             last_seen = max(drawn["scans"][-1][0], drawn["start"])  # the same follow-up for both twins
             if drawn["death_after"] is None:
-                rows["edc_surv"].append(dict(SUBJID=subjid, CONTACT_SEQ="1",
-                                             CONTACT_DAT=edc(last_seen + dt.timedelta(days=5)), STATUS="ALIVE"))
+                rows["edc_surv"].append(
+                    dict(
+                        SUBJID=subjid,
+                        CONTACT_SEQ="1",
+                        CONTACT_DAT=edc(last_seen + dt.timedelta(days=5)),
+                        STATUS="ALIVE",
+                    )
+                )
             else:
                 death = edc(last_seen + dt.timedelta(days=drawn["death_after"]))
-                rows["edc_surv"].append(dict(SUBJID=subjid, CONTACT_SEQ="1", CONTACT_DAT=death, STATUS="DEAD",
-                                             DEATH_DAT=death, DEATH_CAUSE="UNKNOWN"))
+                rows["edc_surv"].append(
+                    dict(
+                        SUBJID=subjid,
+                        CONTACT_SEQ="1",
+                        CONTACT_DAT=death,
+                        STATUS="DEAD",
+                        DEATH_DAT=death,
+                        DEATH_CAUSE="UNKNOWN",
+                    )
+                )
             for index, (day, visit, diameters, statuses) in enumerate(drawn["scans"][:kept]):
                 common = dict(SUBJID=subjid, VISIT=visit, SCAN_DAT=day.isoformat(), ORGAN="LIVER")
                 for t, diameter in enumerate(diameters, start=1):
-                    rows["imaging_lesions"].append(dict(
-                        common, LESION_ID=f"T{t:02d}", LESION_CLASS="TARGET",
-                        VIABLE_DIAM_MM=None if diameter is None else str(diameter),
-                        TOTAL_DIAM_MM=None if diameter is None else str(diameter + 5),
-                        NE_REASON="ARTEFACT" if diameter is None else None))
+                    rows["imaging_lesions"].append(
+                        dict(
+                            common,
+                            LESION_ID=f"T{t:02d}",
+                            LESION_CLASS="TARGET",
+                            VIABLE_DIAM_MM=None if diameter is None else str(diameter),
+                            TOTAL_DIAM_MM=None if diameter is None else str(diameter + 5),
+                            NE_REASON="ARTEFACT" if diameter is None else None,
+                        )
+                    )
                 for n, status in enumerate(statuses, start=1):
-                    rows["imaging_lesions"].append(dict(
-                        common, LESION_ID=f"NT{n:02d}", LESION_CLASS="NON-TARGET", NT_STATUS=status,
-                        NE_REASON="NOT IMAGED" if status is None else None))
+                    rows["imaging_lesions"].append(
+                        dict(
+                            common,
+                            LESION_ID=f"NT{n:02d}",
+                            LESION_CLASS="NON-TARGET",
+                            NT_STATUS=status,
+                            NE_REASON="NOT IMAGED" if status is None else None,
+                        )
+                    )
                 if drawn["new_lesion_at"] is not None and index >= drawn["new_lesion_at"]:
                     # Extrahepatic: unequivocal from its first scan, so PD there at the latest.
-                    rows["imaging_lesions"].append(dict(common, ORGAN="LUNG", LESION_ID="N01", LESION_CLASS="NEW",
-                                                        TOTAL_DIAM_MM="15"))
+                    rows["imaging_lesions"].append(
+                        dict(common, ORGAN="LUNG", LESION_ID="N01", LESION_CLASS="NEW", TOTAL_DIAM_MM="15")
+                    )
     return rows
 
 
@@ -103,8 +155,14 @@ def draw_patients() -> list[dict]:
     example would be mostly patients without follow-up); derandomised, so the sample is stable."""
     drawn: list[dict] = []
 
-    @settings(max_examples=40, database=None, derandomize=True, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.lists(patient(), min_size=1, max_size=6))
     def capture(patients):
         drawn.extend(patients)
@@ -115,11 +173,21 @@ def draw_patients() -> list[dict]:
 
 def run_dbt(home: Path, *args: str) -> dbtRunnerResult:
     project = str(DBT_PROJECT_DIR)
-    return dbtRunner().invoke([
-        *args, "--project-dir", project, "--profiles-dir", project,
-        "--target-path", str(home / "target"), "--log-path", str(home / "logs"),
-        "--vars", yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE}),
-    ])
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--target-path",
+            str(home / "target"),
+            "--log-path",
+            str(home / "logs"),
+            "--vars",
+            yaml.safe_dump({"export_id": EXPORT_ID, "export_date": EXPORT_DATE}),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -178,11 +246,18 @@ def test_bor_is_never_better_than_the_best_timepoint(warehouse):
 
 
 def test_confirmation_never_improves_the_response(warehouse):
-    adrs = rows(warehouse, "select SUBJID, PARAMCD, AVALC, AVAL from adam.adrs where PARAMCD in ('BOR', 'CBOR', 'RSP', 'CRSP', 'CCB')")
+    adrs = rows(
+        warehouse,
+        "select SUBJID, PARAMCD, AVALC, AVAL from adam.adrs where PARAMCD in ('BOR', 'CBOR', 'RSP', 'CRSP', 'CCB')",
+    )
     bor, cbor = by_patient(adrs, "BOR"), by_patient(adrs, "CBOR")
     rsp, crsp, ccb = by_patient(adrs, "RSP"), by_patient(adrs, "CRSP"), by_patient(adrs, "CCB")
     for subjid in bor:
-        assert ORDER.index(cbor[subjid]["AVALC"]) >= ORDER.index(bor[subjid]["AVALC"]), (subjid, bor[subjid], cbor[subjid])
+        assert ORDER.index(cbor[subjid]["AVALC"]) >= ORDER.index(bor[subjid]["AVALC"]), (
+            subjid,
+            bor[subjid],
+            cbor[subjid],
+        )
         if crsp[subjid]["AVALC"] == "Y":
             assert rsp[subjid]["AVALC"] == "Y" and cbor[subjid]["AVALC"] in ("CR", "PR")
         assert (ccb[subjid]["AVALC"] == "Y") == (cbor[subjid]["AVALC"] in ("CR", "PR", "SD"))

@@ -27,15 +27,28 @@ EXPORT_DATE = "2025-06-30"
 
 
 def dm(subjid: str, arm: str, enrolled: str) -> dict[str, str]:
-    return dict(SUBJID=subjid, SITEID=subjid[:3], ARM=arm, ENRLDAT=enrolled, AGE="65", SEX="M",
-                WEIGHT_KG="70", ECOG="0", CHILD_PUGH="A5", BCLC="B", ETIOLOGY="HBV", AFP_NGML="20",
-                PRIOR_TACE_N="1", MVI="N", EHS="N")
+    return dict(
+        SUBJID=subjid,
+        SITEID=subjid[:3],
+        ARM=arm,
+        ENRLDAT=enrolled,
+        AGE="65",
+        SEX="M",
+        WEIGHT_KG="70",
+        ECOG="0",
+        CHILD_PUGH="A5",
+        BCLC="B",
+        ETIOLOGY="HBV",
+        AFP_NGML="20",
+        PRIOR_TACE_N="1",
+        MVI="N",
+        EHS="N",
+    )
 
 
 def dose(subjid: str, seq: int, treatment: str, start: str, end: str | None) -> dict[str, str | None]:
     unit, amount = ("GBq", "1.8") if treatment == "SIRT" else ("mg", "12")
-    return dict(SUBJID=subjid, EXSEQ=str(seq), EXTRT=treatment, EXDOSE=amount, EXDOSU=unit,
-                EXSTDAT=start, EXENDAT=end)
+    return dict(SUBJID=subjid, EXSEQ=str(seq), EXTRT=treatment, EXDOSE=amount, EXDOSU=unit, EXSTDAT=start, EXENDAT=end)
 
 
 def alive(subjid: str, seq: int, contact: str) -> dict[str, str]:
@@ -48,13 +61,28 @@ VIABLE_MM = {"BASELINE": "50", "PR": "30", "SD": "45", "PD": "60"}
 
 
 def scan(subjid: str, visit: str, date: str, response: str) -> tuple[dict, dict | None]:
-    lesion = dict(SUBJID=subjid, VISIT=visit, SCAN_DAT=date, LESION_ID="T01", LESION_CLASS="TARGET",
-                  ORGAN="LIVER", LOCATION="segment VII", VIABLE_DIAM_MM=VIABLE_MM[response],
-                  TOTAL_DIAM_MM="60")
+    lesion = dict(
+        SUBJID=subjid,
+        VISIT=visit,
+        SCAN_DAT=date,
+        LESION_ID="T01",
+        LESION_CLASS="TARGET",
+        ORGAN="LIVER",
+        LOCATION="segment VII",
+        VIABLE_DIAM_MM=VIABLE_MM[response],
+        TOTAL_DIAM_MM="60",
+    )
     if response == "BASELINE":
         return lesion, None
-    verdict = dict(SUBJID=subjid, VISIT=visit, SCAN_DAT=date, READER_TARGET=response,
-                   READER_NONTARGET="ND", READER_NEW="N", READER_OVERALL=response)
+    verdict = dict(
+        SUBJID=subjid,
+        VISIT=visit,
+        SCAN_DAT=date,
+        READER_TARGET=response,
+        READER_NONTARGET="ND",
+        READER_NEW="N",
+        READER_OVERALL=response,
+    )
     return lesion, verdict
 
 
@@ -91,9 +119,12 @@ SCANS = [
 
 ROWS: dict[str, list[dict]] = {
     "edc_dm": [
-        dm("101-001", "LEN+SIRT", "06 JAN 2025"), dm("101-002", "LEN", "13 JAN 2025"),
-        dm("102-001", "LEN", "27 JAN 2025"), dm("102-002", "LEN", "03 FEB 2025"),
-        dm("103-001", "LEN+SIRT", "20 FEB 2025"), dm("103-002", "LEN", "26 MAY 2025"),
+        dm("101-001", "LEN+SIRT", "06 JAN 2025"),
+        dm("101-002", "LEN", "13 JAN 2025"),
+        dm("102-001", "LEN", "27 JAN 2025"),
+        dm("102-002", "LEN", "03 FEB 2025"),
+        dm("103-001", "LEN+SIRT", "20 FEB 2025"),
+        dm("103-002", "LEN", "26 MAY 2025"),
         dm("104-001", "LEN", "02 JAN 2025"),
     ],
     "edc_ex": [
@@ -109,8 +140,14 @@ ROWS: dict[str, list[dict]] = {
     ],
     "edc_surv": [
         alive("101-001", 1, "01 JUN 2025"),
-        dict(SUBJID="101-002", CONTACT_SEQ="1", CONTACT_DAT="20 MAY 2025", STATUS="DEAD",
-             DEATH_DAT="UN MAY 2025", DEATH_CAUSE="DISEASE PROGRESSION"),
+        dict(
+            SUBJID="101-002",
+            CONTACT_SEQ="1",
+            CONTACT_DAT="20 MAY 2025",
+            STATUS="DEAD",
+            DEATH_DAT="UN MAY 2025",
+            DEATH_CAUSE="DISEASE PROGRESSION",
+        ),
         alive("102-001", 1, "20 JUN 2025"),
         alive("102-002", 1, "25 JUN 2025"),
     ],
@@ -125,12 +162,21 @@ ROWS: dict[str, list[dict]] = {
 def run_dbt(home: Path, *args: str) -> dbtRunnerResult:
     project = str(DBT_PROJECT_DIR)
     study_vars = {"export_id": EXPORT_ID, "export_date": EXPORT_DATE, "response_source": "reader"}
-    return dbtRunner().invoke([
-        *args,
-        "--project-dir", project, "--profiles-dir", project,
-        "--target-path", str(home / "target"), "--log-path", str(home / "logs"),
-        "--vars", yaml.safe_dump(study_vars),
-    ])
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--target-path",
+            str(home / "target"),
+            "--log-path",
+            str(home / "logs"),
+            "--vars",
+            yaml.safe_dump(study_vars),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -200,11 +246,11 @@ def test_progression_free_survival(warehouse: Path) -> None:
     expected = {
         "101-001": (0, "2025-05-19", 127),  # PD
         "101-002": (0, "2025-05-01", 102),  # death, UN MAY 2025 imputed to 01 MAY
-        "102-001": (3, "2025-03-17", 43),   # new therapy before the (ignored) PD
-        "102-002": (5, "2025-05-05", 85),   # alive, PD after the cut-off
-        "103-001": (1, "2025-03-01", 1),    # no baseline scan
-        "103-002": (2, "2025-06-01", 1),    # no post-baseline scan
-        "104-001": (4, "2025-02-17", 43),   # PD 92 days after the last adequate scan
+        "102-001": (3, "2025-03-17", 43),  # new therapy before the (ignored) PD
+        "102-002": (5, "2025-05-05", 85),  # alive, PD after the cut-off
+        "103-001": (1, "2025-03-01", 1),  # no baseline scan
+        "103-002": (2, "2025-06-01", 1),  # no post-baseline scan
+        "104-001": (4, "2025-02-17", 43),  # PD 92 days after the last adequate scan
     }
     actual = {s: (r["CNSR"], r["ADT"].isoformat(), r["AVAL"]) for (s, p), r in rows.items() if p == "PFS"}
     assert actual == expected

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from expectations import validate
-from expectations import adae, adex
+from expectations import adae, adex, validate
 
 ARMS = ["LEN+SIRT", "LEN"]
 
@@ -16,21 +15,59 @@ def _adae() -> pd.DataFrame:
     start = dt.date(2025, 1, 10)
     return pd.DataFrame(
         [
-            dict(USUBJID="S-1", AESPID=1, TRT01A="LEN", TRTSDT=start, ASTDT=dt.date(2025, 1, 12), ASTDTF=None,
-                 AEDECOD="Fatigue", AESOC="General disorders", ATOXGR=2, TRTEMFL="Y", AESER="N", FATALFL="N",
-                 AOCCIFL="Y", AOCCSIFL="Y", AOCCPIFL="Y"),
-            dict(USUBJID="S-1", AESPID=2, TRT01A="LEN", TRTSDT=start, ASTDT=dt.date(2025, 1, 1), ASTDTF="D",
-                 AEDECOD="Nausea", AESOC="Gastrointestinal disorders", ATOXGR=3, TRTEMFL=None, AESER="N",
-                 FATALFL="N", AOCCIFL=None, AOCCSIFL=None, AOCCPIFL=None),
+            dict(
+                USUBJID="S-1",
+                AESPID=1,
+                TRT01A="LEN",
+                TRTSDT=start,
+                ASTDT=dt.date(2025, 1, 12),
+                ASTDTF=None,
+                AEDECOD="Fatigue",
+                AESOC="General disorders",
+                ATOXGR=2,
+                TRTEMFL="Y",
+                AESER="N",
+                FATALFL="N",
+                AOCCIFL="Y",
+                AOCCSIFL="Y",
+                AOCCPIFL="Y",
+            ),
+            dict(
+                USUBJID="S-1",
+                AESPID=2,
+                TRT01A="LEN",
+                TRTSDT=start,
+                ASTDT=dt.date(2025, 1, 1),
+                ASTDTF="D",
+                AEDECOD="Nausea",
+                AESOC="Gastrointestinal disorders",
+                ATOXGR=3,
+                TRTEMFL=None,
+                AESER="N",
+                FATALFL="N",
+                AOCCIFL=None,
+                AOCCSIFL=None,
+                AOCCPIFL=None,
+            ),
         ]
     )
 
 
 def _adex() -> pd.DataFrame:
-    rows = [("TRTDURD", 100.0, None), ("STDOSE", 12.0, None), ("RDI", 95.5, None), ("NREDUC", 1.0, None),
-            ("REDUCFL", 1.0, "Y"), ("NINTRP", 0.0, None), ("SIRTACT", 2.1, None)]
+    rows = [
+        ("TRTDURD", 100.0, None),
+        ("STDOSE", 12.0, None),
+        ("RDI", 95.5, None),
+        ("NREDUC", 1.0, None),
+        ("REDUCFL", 1.0, "Y"),
+        ("NINTRP", 0.0, None),
+        ("SIRTACT", 2.1, None),
+    ]
     return pd.DataFrame(
-        [dict(USUBJID="S-1", SAFFL="Y", TRT01A="LEN+SIRT", PARAMCD=code, AVAL=aval, AVALC=avalc) for code, aval, avalc in rows]
+        [
+            dict(USUBJID="S-1", SAFFL="Y", TRT01A="LEN+SIRT", PARAMCD=code, AVAL=aval, AVALC=avalc)
+            for code, aval, avalc in rows
+        ]
     )
 
 

@@ -20,14 +20,37 @@ from tests.analysis.test_efficacy import make_adrs, make_adsl, make_adtte
 COLUMNS = {
     "response_rates": ["PARAMCD", "TRT01P", "N", "RESPONDERS", "RATE_PCT", "LCL_PCT", "UCL_PCT"],
     "response_differences": ["PARAMCD", "METHOD", "DIFF_PCT", "LCL_PCT", "UCL_PCT", "P_VALUE"],
-    "tte_summary": ["PARAMCD", "TRT01P", "N", "EVENTS", "CENSORED", "MEDIAN_MONTHS", "LCL_MONTHS", "UCL_MONTHS",
-                    "Q1_MONTHS", "Q3_MONTHS", "FOLLOWUP_MEDIAN_MONTHS"],
+    "tte_summary": [
+        "PARAMCD",
+        "TRT01P",
+        "N",
+        "EVENTS",
+        "CENSORED",
+        "MEDIAN_MONTHS",
+        "LCL_MONTHS",
+        "UCL_MONTHS",
+        "Q1_MONTHS",
+        "Q3_MONTHS",
+        "FOLLOWUP_MEDIAN_MONTHS",
+    ],
     "tte_landmarks": ["PARAMCD", "TRT01P", "MONTHS", "SURVIVAL", "LCL", "UCL", "N_AT_RISK"],
     "tte_comparisons": ["PARAMCD", "METHOD", "HR", "LCL", "UCL", "P_VALUE"],
     "km_curves": ["PARAMCD", "TRT01P", "TIME_MONTHS", "N_AT_RISK", "EVENTS", "CENSORED", "SURVIVAL", "LCL", "UCL"],
     "ttr_summary": ["TRT01P", "N", "MEDIAN_MONTHS", "Q1_MONTHS", "Q3_MONTHS", "MIN_MONTHS", "MAX_MONTHS"],
-    "baseline_characteristics": ["VARIABLE", "LABEL", "CATEGORY", "TRT01P", "N_ARM", "COUNT", "PCT", "MEDIAN", "Q1",
-                                 "Q3", "DISPLAY", "SMD"],
+    "baseline_characteristics": [
+        "VARIABLE",
+        "LABEL",
+        "CATEGORY",
+        "TRT01P",
+        "N_ARM",
+        "COUNT",
+        "PCT",
+        "MEDIAN",
+        "Q1",
+        "Q3",
+        "DISPLAY",
+        "SMD",
+    ],
     "balance": ["COVARIATE", "SMD_UNADJUSTED", "SMD_IPTW", "BALANCED"],
 }
 
@@ -37,13 +60,16 @@ def warehouse(warehouse_home) -> WarehouseResource:
     adsl = make_adsl(24)
     adrs = make_adrs(adsl, {"CRSP": set(range(0, 48, 3)), "CCB": set(range(0, 48, 2)), "RSP": set(range(0, 48, 3))})
     adtte = make_adtte(adsl)
-    adtr = pd.DataFrame({"USUBJID": adsl.USUBJID, "PARAMCD": "SDIAM", "ABLFL": "Y",
-                         "AVAL": np.linspace(20, 140, len(adsl))})
+    adtr = pd.DataFrame(
+        {"USUBJID": adsl.USUBJID, "PARAMCD": "SDIAM", "ABLFL": "Y", "AVAL": np.linspace(20, 140, len(adsl))}
+    )
     vars_json = StudyConfig.load().dbt_vars("E1", "2025-06-30", "2025-06-30")
     with duckdb.connect(str(warehouse_home.database)) as con:
         ensure_schemas(con)
-        con.execute("insert into audit.current_export values ('run', 'E1', '/tmp/e1', ?, ?, 'lensirt', ?)",
-                    [dt.date(2025, 6, 30), dt.date(2025, 6, 30), vars_json])
+        con.execute(
+            "insert into audit.current_export values ('run', 'E1', '/tmp/e1', ?, ?, 'lensirt', ?)",
+            [dt.date(2025, 6, 30), dt.date(2025, 6, 30), vars_json],
+        )
         con.execute("create schema adam")
         for name, frame in {"adsl": adsl, "adrs": adrs, "adtte": adtte, "adtr": adtr}.items():
             con.register("frame", frame)
@@ -77,7 +103,9 @@ def test_balance_check_warns_and_names_the_unbalanced_covariates(warehouse):
     assert result.success  # a warning, never a gate
     (evaluation,) = result.get_asset_check_evaluations()
     with duckdb.connect(str(warehouse.paths.database), read_only=True) as con:
-        unbalanced = [row[0] for row in con.execute("select COVARIATE from reporting.balance where not BALANCED").fetchall()]
+        unbalanced = [
+            row[0] for row in con.execute("select COVARIATE from reporting.balance where not BALANCED").fetchall()
+        ]
     assert evaluation.passed == (not unbalanced)
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
     for covariate in unbalanced:

@@ -53,8 +53,13 @@ def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
         "heavy = [m for m in ('dagster', 'pandas', 'numpy', 'great_expectations', 'lifelines') if m in sys.modules]; "
         "print(status, heavy)"
     )
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                               env={"WAREHOUSE_HOME": str(home), "PATH": "/usr/bin:/bin"})
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"WAREHOUSE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines()[-1] == "0 []"
     assert "42" in completed.stdout

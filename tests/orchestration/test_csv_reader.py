@@ -44,7 +44,9 @@ def assert_same(got: LoadedFile, expected: LoadedFile) -> None:
     assert got.table.schema == expected.table.schema
     assert got.table.to_pylist() == expected.table.to_pylist()
     assert (got.encoding, got.extra_columns, got.short_lines) == (
-        expected.encoding, expected.extra_columns, expected.short_lines
+        expected.encoding,
+        expected.extra_columns,
+        expected.short_lines,
     )
 
 
@@ -58,10 +60,10 @@ ONE_RECORD_PER_LINE = {
     "no final newline": CLEAN.rstrip(b"\n"),
     "extra columns": b"SUBJID,CTNOTE,CTSEQ,CTTYPE,CTNAME,CTSTDAT,SITE\n101-001,x,1,SYSTEMIC,Sorafenib,20 APR 2025,\n",
     "padded lower-case header": b" subjid ,ctseq,CTTYPE,CTNAME,CTSTDAT\r\n101-001,1,SYSTEMIC,Sorafenib,20 APR 2025\r\n",
-    "whitespace": HEADER + "\t101-001\xa0, 1,\u3000,\" \",20 APR 2025 \r\n".encode(),
+    "whitespace": HEADER + '\t101-001\xa0, 1,\u3000," ",20 APR 2025 \r\n'.encode(),
     "header only": HEADER,
-    "several Arrow blocks": HEADER + b"".join(b"101-%03d,%d,SYSTEMIC,Sorafenib,20 APR 2025\n" % (i % 1000, i)
-                                              for i in range(40_000)),
+    "several Arrow blocks": HEADER
+    + b"".join(b"101-%03d,%d,SYSTEMIC,Sorafenib,20 APR 2025\n" % (i % 1000, i) for i in range(40_000)),
 }
 
 
@@ -187,9 +189,27 @@ def test_any_file_reads_as_the_csv_module_reads_it(rows, final_newline, encoding
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.binary(max_size=8), st.text(max_size=4).map(str.encode),
-                 st.lists(st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xe2\x82\xac",
-                                           b"\xef\xbb\xbf", b"a", b"\x80"]), max_size=3).map(b"".join)))
+@given(
+    st.one_of(
+        st.binary(max_size=8),
+        st.text(max_size=4).map(str.encode),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"\xed\xa0\x80",
+                    b"\xc0\x80",
+                    b"\xf4\x90\x80\x80",
+                    b"\xe2\x82",
+                    b"\xe2\x82\xac",
+                    b"\xef\xbb\xbf",
+                    b"a",
+                    b"\x80",
+                ]
+            ),
+            max_size=3,
+        ).map(b"".join),
+    )
+)
 def test_utf8_validation_agrees_with_python(data):
     try:
         data.decode("utf-8")

@@ -26,7 +26,9 @@ EXPORT_DATE = dt.date(2100, 12, 31)  # far ahead, so that only the future-date r
 
 MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "dates.sql").read_text()).module
 
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +38,20 @@ def con():
     connection.close()
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, value: str | None, partial_ok: bool = True, export_date: dt.date = EXPORT_DATE):
+def evaluate(
+    con: duckdb.DuckDBPyConnection, value: str | None, partial_ok: bool = True, export_date: dt.date = EXPORT_DATE
+):
     """(rules the ingest checks raise, staging date, staging year, staging month) for one value."""
     checks = column_checks(Column("D", "edc_date", partial_ok=partial_ok), f"date '{export_date.isoformat()}'")
     rules = [
         check.rule
         for check in checks
-        if con.execute(f'select coalesce(({check.condition}), false) from (select ?::varchar as "D")', [value]).fetchone()[0]
+        if con.execute(
+            f'select coalesce(({check.condition}), false) from (select ?::varchar as "D")', [value]
+        ).fetchone()[0]
     ]
     staged = con.execute(
-        f'select {MACROS.edc_date(chr(34) + "D" + chr(34))}, {MACROS.edc_date_year(chr(34) + "D" + chr(34))}, '
+        f"select {MACROS.edc_date(chr(34) + 'D' + chr(34))}, {MACROS.edc_date_year(chr(34) + 'D' + chr(34))}, "
         f'{MACROS.edc_date_month(chr(34) + "D" + chr(34))} from (select ?::varchar as "D")',
         [value],
     ).fetchone()
@@ -99,19 +105,23 @@ def test_unknown_month_keeps_the_year_and_a_known_day_with_unknown_month_is_refu
 
 
 @PROPERTY_SETTINGS
-@given(day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)),
-       export_date=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)))
+@given(
+    day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)),
+    export_date=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)),
+)
 def test_future_date_rule_is_strictly_after_the_export_date(con, day, export_date):
     rules, *_ = evaluate(con, edc_text(day), export_date=export_date)
     assert ("future_date" in rules) == (day > export_date)
 
 
 @PROPERTY_SETTINGS
-@given(text=st.one_of(
-    st.text(max_size=14),
-    st.from_regex(r"\A(UN|[0-9]{1,3}) (UNK|[A-Z]{3}) [0-9]{2,5}\Z"),
-    st.sampled_from(["UN UNK UNKN", "31 FEB 2025", "00 JAN 2025", "2025-03-07", "7 MAR 2025", "07 MARCH 2025"]),
-))
+@given(
+    text=st.one_of(
+        st.text(max_size=14),
+        st.from_regex(r"\A(UN|[0-9]{1,3}) (UNK|[A-Z]{3}) [0-9]{2,5}\Z"),
+        st.sampled_from(["UN UNK UNKN", "31 FEB 2025", "00 JAN 2025", "2025-03-07", "7 MAR 2025", "07 MARCH 2025"]),
+    )
+)
 def test_whatever_the_checks_accept_staging_can_read(con, text):
     """No silent loss: an accepted value always reaches staging as a date or at least its year."""
     rules, staged, year, month = evaluate(con, text)

@@ -107,9 +107,12 @@ def test_partial_dates_pass_where_the_contract_allows_them(tmp_path):
 @pytest.mark.parametrize(
     ("death", "impossible"),
     [
-        ("12 JAN 2025", True), ("13 JAN 2025", False),  # enrolled 13 JAN 2025
-        ("UN DEC 2024", True), ("UN JAN 2025", False),  # a partial date is refused only when
-        ("UN UNK 2024", True), ("UN UNK 2025", False),  # even its latest day is too early
+        ("12 JAN 2025", True),
+        ("13 JAN 2025", False),  # enrolled 13 JAN 2025
+        ("UN DEC 2024", True),
+        ("UN JAN 2025", False),  # a partial date is refused only when
+        ("UN UNK 2024", True),
+        ("UN UNK 2025", False),  # even its latest day is too early
     ],
 )
 def test_death_before_enrolment_is_an_impossible_date(tmp_path, death, impossible):
@@ -152,8 +155,9 @@ def test_quarantine_rows_name_the_patient(tmp_path):
     rows["edc/dm.csv"][1]["ARM"] = "LEN+TACE"
     rows["edc/ae.csv"][0]["AETOXGR"] = "7"
     con, _ = ingest(tmp_path, rows)
-    named = con.execute("select file, line, subjid, rule from quality.quarantine "
-                        "where rule <> 'subject_quarantined' order by file").fetchall()
+    named = con.execute(
+        "select file, line, subjid, rule from quality.quarantine where rule <> 'subject_quarantined' order by file"
+    ).fetchall()
     assert named == [("edc/ae.csv", 2, "101-001", "out_of_range"), ("edc/dm.csv", 3, "101-002", "code_list")]
 
 

@@ -20,18 +20,44 @@ FAILED_RUN = "0b5e-earlier-failed-run"
 def _seed_an_earlier_failed_run(database) -> None:  # noqa: ANN001
     with duckdb.connect(str(database)) as con:
         # Columns the report reads beyond what the analysis assets need (values do not matter here).
-        for table, column, kind in (("adsl", "STUDYID", "varchar default 'LENSIRT-01'"), ("adrs", "ADT", "date"),
-                                    ("adrs", "ADY", "integer"), ("adtr", "TRT01P", "varchar"), ("adtr", "PCHG", "double"),
-                                    ("adtr", "BESTFL", "varchar")):
+        for table, column, kind in (
+            ("adsl", "STUDYID", "varchar default 'LENSIRT-01'"),
+            ("adrs", "ADT", "date"),
+            ("adrs", "ADY", "integer"),
+            ("adtr", "TRT01P", "varchar"),
+            ("adtr", "PCHG", "double"),
+            ("adtr", "BESTFL", "varchar"),
+        ):
             con.execute(f"alter table adam.{table} add column if not exists {column} {kind}")
         con.execute(CHECK_RESULTS_DDL)
         con.executemany(
             "insert into quality.check_results (run_id, export_id, asset_key, check_name, outcome, passed, severity, "
             "blocking, description, failing_rows) values (?, 'E0', ?, ?, ?, ?, ?, true, ?, ?)",
-            [[FAILED_RUN, "adam/adae", f"accepted_values_{i}", "not evaluated", None, None,
-              "an upstream step failed before this check ran", None] for i in range(200)]
-            + [[FAILED_RUN, "raw/edc_dm", "quarantine_within_limit", "failed", False, "ERROR", "3 of 78 rows quarantined",
-                "edc/dm.csv line 3: ARM code_list (LEN+TACE)"]],
+            [
+                [
+                    FAILED_RUN,
+                    "adam/adae",
+                    f"accepted_values_{i}",
+                    "not evaluated",
+                    None,
+                    None,
+                    "an upstream step failed before this check ran",
+                    None,
+                ]
+                for i in range(200)
+            ]
+            + [
+                [
+                    FAILED_RUN,
+                    "raw/edc_dm",
+                    "quarantine_within_limit",
+                    "failed",
+                    False,
+                    "ERROR",
+                    "3 of 78 rows quarantined",
+                    "edc/dm.csv line 3: ARM code_list (LEN+TACE)",
+                ]
+            ],
         )
 
 
@@ -48,8 +74,12 @@ def test_the_report_shows_the_checks_of_its_own_run(warehouse):  # noqa: F811
     (balance,) = run_checks.values()  # the one check in this selection: covariates_balanced, severity WARN
     ran_first = counts["not evaluated"] == "0"
     if ran_first:
-        assert counts == {"passed": str(int(balance.passed)), "failed": "0", "warning": str(int(not balance.passed)),
-                          "not evaluated": "0"}
+        assert counts == {
+            "passed": str(int(balance.passed)),
+            "failed": "0",
+            "warning": str(int(not balance.passed)),
+            "not evaluated": "0",
+        }
     else:  # the executor ran the check after the report: it is counted and said to be pending
         assert counts["not evaluated"] == "1" and PENDING in section
     # The earlier run's rows stay where they were; this run's rows are recorded too.
@@ -59,8 +89,12 @@ def test_the_report_shows_the_checks_of_its_own_run(warehouse):  # noqa: F811
 
 
 def test_a_planned_check_without_a_result_at_report_time_is_pending_not_failed_upstream():
-    checks = pd.DataFrame({"outcome": ["passed", "not evaluated", "failed"],
-                           "description": ["ok", "an upstream step failed before this check ran", "3 rows"]})
+    checks = pd.DataFrame(
+        {
+            "outcome": ["passed", "not evaluated", "failed"],
+            "description": ["ok", "an upstream step failed before this check ran", "3 rows"],
+        }
+    )
     marked = checks_pending_at_report_time(checks)
     assert marked.description.tolist() == ["ok", PENDING, "3 rows"]
     assert checks_pending_at_report_time(None) is None

@@ -17,7 +17,7 @@ def _database(path, adsl: pd.DataFrame):  # noqa: ANN001
         con.execute(
             "insert into audit.runs (run_id, export_id, data_cutoff, profile, parameters, code_version, started_at, outcome) "
             "values ('r1', 'E1', ?, 'lensirt', '{}', '0.1.0', ?, 'published')",
-            [dt.date(2025, 6, 30), dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)],
+            [dt.date(2025, 6, 30), dt.datetime(2025, 7, 1, tzinfo=dt.UTC)],
         )
         con.execute("create schema adam")
         con.register("frame", adsl)
@@ -31,15 +31,27 @@ def _adsl(switched: int, untreated: int) -> pd.DataFrame:
     for i in range(6):
         treated = i >= untreated
         actual = "LEN" if untreated <= i < untreated + switched else "LEN+SIRT"
-        rows.append(dict(USUBJID=f"S-1{i}", TRT01P="LEN+SIRT", TRT01PN=1, TRT01A=actual if treated else None,
-                         FASFL="Y", SAFFL="Y" if treated else "N", DTHFL="N"))
-    rows += [dict(USUBJID=f"S-2{i}", TRT01P="LEN", TRT01PN=2, TRT01A="LEN", FASFL="Y", SAFFL="Y", DTHFL="N") for i in range(5)]
+        rows.append(
+            dict(
+                USUBJID=f"S-1{i}",
+                TRT01P="LEN+SIRT",
+                TRT01PN=1,
+                TRT01A=actual if treated else None,
+                FASFL="Y",
+                SAFFL="Y" if treated else "N",
+                DTHFL="N",
+            )
+        )
+    rows += [
+        dict(USUBJID=f"S-2{i}", TRT01P="LEN", TRT01PN=2, TRT01A="LEN", FASFL="Y", SAFFL="Y", DTHFL="N")
+        for i in range(5)
+    ]
     return pd.DataFrame(rows)
 
 
 def _row(text: str, label: str) -> list[str]:
     (line,) = [line for line in text.splitlines() if line.startswith(label)]
-    return line[len(label):].split()
+    return line[len(label) :].split()
 
 
 def test_safety_counts_by_actual_treatment_and_fas_by_planned_arm(tmp_path):

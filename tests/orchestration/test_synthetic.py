@@ -6,8 +6,7 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -105,7 +104,7 @@ def clean(clean_export) -> dict[str, pd.DataFrame]:
 def test_default_export_is_the_78_patient_trial(default_export):
     assert default_export.rows["edc/dm.csv"] == 78
     assert default_export.export_id == "LENSIRT-2025-06-30-s1-n78"
-    assert default_export.exported_at == datetime(2025, 6, 30, 18, 0, tzinfo=timezone.utc)
+    assert default_export.exported_at == datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
     assert set(default_export.rows) == set(PATHS)
 
 
@@ -157,8 +156,15 @@ def test_clean_export_follows_the_contract_row_by_row(clean_export, clean):
 
 
 def test_a_given_export_date_moves_the_whole_trial(tmp_path):
-    exported_at = datetime(2024, 3, 31, 7, 30, tzinfo=timezone.utc)
-    export = generate_export(tmp_path / "early", patients=300, seed=5, messiness=Messiness.none(), exported_at=exported_at, export_id="TEST-1")
+    exported_at = datetime(2024, 3, 31, 7, 30, tzinfo=UTC)
+    export = generate_export(
+        tmp_path / "early",
+        patients=300,
+        seed=5,
+        messiness=Messiness.none(),
+        exported_at=exported_at,
+        export_id="TEST-1",
+    )
     assert export.export_id == "TEST-1"
     for spec in INPUT_FILES:
         frame = read_frame(export, spec.path, Messiness.none())
@@ -214,7 +220,9 @@ def test_lenvatinib_starts_three_to_seven_days_after_sirt(clean):
 
 def test_lenvatinib_periods_do_not_overlap_and_only_the_last_is_open(clean):
     ex = clean["edc/ex.csv"]
-    ex = ex[ex.EXTRT == "LENVATINIB"].assign(start=edc_date(ex.EXSTDAT), end=edc_date(ex.EXENDAT), seq=ex.EXSEQ.astype(int))
+    ex = ex[ex.EXTRT == "LENVATINIB"].assign(
+        start=edc_date(ex.EXSTDAT), end=edc_date(ex.EXENDAT), seq=ex.EXSEQ.astype(int)
+    )
     ex = ex.sort_values(["SUBJID", "seq"])
     following = ex.groupby("SUBJID").start.shift(-1)
     assert (following.isna() | (following > ex.end)).all()
@@ -239,10 +247,19 @@ def test_survival_is_longer_with_sirt(clean, start_dates):
     dead = surv[surv.STATUS == "DEAD"].set_index("SUBJID")
     death = edc_date(dead.DEATH_DAT).reindex(dm.index)
     last_contact = edc_date(surv.CONTACT_DAT).groupby(surv.SUBJID).max().reindex(dm.index)
-    scans = iso_date(clean["imaging/lesions.csv"].SCAN_DAT).groupby(clean["imaging/lesions.csv"].SUBJID).max().reindex(dm.index)
+    scans = (
+        iso_date(clean["imaging/lesions.csv"].SCAN_DAT)
+        .groupby(clean["imaging/lesions.csv"].SUBJID)
+        .max()
+        .reindex(dm.index)
+    )
     last_alive = pd.concat([last_contact, scans, start_dates], axis=1).max(axis=1)
     days = (death.fillna(last_alive) - start_dates).dt.days.to_numpy() + 1
-    months = {arm: km_median(days[mask], death.notna().to_numpy()[mask]) / 30.4375 for arm in ("LEN", "LEN+SIRT") for mask in [(dm.ARM == arm).to_numpy()]}
+    months = {
+        arm: km_median(days[mask], death.notna().to_numpy()[mask]) / 30.4375
+        for arm in ("LEN", "LEN+SIRT")
+        for mask in [(dm.ARM == arm).to_numpy()]
+    }
     assert 10 < months["LEN"] < 18 and 15 < months["LEN+SIRT"] < 25
     assert months["LEN+SIRT"] > months["LEN"] + 2
     # A death is never before the progression the reader saw.

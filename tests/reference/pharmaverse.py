@@ -53,8 +53,7 @@ def compared_values(database: Path) -> pd.DataFrame:
     reference_rs = _read("adrs_onco.csv")
     reference_rs = reference_rs[reference_rs.PARAMCD.isin(ADRS_PARAMETERS)]
     rows = [
-        (r.USUBJID, r.PARAMCD, "AVALC", r.AVALC, ours_rs.get((r.USUBJID, r.PARAMCD)))
-        for r in reference_rs.itertuples()
+        (r.USUBJID, r.PARAMCD, "AVALC", r.AVALC, ours_rs.get((r.USUBJID, r.PARAMCD))) for r in reference_rs.itertuples()
     ]
     for r in reference_rs[reference_rs.PARAMCD.isin(ADRS_DATED_PARAMETERS)].itertuples():
         ours_date = _date(ours_rs_date.get((r.USUBJID, r.PARAMCD)))
@@ -74,7 +73,10 @@ def compared_values(database: Path) -> pd.DataFrame:
     # Our responders without a reference row (a DOR the reference does not have) would show here.
     for (usubjid, paramcd), row in ours_tte.iterrows():
         reference_code = {v: k for k, v in ADTTE_PARAMETERS.items()}.get(paramcd)
-        if reference_code and not ((reference_tte.USUBJID == usubjid) & (reference_tte.PARAMCD == reference_code)).any():
+        if (
+            reference_code
+            and not ((reference_tte.USUBJID == usubjid) & (reference_tte.PARAMCD == reference_code)).any()
+        ):
             rows.append((usubjid, reference_code, "AVAL", None, str(int(row.AVAL))))
 
     values = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "ITEM", "REFERENCE", "OURS"])

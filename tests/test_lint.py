@@ -1,0 +1,23 @@
+"""The code stays clean: ruff's lint rules and its formatter (configured in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import REPO_ROOT
+
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+@pytest.mark.parametrize(
+    "command", [["check", "--no-cache"], ["format", "--check", "--no-cache"]], ids=["lint", "format"]
+)
+def test_ruff(command):
+    if not RUFF.exists():
+        pytest.skip("ruff is not installed beside this Python (it is a dev dependency: uv sync)")
+    completed = subprocess.run([str(RUFF), *command, "."], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
