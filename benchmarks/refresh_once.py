@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from orchestration.cli import ensure_dbt_manifest, run_refresh
+from orchestration.refresh import ensure_dbt_manifest, run_refresh
 from orchestration.settings import WarehousePaths
 
 

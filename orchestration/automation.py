@@ -3,10 +3,8 @@
 import hashlib
 
 import dagster as dg
-import duckdb
 
 from orchestration.exports import MANIFEST, export_tags, is_complete
-from orchestration.ingest import finish_run
 from orchestration.settings import WarehousePaths
 
 REFRESH_JOB_NAME = "refresh"
@@ -65,15 +63,15 @@ def new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
-    from orchestration.check_history import record_check_results
-    from orchestration.publishing import connect_build
+    from orchestration.refresh import record_run_end
 
-    run_id = context.dagster_run.run_id
-    reason = context.failure_event.message or "the run failed"
-    try:
-        with connect_build(WarehousePaths.from_env().database) as con:
-            finish_run(con, run_id, "failed", reason=reason, export_id=context.dagster_run.tags.get("export"))
-            registered = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
-            record_check_results(con, context.instance, run_id, registered[0] if registered else None)
-    except duckdb.Error as error:  # another refresh holds the database: it will not touch this row
-        context.log.warning(f"could not record failure of run {context.dagster_run.run_id}: {error}")
+    trouble = record_run_end(
+        WarehousePaths.from_env(),
+        context.instance,
+        context.dagster_run.run_id,
+        published=False,
+        reason=context.failure_event.message or "the run failed",
+        export_name=context.dagster_run.tags.get("export"),
+    )
+    if trouble:  # another refresh holds the database: it will not touch this row
+        context.log.warning(trouble)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.cli import ensure_dbt_manifest
+from orchestration.refresh import ensure_dbt_manifest
 
 
 def pytest_configure(config: pytest.Config) -> None:

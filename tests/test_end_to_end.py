@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main, run_refresh
+from orchestration.cli import main
 from orchestration.publishing import current_snapshot
+from orchestration.refresh import run_refresh
 from orchestration.settings import DEFAULT_SEED, WarehousePaths
 from orchestration.synthetic import Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export

@@ -13,7 +13,7 @@ import os
 import duckdb
 import pytest
 
-from orchestration.cli import run_refresh
+from orchestration.refresh import run_refresh
 from orchestration.settings import WarehousePaths
 from tests.reference.pharmaverse import REFERENCE, compared_values, differences, explained_differences
 

@@ -28,8 +28,8 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.cli import run_refresh
 from orchestration.publishing import current_snapshot
+from orchestration.refresh import run_refresh
 from orchestration.settings import WarehousePaths
 from orchestration.synthetic import generate_export
 from tests.builders import add_death_before_enrolment, clean_rows, reseal, write_export

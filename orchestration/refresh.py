@@ -1,0 +1,183 @@
+"""Running a refresh in this process: the environment Dagster and dbt need, the job, and the run's
+outcome recorded in the build database (also for runs the daemon started: see automation.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestration.event_log import skip_fsync_below
+from orchestration.settings import WarehousePaths
+
+REFRESH_BUSY = "another refresh is running"
+
+DAGSTER_YAML = """\
+# Written by `warehouse`: one refresh at a time (DuckDB has a single writer).
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_environment(paths: WarehousePaths) -> None:
+    """Point dbt and Dagster at WAREHOUSE_HOME and make sure the dbt manifest exists."""
+    paths.ensure()
+    os.environ["WAREHOUSE_HOME"] = str(paths.home)
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    os.environ.setdefault("DBT_LOG_PATH", str(paths.home / "dbt" / "logs"))
+    dagster_yaml = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
+        dagster_yaml.write_text(DAGSTER_YAML)
+    skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))
+    ensure_dbt_manifest()
+
+
+def ensure_dbt_manifest() -> None:
+    """dagster-dbt reads target/manifest.json; `dbt parse` writes it in a few seconds."""
+    from orchestration.contract import DBT_PROJECT_DIR
+
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [
+        p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts
+    ]
+    if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
+        return
+    dbt = Path(sys.executable).with_name("dbt")
+    completed = subprocess.run(
+        [
+            str(dbt if dbt.exists() else "dbt"),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}{completed.stderr}")
+
+
+# --- refresh --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    published: bool
+    run_id: str
+    seconds: float
+    problems: tuple[str, ...]
+    snapshot: Path | None
+    log: Path
+    step_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step key -> wall seconds
+
+
+def run_refresh(
+    paths: WarehousePaths,
+    export_dir: Path | None,
+    data_cutoff: str | None = None,
+    profile: str | None = None,
+    config_file: Path | None = None,
+    progress: bool = True,
+) -> RefreshOutcome:
+    """Run the same Dagster job the schedule runs, in this process."""
+    prepare_environment(paths)
+    import dagster as dg
+
+    from orchestration.automation import REFRESH_JOB_NAME
+    from orchestration.definitions import defs
+    from orchestration.exports import export_tags
+    from orchestration.progress import ACTIVE, ProgressPrinter
+    from orchestration.publishing import current_snapshot
+
+    config = {
+        "export_dir": str(Path(export_dir).resolve()) if export_dir else "",
+        "data_cutoff": data_cutoff or "",
+        "profile": profile or "",
+        "config_file": str(Path(config_file).resolve()) if config_file else "",
+    }
+    job = defs.resolve_job_def(REFRESH_JOB_NAME)
+    started = time.monotonic()
+    # Every Dagster message of the run goes to the log file; the terminal gets the progress lines.
+    log_path = paths.home / "logs" / f"refresh-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        printer = ProgressPrinter(enabled=progress, stream=sys.stdout, log=log)
+        ACTIVE["printer"] = printer
+        try:
+            with contextlib.redirect_stdout(log), dg.DagsterInstance.get() as instance:
+                result = job.execute_in_process(
+                    run_config={"ops": {"audit__current_export": {"config": config}}, "loggers": {"progress": {}}},
+                    instance=instance,
+                    raise_on_error=False,
+                    tags=export_tags(Path(export_dir)) if export_dir else None,
+                )
+                run_id = result.run_id
+                published = result.success and printer.published
+                busy = any(REFRESH_BUSY in problem for problem in printer.problems())
+                if not busy:  # a refused run never touched the database another refresh is writing
+                    from orchestration.check_history import blocking_checks
+
+                    reason = None if published else "; ".join(printer.problems()) or "the run failed"
+                    export_name = Path(export_dir).name if export_dir else None
+                    trouble = record_run_end(
+                        paths, instance, run_id, published, reason, export_name, blocking_checks(defs)
+                    )
+                    if trouble:
+                        print(f"warning: {trouble}", file=sys.stderr)
+        finally:
+            ACTIVE.pop("printer", None)
+        for problem in printer.problems():
+            log.write(f"problem: {problem}\n")
+    problems = printer.problems()
+    snapshot = current_snapshot(paths) if published else None
+    return RefreshOutcome(
+        published, run_id, time.monotonic() - started, problems, snapshot, log_path, dict(printer.step_seconds)
+    )
+
+
+def record_run_end(
+    paths: WarehousePaths,
+    instance: Any,
+    run_id: str,
+    published: bool,
+    reason: str | None = None,
+    export_name: str | None = None,
+    blocking: Any = None,
+) -> str | None:
+    """After a run (the refresh lock is released): its outcome, the reason, and every check result.
+
+    Called for a refresh run from the command line and, through the run-failure sensor, for a run
+    the daemon started. A published run already wrote both into its snapshot; writing them again
+    into the build database is idempotent. A failed run is recorded only here, since publish never
+    ran; a run that stopped before registering its export is recorded under the export folder's
+    name. Returns why it could not be recorded (another refresh holds the database), else None.
+    """
+    import duckdb
+
+    from orchestration.check_history import record_check_results
+    from orchestration.ingest import ensure_schemas, finish_run
+    from orchestration.publishing import connect_build
+
+    try:
+        with connect_build(paths.database) as con:
+            ensure_schemas(con)
+            if not published:
+                finish_run(con, run_id, "failed", reason=reason, export_id=export_name)
+            (export_id,) = con.execute("select export_id from audit.runs where run_id = ?", [run_id]).fetchone()
+            record_check_results(con, instance, run_id, export_id or None, blocking, paths.dbt_target / run_id)
+    except duckdb.Error as error:
+        return f"could not record the outcome of run {run_id}: {error}"
+    return None
