@@ -160,8 +160,9 @@ def test_failed_run_is_recorded_with_failing_rows(published, tmp_path):
             [outcome.run_id],
         ).fetchall()
         history = con.execute("select count(distinct run_id) from quality.check_results").fetchone()[0]
-    # dm's own check lets the other files be checked in the same run; the gate blocks once all were
-    assert failed and failed[0][:3] == ("BAD-DM", "failed", False)
+    # dm's own check lets the other files be checked in the same run and the gate then blocks: an
+    # ERROR-severity failure stops publishing either way, so check_results counts it as blocking
+    assert failed and failed[0][:3] == ("BAD-DM", "failed", True)
     assert "edc/dm.csv line 3 (101-002): AGE out_of_range (150)" in failed[0][4]
     assert gate and gate[0][:2] == ("failed", True) and "101-002" in gate[0][2]
     assert "line 3" in failed[0][3]
@@ -329,7 +330,9 @@ READER = textwrap.dedent(
 )
 
 # Tables whose values depend on when or by which run they were written, not on the export.
-AUDIT_COLUMNS = {"loaded_at", "started_at", "finished_at", "evaluated_at", "run_id", "snapshot"}
+AUDIT_COLUMNS = {"loaded_at", "started_at", "finished_at", "evaluated_at", "recorded_at", "run_id", "snapshot"}
+# Tables that keep every export's rows (history): compared for this export only.
+HISTORY_TABLES = {("quality", "quarantine"), ("quality", "file_problems")}
 
 
 def table_contents(database: Path, schemas: tuple[str, ...], export_id: str) -> dict[str, list[tuple]]:
@@ -350,7 +353,7 @@ def table_contents(database: Path, schemas: tuple[str, ...], export_id: str) -> 
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             # quarantine keeps every export's rows (history); compare this export's
-            where = f"where export_id = '{export_id}'" if (schema, table) == ("quality", "quarantine") else ""
+            where = f"where export_id = '{export_id}'" if (schema, table) in HISTORY_TABLES else ""
             contents[f"{schema}.{table}"] = con.execute(
                 f'select {select} from "{schema}"."{table}" {where} order by all'
             ).fetchall()

@@ -260,7 +260,8 @@ def test_confirmation_never_improves_the_response(warehouse):
         )
         if crsp[subjid]["AVALC"] == "Y":
             assert rsp[subjid]["AVALC"] == "Y" and cbor[subjid]["AVALC"] in ("CR", "PR")
-        assert (ccb[subjid]["AVALC"] == "Y") == (cbor[subjid]["AVALC"] in ("CR", "PR", "SD"))
+        # DCR counts NON-CR/NON-PD, the SD of patients without target lesions (adrs.sql, step 4)
+        assert (ccb[subjid]["AVALC"] == "Y") == (cbor[subjid]["AVALC"] in ("CR", "PR", "SD", "NON-CR/NON-PD"))
         assert rsp[subjid]["AVALC"] == ("Y" if bor[subjid]["AVALC"] in ("CR", "PR") else "N")
 
 
