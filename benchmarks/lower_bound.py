@@ -27,9 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import CODELISTS_CSV, INPUT_FILES, SDTM_FILES, InputFile
-from orchestration.ingest import create_empty_raw_table
-from orchestration.validation import QUARANTINE_DDL, quarantine_sql
+from orchestration.loading.contract import CODELISTS_CSV, INPUT_FILES, SDTM_FILES, InputFile
+from orchestration.loading.load import create_empty_raw_table
+from orchestration.loading.row_rules import QUARANTINE_DDL, quarantine_sql
 
 # The dbt models' catalog is the build file's name: the lower bound's file must be called the same.
 CATALOG = "warehouse"

@@ -4,7 +4,7 @@ import hashlib
 
 import dagster as dg
 
-from orchestration.exports import MANIFEST, export_tags, is_complete
+from orchestration.loading.readers import MANIFEST, export_tags, is_complete
 from orchestration.settings import WarehousePaths
 
 REFRESH_JOB_NAME = "refresh"

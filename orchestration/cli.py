@@ -30,7 +30,7 @@ def refresh_command(args: argparse.Namespace) -> int:
     if args.export and not Path(args.export).is_dir():
         return _fail(f"export folder {args.export} does not exist", 2)
     if args.export and not args.force:
-        from orchestration.publishing import unchanged_since_published
+        from orchestration.publishing.snapshot import unchanged_since_published
 
         snapshot = unchanged_since_published(paths, Path(args.export), args.cutoff, args.profile, args.config)
         if snapshot is not None:
@@ -62,7 +62,7 @@ def _report_refresh(paths: WarehousePaths, outcome: RefreshOutcome) -> int:
 
 
 def generate_command(args: argparse.Namespace) -> int:
-    from orchestration.synthetic import Messiness, generate_export
+    from orchestration.synthetic.generator import Messiness, generate_export
 
     messiness = Messiness.none() if args.clean else Messiness()
     started = time.monotonic()
@@ -106,7 +106,7 @@ def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | No
             _fail(f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first")
             return None
         return paths.current_database.resolve()
-    from orchestration.publishing import published_snapshots
+    from orchestration.publishing.snapshot import published_snapshots
 
     matches = [folder for folder in published_snapshots(paths) if folder.name.startswith(snapshot)]
     if len(matches) != 1:
@@ -120,7 +120,7 @@ def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | No
 def snapshots_command(args: argparse.Namespace) -> int:
     import json
 
-    from orchestration.publishing import current_snapshot, published_snapshots
+    from orchestration.publishing.snapshot import current_snapshot, published_snapshots
 
     paths = WarehousePaths.from_env()
     current = current_snapshot(paths)
@@ -145,7 +145,7 @@ def snapshots_command(args: argparse.Namespace) -> int:
 
 def demo_command(args: argparse.Namespace) -> int:
     from orchestration.summary import endpoint_summary
-    from orchestration.synthetic import generate_export
+    from orchestration.synthetic.generator import generate_export
 
     paths = WarehousePaths.from_env().ensure()
     _say(f"Generating a synthetic export ({args.patients} patients, seed {args.seed})")
@@ -153,7 +153,7 @@ def demo_command(args: argparse.Namespace) -> int:
         paths.home / "exports" / f"demo-s{args.seed}-n{args.patients}", patients=args.patients, seed=args.seed
     )
     _say(f"  {export.export_id}: {sum(export.rows.values()):,} rows in {len(export.rows)} files")
-    from orchestration.publishing import unchanged_since_published
+    from orchestration.publishing.snapshot import unchanged_since_published
 
     snapshot = unchanged_since_published(paths, export.path)
     if snapshot is not None:

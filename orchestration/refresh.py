@@ -43,7 +43,7 @@ def prepare_environment(paths: WarehousePaths) -> None:
 
 def ensure_dbt_manifest() -> None:
     """dagster-dbt reads target/manifest.json; `dbt parse` writes it in a few seconds."""
-    from orchestration.contract import DBT_PROJECT_DIR
+    from orchestration.loading.contract import DBT_PROJECT_DIR
 
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     sources = [
@@ -98,9 +98,9 @@ def run_refresh(
 
     from orchestration.automation import REFRESH_JOB_NAME
     from orchestration.definitions import defs
-    from orchestration.exports import export_tags
+    from orchestration.loading.readers import export_tags
     from orchestration.progress import ACTIVE, ProgressPrinter
-    from orchestration.publishing import current_snapshot
+    from orchestration.publishing.snapshot import current_snapshot
 
     config = {
         "export_dir": str(Path(export_dir).resolve()) if export_dir else "",
@@ -168,8 +168,8 @@ def record_run_end(
     import duckdb
 
     from orchestration.check_history import record_check_results
-    from orchestration.ingest import ensure_schemas, finish_run
-    from orchestration.publishing import connect_build
+    from orchestration.loading.load import ensure_schemas, finish_run
+    from orchestration.publishing.snapshot import connect_build
 
     try:
         with connect_build(paths.database) as con:

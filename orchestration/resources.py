@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.publishing import connect_build, remove_partial_snapshots
+from orchestration.publishing.snapshot import connect_build, remove_partial_snapshots
 from orchestration.settings import WarehousePaths
 
 

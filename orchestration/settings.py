@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from orchestration.contract import DBT_PROJECT_DIR
+from orchestration.loading.contract import DBT_PROJECT_DIR
 
 REPO_ROOT = DBT_PROJECT_DIR.parent
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"

@@ -9,7 +9,7 @@ import io
 import json
 from pathlib import Path
 
-from orchestration.contract import INPUT_FILES
+from orchestration.loading.contract import INPUT_FILES
 
 EXPORTED_AT = "2025-06-30T18:00:00+00:00"
 

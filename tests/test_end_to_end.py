@@ -15,10 +15,10 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from orchestration.publishing import current_snapshot
+from orchestration.publishing.snapshot import current_snapshot
 from orchestration.refresh import run_refresh
 from orchestration.settings import DEFAULT_SEED, WarehousePaths
-from orchestration.synthetic import Messiness, generate_export
+from orchestration.synthetic.generator import Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
 pytestmark = pytest.mark.slow
@@ -311,7 +311,7 @@ def test_an_unchanged_export_is_recognised_and_not_republished(published, capsys
     assert "is unchanged since snapshot" in out and before.name in out
     assert current_snapshot(paths) == before
     # another cut-off is another result: that refresh is not skipped
-    from orchestration.publishing import unchanged_since_published
+    from orchestration.publishing.snapshot import unchanged_since_published
 
     assert unchanged_since_published(paths, Path(folder)) == before.name
     assert unchanged_since_published(paths, Path(folder), data_cutoff="2025-05-31") is None

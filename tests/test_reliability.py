@@ -28,10 +28,10 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.publishing import current_snapshot
+from orchestration.publishing.snapshot import current_snapshot
 from orchestration.refresh import run_refresh
 from orchestration.settings import WarehousePaths
-from orchestration.synthetic import generate_export
+from orchestration.synthetic.generator import generate_export
 from tests.builders import add_death_before_enrolment, clean_rows, reseal, write_export
 
 pytestmark = pytest.mark.slow

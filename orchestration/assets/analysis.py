@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.assets.tables import column_schema, read_columns, write_reporting_table
-from orchestration.ingest import current_export
+from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
 
 ADSL, ADRS, ADTTE, ADTR = (dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adtr"))

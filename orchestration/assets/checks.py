@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.assets.ingest import raw_asset_key
-from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, subject_file
-from orchestration.ingest import current_export, file_problems, input_layout, registered_files, study_parameters
+from orchestration.loading.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, subject_file
+from orchestration.loading.load import current_export, file_problems, input_layout, registered_files, study_parameters
 from orchestration.resources import WarehouseResource
 
 

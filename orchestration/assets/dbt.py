@@ -14,8 +14,8 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.check_history import rule_failures
-from orchestration.contract import DBT_PROJECT_DIR
-from orchestration.ingest import current_export
+from orchestration.loading.contract import DBT_PROJECT_DIR
+from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
 
 

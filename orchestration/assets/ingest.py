@@ -5,9 +5,15 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from orchestration.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, layout_files, subject_file
-from orchestration.exports import ExportError, newest_complete_export, open_export
-from orchestration.ingest import (
+from orchestration.loading.contract import (
+    ALL_INPUT_FILES,
+    SUBJECT_FILES,
+    InputFile,
+    file_path,
+    layout_files,
+    subject_file,
+)
+from orchestration.loading.load import (
     create_empty_raw_table,
     current_export,
     data_cutoff_for,
@@ -19,6 +25,7 @@ from orchestration.ingest import (
     register_export,
     study_parameters,
 )
+from orchestration.loading.readers import ExportError, newest_complete_export, open_export
 from orchestration.resources import WarehouseResource
 from orchestration.settings import StudyConfig
 from orchestration.version import code_version

@@ -9,8 +9,8 @@ from orchestration.assets.ingest import QUARANTINE
 from orchestration.assets.report import REPORT
 from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.check_history import record_check_results
-from orchestration.ingest import current_export, finish_run
-from orchestration.publishing import new_snapshot_id, prune_snapshots, publish
+from orchestration.loading.load import current_export, finish_run
+from orchestration.publishing.snapshot import new_snapshot_id, prune_snapshots, publish
 from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.check_history import record_check_results
-from orchestration.ingest import current_export
+from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 

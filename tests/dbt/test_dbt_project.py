@@ -15,7 +15,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.contract import ALL_INPUT_FILES, DBT_PROJECT_DIR
+from orchestration.loading.contract import ALL_INPUT_FILES, DBT_PROJECT_DIR
 from tests.dbt.conftest import use_home
 
 EXPORT_ID = "EXP-TEST-001"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner
 
-from orchestration.contract import DBT_PROJECT_DIR
+from orchestration.loading.contract import DBT_PROJECT_DIR
 from tests.dbt.test_dbt_project import EXPORT_DATE, EXPORT_ID, QUARANTINE, ROWS, create_raw_tables, failures
 
 

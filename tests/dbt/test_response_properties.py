@@ -23,7 +23,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from orchestration.contract import DBT_PROJECT_DIR
+from orchestration.loading.contract import DBT_PROJECT_DIR
 from tests.dbt.test_dbt_project import EXPORT_ID, create_raw_tables, failures
 
 EXPORT_DATE = "2025-06-30"

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.contract import DBT_PROJECT_DIR
+from orchestration.loading.contract import DBT_PROJECT_DIR
 from tests.dbt.test_dbt_project import create_raw_tables, failures
 
 EXPORT_ID = "EXP-TEST-RESPONSE"

@@ -7,7 +7,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations import adae, columns_read, raw_files, validate_query
-from orchestration.contract import INPUT_FILES
+from orchestration.loading.contract import INPUT_FILES
 from tests.expectations.test_safety_suites import ARMS, _adae
 
 DM = next(spec for spec in INPUT_FILES if spec.domain == "dm")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration.assets.analysis import ANALYSIS_ASSETS, ANALYSIS_CHECKS
-from orchestration.ingest import ensure_schemas
+from orchestration.loading.load import ensure_schemas
 from orchestration.resources import WarehouseResource
 from orchestration.settings import StudyConfig
 from tests.analysis.test_efficacy import make_adrs, make_adsl, make_adtte

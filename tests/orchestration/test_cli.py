@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import build_parser, main
-from orchestration.exports import export_tags
-from orchestration.publishing import prune_snapshots, switch_current
+from orchestration.loading.readers import export_tags
+from orchestration.publishing.snapshot import prune_snapshots, switch_current
 from orchestration.settings import WarehousePaths
 from orchestration.sql_output import cell, write_csv, write_table
 

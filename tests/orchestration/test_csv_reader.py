@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.contract import INPUT_FILES, SDTM_FILES, Column, InputFile
-from orchestration.exports import (
+from orchestration.loading.contract import INPUT_FILES, SDTM_FILES, Column, InputFile
+from orchestration.loading.readers import (
     ExportError,
     LoadedFile,
     _as_utf8,

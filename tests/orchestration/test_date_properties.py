@@ -1,6 +1,6 @@
 """Property-based tests: the ingest date checks and the dbt staging date macros agree.
 
-Ingest (orchestration/validation.py) decides which EDC dates are quarantined; staging
+Ingest (orchestration/loading/row_rules.py) decides which EDC dates are quarantined; staging
 (dbt_project/macros/dates.sql) turns the accepted ones into DATE, year and month. A date the
 checks accept that staging cannot read would be lost silently; a real date the checks refuse would
 be quarantined for nothing. Both are evaluated here in DuckDB, the engine the pipeline uses, on
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration.contract import DBT_PROJECT_DIR, Column
-from orchestration.validation import column_checks
+from orchestration.loading.contract import DBT_PROJECT_DIR, Column
+from orchestration.loading.row_rules import column_checks
 
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 EXPORT_DATE = dt.date(2100, 12, 31)  # far ahead, so that only the future-date rule's own test sees it

@@ -8,9 +8,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from orchestration.contract import INPUT_FILES
-from orchestration.exports import ExportError, open_export
-from orchestration.ingest import load_file, register_export
+from orchestration.loading.contract import INPUT_FILES
+from orchestration.loading.load import load_file, register_export
+from orchestration.loading.readers import ExportError, open_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from orchestration.assets.publish import report_matches
-from orchestration.publishing import connect_build, publish
+from orchestration.publishing.snapshot import connect_build, publish
 
 
 def _build_database(paths):

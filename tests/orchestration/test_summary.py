@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from orchestration.ingest import ensure_schemas
+from orchestration.loading.load import ensure_schemas
 from orchestration.summary import endpoint_summary
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.contract import INPUT_FILES, INPUT_FILES_BY_PATH, InputFile, codelists
-from orchestration.synthetic import GeneratedExport, Messiness, generate_export
+from orchestration.loading.contract import INPUT_FILES, INPUT_FILES_BY_PATH, InputFile, codelists
+from orchestration.synthetic.generator import GeneratedExport, Messiness, generate_export
 
 PATHS = [f.path for f in INPUT_FILES]
 PARTIAL = r"^UN (JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|UNK) [0-9]{4}$"

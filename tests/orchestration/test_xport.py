@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.contract import SDTM_FILES
-from orchestration.exports import ExportError, read_csv, read_xport
+from orchestration.loading.contract import SDTM_FILES
+from orchestration.loading.readers import ExportError, read_csv, read_xport
 
 PHARMAVERSE_SDTM = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pharmaverse" / "sdtm"
 pyreadstat = pytest.importorskip("pyreadstat")

@@ -1,7 +1,7 @@
 """The input contract of SPEC section 3, as data.
 
 Every file of an export is described once here: its path, its key, and each column's type and
-rule. Ingest turns these descriptions into set-based DuckDB checks (see ``validation.py``); the
+rule. Ingest turns these descriptions into set-based DuckDB checks (see ``row_rules.py``); the
 generator writes files that follow them. Code lists live in the dbt seed ``codelists.csv`` so that
 the SQL models and the row checks read the same values.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 CODELISTS_CSV = DBT_PROJECT_DIR / "seeds" / "codelists.csv"
 
 SUBJID_PATTERN = r"^[0-9]{3}-[0-9]{3}$"

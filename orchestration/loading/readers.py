@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from orchestration.contract import INPUT_FILES, InputFile
+from orchestration.loading.contract import INPUT_FILES, InputFile
 
 MANIFEST = "manifest.json"
 

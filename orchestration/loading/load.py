@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import InputFile, file_path
-from orchestration.exports import Export, ExportError, LoadedFile, read_csv, read_xport
+from orchestration.loading.contract import InputFile, file_path
+from orchestration.loading.readers import Export, ExportError, LoadedFile, read_csv, read_xport
+from orchestration.loading.row_rules import QUARANTINE_DDL, name_subjects, run_row_checks
 from orchestration.settings import StudyConfig
-from orchestration.validation import QUARANTINE_DDL, name_subjects, run_row_checks
 
 AUDIT_DDL = """
 create schema if not exists audit;

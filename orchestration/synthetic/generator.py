@@ -1,7 +1,7 @@
 """Synthetic LEN+SIRT exports in the input contract (SPEC sections 1, 3 and 8).
 
 ``generate_export`` simulates a whole trial and writes it the way the EDC system and the imaging core
-laboratory would: the eight files of SPEC section 3 with the columns of ``contract.py``, then
+laboratory would: the eight files of SPEC section 3 with the columns of ``orchestration.loading.contract``, then
 ``manifest.json`` last. Everything is drawn from one ``numpy`` generator seeded with ``seed``, and
 every default is fixed (the export date included), so the same arguments give byte-identical files.
 
@@ -45,7 +45,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from orchestration.contract import INPUT_FILES
+from orchestration.loading.contract import INPUT_FILES
 from orchestration.settings import DEFAULT_SEED, dbt_project_vars
 
 # --- schedule ---------------------------------------------------------------------------------------

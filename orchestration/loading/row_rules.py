@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.contract import SUBJECT_FILES, Column, InputFile, codelists, subject_file
+from orchestration.loading.contract import SUBJECT_FILES, Column, InputFile, codelists, subject_file
 
 MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 EDC_DATE_SHAPE = rf"^(UN|[0-9]{{2}}) (UNK|{MONTHS}) [0-9]{{4}}$"

@@ -143,9 +143,9 @@ def unchanged_since_published(
 ) -> str | None:
     """The current snapshot's id when it was built from these very files, with the same study
     parameters (cut-off included) and the same code: a refresh would rebuild it identically."""
-    from orchestration.contract import file_path, layout_files
-    from orchestration.exports import ExportError, open_export
-    from orchestration.ingest import data_cutoff_for
+    from orchestration.loading.contract import file_path, layout_files
+    from orchestration.loading.load import data_cutoff_for
+    from orchestration.loading.readers import ExportError, open_export
     from orchestration.settings import StudyConfig
     from orchestration.version import code_version
 
