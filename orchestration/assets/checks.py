@@ -3,8 +3,15 @@
 import dagster as dg
 
 from orchestration.assets.ingest import raw_asset_key
-from orchestration.loading.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path, subject_file
-from orchestration.loading.load import current_export, file_problems, input_layout, registered_files, study_parameters
+from orchestration.loading.contract import ALL_INPUT_FILES, InputFile, file_path
+from orchestration.loading.load import (
+    current_export,
+    file_problems,
+    input_layout,
+    registered_files,
+    study_parameters,
+    subject_file_problem,
+)
 from orchestration.resources import WarehouseResource
 
 
@@ -50,9 +57,7 @@ def build_raw_expectations_check(spec: InputFile) -> dg.AssetChecksDefinition:
                     metadata={"expectations": 0, "rows": rows},
                 )
             path = file_path(spec, study_parameters(current))
-            unusable = file_problems(con, current.export_id)
-            subjects = None if spec in SUBJECT_FILES else file_path(subject_file(spec), study_parameters(current))
-            reason = unusable.get(path) or unusable.get(subjects or "")
+            reason = file_problems(con, current.export_id).get(path) or subject_file_problem(con, current, spec)
             if reason:  # the file was not loaded: nothing to validate, and the check says so
                 return dg.AssetCheckResult(
                     passed=False,

@@ -10,24 +10,23 @@ from orchestration.loading.contract import (
     SUBJECT_FILES,
     InputFile,
     file_path,
-    layout_files,
     subject_file,
 )
 from orchestration.loading.load import (
     create_empty_raw_table,
     current_export,
-    data_cutoff_for,
     file_problems,
     input_layout,
     load_file,
     read_export_file,
     record_file_problem,
     register_export,
+    resolve_export,
     study_parameters,
+    subject_file_problem,
 )
-from orchestration.loading.readers import ExportError, newest_complete_export, open_export
+from orchestration.loading.readers import ExportError, newest_complete_export
 from orchestration.resources import WarehouseResource
-from orchestration.settings import StudyConfig
 from orchestration.version import code_version
 
 CURRENT_EXPORT = dg.AssetKey(["audit", "current_export"])
@@ -63,14 +62,21 @@ def current_export_asset(
 ) -> dg.MaterializeResult:
     paths = warehouse.paths
     directory = Path(config.export_dir) if config.export_dir else newest_complete_export(paths.landing)
-    study = StudyConfig.load(config.profile or None, Path(config.config_file) if config.config_file else None)
     # The profile's input layout says which files the export must hold (EDC forms + imaging, or SDTM).
-    layout = str(study.parameters.get("input_source") or "edc")
-    export = open_export(directory, [file_path(spec, study.parameters) for spec in layout_files(layout)])
-    cutoff = data_cutoff_for(export, study, config.data_cutoff)
-    dbt_vars = study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat())
+    resolved = resolve_export(
+        directory, config.profile or None, Path(config.config_file) if config.config_file else None, config.data_cutoff
+    )
+    export = resolved.export
     with warehouse.connect() as con:
-        current = register_export(con, export, context.run.run_id, cutoff, study.profile, dbt_vars, code_version())
+        current = register_export(
+            con,
+            export,
+            context.run.run_id,
+            resolved.data_cutoff,
+            resolved.study.profile,
+            resolved.dbt_vars,
+            code_version(),
+        )
     files = "\n".join(f"| {f.path} | {f.rows if f.rows >= 0 else '—'} | `{f.sha256[:12]}` |" for f in export.files)
     return dg.MaterializeResult(
         metadata={
@@ -79,7 +85,7 @@ def current_export_asset(
             "exported_at": export.exported_at.isoformat(),
             "data_cutoff": current.data_cutoff.isoformat(),
             "profile": current.profile,
-            "input_layout": layout,
+            "input_layout": resolved.layout,
             "manifest": "written by the sender"
             if export.manifest_written_by == "sender"
             else "computed by the warehouse",
@@ -212,11 +218,7 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
             )
             return
         with warehouse.connect() as con:
-            subjects_missing = (
-                None
-                if is_subject_file
-                else file_problems(con, current.export_id).get(file_path(subject_file(spec), study_parameters(current)))
-            )
+            subjects_missing = subject_file_problem(con, current, spec)
             try:
                 if subjects_missing:
                     # Without the patient list the row rules cannot run; the file itself is still checked.

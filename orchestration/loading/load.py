@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.loading.contract import InputFile, file_path
-from orchestration.loading.readers import Export, ExportError, LoadedFile, read_csv, read_xport
+from orchestration.loading.contract import SUBJECT_FILES, InputFile, file_path, layout_files, subject_file
+from orchestration.loading.readers import Export, ExportError, LoadedFile, open_export, read_csv, read_xport
 from orchestration.loading.row_rules import QUARANTINE_DDL, name_subjects, run_row_checks
 from orchestration.settings import StudyConfig
 
@@ -88,13 +88,36 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FILE_PROBLEMS_DDL)
 
 
-def data_cutoff_for(export: Export, study: StudyConfig, override: str | None = None) -> date:
-    """The data cut-off of a refresh: the one asked for, else the study's, else the export date."""
-    if override:
-        return date.fromisoformat(override)
-    if study.parameters.get("data_cutoff"):
-        return date.fromisoformat(str(study.parameters["data_cutoff"]))
-    return export.export_date
+@dataclass(frozen=True)
+class ResolvedExport:
+    """An export folder read against the study configuration a refresh would use."""
+
+    export: Export
+    study: StudyConfig
+    layout: str  # the input layout (var input_source): which files the export must hold
+    data_cutoff: date
+    dbt_vars: str
+
+
+def resolve_export(
+    directory: Path, profile: str | None = None, config_file: Path | None = None, data_cutoff: str | None = None
+) -> ResolvedExport:
+    """Open an export with the study's layout and work out the refresh's cut-off and dbt vars.
+
+    The cut-off is the one asked for, else the study's, else the export date. The refresh's first
+    asset and the unchanged-export check both use this, so they agree on what a refresh would build.
+    """
+    study = StudyConfig.load(profile, config_file)
+    layout = str(study.parameters.get("input_source") or "edc")
+    export = open_export(directory, [file_path(spec, study.parameters) for spec in layout_files(layout)])
+    if data_cutoff:
+        cutoff = date.fromisoformat(data_cutoff)
+    elif study.parameters.get("data_cutoff"):
+        cutoff = date.fromisoformat(str(study.parameters["data_cutoff"]))
+    else:
+        cutoff = export.export_date
+    dbt_vars = study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat())
+    return ResolvedExport(export, study, layout, cutoff, dbt_vars)
 
 
 def register_export(
@@ -177,7 +200,6 @@ def finish_run(
     here, so that every run is in ``audit.runs``.
     """
     now = datetime.now(UTC)
-    ensure_schemas(con)
     known = con.execute("select 1 from audit.runs where run_id = ?", [run_id]).fetchone()
     if known is None:
         con.execute(
@@ -194,7 +216,6 @@ def finish_run(
 
 def record_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, path: str, problem: str) -> None:
     """A file that could not be loaded (it stays out of raw; the refresh will not publish)."""
-    ensure_schemas(con)
     con.execute("delete from quality.file_problems where export_id = ? and file = ?", [current.export_id, path])
     con.execute(
         "insert into quality.file_problems values (?, ?, ?, ?, ?)",
@@ -204,7 +225,6 @@ def record_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, 
 
 def file_problems(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, str]:
     """File -> why it could not be loaded, for one export (empty when every file loaded)."""
-    ensure_schemas(con)
     return dict(
         con.execute(
             "select file, problem from quality.file_problems where export_id = ? order by file", [export_id]
@@ -235,6 +255,14 @@ class IngestResult:
 def registered_files(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, dict]:
     (files,) = con.execute("select files from audit.exports where export_id = ?", [export_id]).fetchone()
     return {item["path"]: item for item in json.loads(files)}
+
+
+def subject_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> str | None:
+    """Why the patient file a file's row rules need could not be loaded; None when it loaded (or
+    when ``spec`` is the patient file itself)."""
+    if spec in SUBJECT_FILES:
+        return None
+    return file_problems(con, current.export_id).get(file_path(subject_file(spec), study_parameters(current)))
 
 
 def study_parameters(current: CurrentExport) -> dict:

@@ -143,25 +143,21 @@ def unchanged_since_published(
 ) -> str | None:
     """The current snapshot's id when it was built from these very files, with the same study
     parameters (cut-off included) and the same code: a refresh would rebuild it identically."""
-    from orchestration.loading.contract import file_path, layout_files
-    from orchestration.loading.load import data_cutoff_for
-    from orchestration.loading.readers import ExportError, open_export
-    from orchestration.settings import StudyConfig
+    from orchestration.loading.load import resolve_export
+    from orchestration.loading.readers import ExportError
     from orchestration.version import code_version
 
     current = current_snapshot(paths)
     if current is None or not paths.current_database.exists():
         return None
     try:
-        study = StudyConfig.load(profile, config_file)
-        layout = str(study.parameters.get("input_source") or "edc")
-        export = open_export(export_dir, [file_path(spec, study.parameters) for spec in layout_files(layout)])
+        resolved = resolve_export(export_dir, profile, config_file, data_cutoff)
     except (ExportError, ValueError):
         return None  # the refresh will say what is wrong
+    export = resolved.export
     if export.problems:
         return None
-    cutoff = data_cutoff_for(export, study, data_cutoff)
-    parameters = json.loads(study.dbt_vars(export.export_id, export.export_date.isoformat(), cutoff.isoformat()))
+    parameters = json.loads(resolved.dbt_vars)
     try:
         with duckdb.connect(str(paths.current_database.resolve()), read_only=True) as con:
             row = con.execute(
