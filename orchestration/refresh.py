@@ -17,13 +17,27 @@ from orchestration.settings import WarehousePaths
 
 REFRESH_BUSY = "another refresh is running"
 
-DAGSTER_YAML = """\
-# Written by `warehouse`: one refresh at a time (DuckDB has a single writer).
+DAGSTER_YAML_MARK = "# Written by `warehouse`"
+DAGSTER_YAML = f"""\
+{DAGSTER_YAML_MARK}: one refresh at a time (DuckDB has a single writer), and Dagster's SQLite
+# storage with its connections kept open (orchestration/dagster_storage.py).
 concurrency:
   runs:
     max_concurrent_runs: 1
 telemetry:
   enabled: false
+storage:
+  custom:
+    module: orchestration.dagster_storage
+    class: PooledSqliteStorage
+    config:
+      base_dir:
+        env: DAGSTER_HOME
+# Steps log through Dagster's events (and the CLI's log file, logs/refresh-*.log); capturing their
+# raw stdout/stderr as well started two `tail -F` processes per run that outlived the refresh.
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
 """
 
 
@@ -34,7 +48,10 @@ def prepare_environment(paths: WarehousePaths) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
     os.environ.setdefault("DBT_LOG_PATH", str(paths.home / "dbt" / "logs"))
     dagster_yaml = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    if not dagster_yaml.exists():
+    # Ours is kept up to date; a dagster.yaml someone wrote by hand is left alone.
+    if not dagster_yaml.exists() or (
+        dagster_yaml.read_text().startswith(DAGSTER_YAML_MARK) and dagster_yaml.read_text() != DAGSTER_YAML
+    ):
         dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
         dagster_yaml.write_text(DAGSTER_YAML)
     skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))
@@ -94,6 +111,9 @@ def run_refresh(
 ) -> RefreshOutcome:
     """Run the same Dagster job the schedule runs, in this process."""
     prepare_environment(paths)
+    from orchestration.warm_up import start_warm_up
+
+    start_warm_up()  # Great Expectations, lifelines, matplotlib: imported while the first steps run
     import dagster as dg
 
     from orchestration.automation import REFRESH_JOB_NAME

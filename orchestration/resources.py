@@ -7,9 +7,11 @@ import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from orchestration.publishing.snapshot import connect_build, remove_partial_snapshots
 from orchestration.settings import WarehousePaths
@@ -28,6 +30,10 @@ class WarehouseResource(dg.ConfigurableResource):
     """
 
     home: str = ""  # empty: $WAREHOUSE_HOME, else .warehouse in the repository
+    # One DuckDB connection for the steps of a run in this process (opening the build file costs
+    # tens of milliseconds, and a refresh has about a hundred steps and checks that read it).
+    # Outside a run (a test calling an asset directly) each `connect()` opens and closes the file.
+    _state: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Generator[WarehouseResource, None, None]:
@@ -47,9 +53,12 @@ class WarehouseResource(dg.ConfigurableResource):
             handle.flush()
             # Holding the lock, nothing else can be publishing: clear what a killed refresh left.
             remove_partial_snapshots(paths)
+            self._state["in_run"] = True
             try:
                 yield self
             finally:
+                self._state["in_run"] = False
+                self.release()
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -63,8 +72,20 @@ class WarehouseResource(dg.ConfigurableResource):
         self.paths.ensure()
         # dbt reads the same absolute path from this variable (dbt_project/profiles.yml).
         os.environ["WAREHOUSE_HOME"] = str(self.paths.home)
-        con = connect_build(self.paths.database)
+        if self._state.get("con") is None:
+            self._state["con"] = connect_build(self.paths.database)
+        cursor = self._state["con"].cursor()  # its own transaction state, the same open database
+        self._state["open"] = self._state.get("open", 0) + 1
         try:
-            yield con
+            yield cursor
         finally:
+            cursor.close()
+            self._state["open"] -= 1
+            if not self._state.get("in_run") and not self._state["open"]:
+                self.release()
+
+    def release(self) -> None:
+        """Close the build database, before another process (dbt) opens it and when the run ends."""
+        con = self._state.pop("con", None)
+        if con is not None:
             con.close()

@@ -131,6 +131,20 @@ class StudyConfig:
         return json.dumps(values, sort_keys=True, default=str)
 
 
+# The values that change with every export. dbt reads them from environment variables
+# (macros/study.sql `optional_var`), not from --vars: dbt re-parses the whole project whenever
+# --vars change, and the study parameters alone stay the same from one refresh to the next.
+RUN_VALUES = ("export_id", "export_date", "data_cutoff")
+
+
+def dbt_invocation(dbt_vars: str) -> tuple[str, dict[str, str]]:
+    """A run's recorded dbt vars as dbt is called: (--vars without the run values, the run
+    values as WAREHOUSE_EXPORT_ID / WAREHOUSE_EXPORT_DATE / WAREHOUSE_DATA_CUTOFF)."""
+    values = json.loads(dbt_vars or "{}")
+    env = {f"WAREHOUSE_{name.upper()}": str(values.pop(name, None) or "") for name in RUN_VALUES}
+    return json.dumps(values, sort_keys=True, default=str), env
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         content = yaml.safe_load(handle) or {}

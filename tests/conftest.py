@@ -1,6 +1,14 @@
-"""Shared test setup: the dbt manifest dagster-dbt needs, and an isolated WAREHOUSE_HOME."""
+"""Shared test setup: the dbt manifest dagster-dbt needs, an isolated WAREHOUSE_HOME, and the demo
+warehouse that every test reading a refreshed, published warehouse shares (built once per run)."""
 
 from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +29,80 @@ def warehouse_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     return WarehousePaths(home).ensure()
+
+
+@contextmanager
+def warehouse_environment(home: Path) -> Iterator[None]:
+    """WAREHOUSE_HOME and DAGSTER_HOME pointing at `home` for the duration (then as they were)."""
+    saved = {key: os.environ.get(key) for key in ("WAREHOUSE_HOME", "DAGSTER_HOME")}
+    os.environ["WAREHOUSE_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    """The 78-patient demo export (the README's `warehouse demo`), refreshed and published once."""
+
+    paths: object  # WarehousePaths
+    export: object  # the generator's GeneratedExport
+    outcome: object  # RefreshOutcome of the refresh that published it
+
+    def __iter__(self):  # paths, export, outcome = demo_warehouse
+        return iter((self.paths, self.export, self.outcome))
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
+    """One published demo warehouse for the whole test run. Read it; never refresh into it (take
+    `demo_warehouse_copy` for that), so that every test sees the same first snapshot."""
+    from orchestration.refresh import run_refresh
+    from orchestration.settings import DEFAULT_SEED, WarehousePaths
+    from orchestration.synthetic.generator import generate_export
+
+    root = tmp_path_factory.mktemp("demo")
+    home = root / "warehouse"
+    with warehouse_environment(home):
+        paths = WarehousePaths(home).ensure()
+        export = generate_export(root / "exports" / "demo", patients=78, seed=DEFAULT_SEED)
+        outcome = run_refresh(paths, export.path, progress=False)
+    assert outcome.published, outcome.problems
+    return DemoWarehouse(paths, export, outcome)
+
+
+def copy_demo_warehouse(demo: DemoWarehouse, target: Path) -> DemoWarehouse:
+    """A private copy of the demo warehouse (build file, snapshots, Dagster history) at `target`,
+    for tests that refresh again or change it. Its `current` link is relative, so it stays inside."""
+    import dataclasses
+
+    from orchestration.settings import WarehousePaths
+
+    shutil.copytree(demo.paths.home, target, symlinks=True)
+
+    def moved(path: Path | None) -> Path | None:
+        return target / path.relative_to(demo.paths.home) if path is not None else None
+
+    outcome = dataclasses.replace(demo.outcome, snapshot=moved(demo.outcome.snapshot), log=moved(demo.outcome.log))
+    return DemoWarehouse(WarehousePaths(target).ensure(), demo.export, outcome)
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse_copy(demo_warehouse, tmp_path_factory) -> Iterator[DemoWarehouse]:
+    """A copy of the demo warehouse for one test module, with WAREHOUSE_HOME pointing at it."""
+    copy = copy_demo_warehouse(demo_warehouse, tmp_path_factory.mktemp("demo-copy") / "warehouse")
+    with warehouse_environment(copy.paths.home):
+        yield copy
+
+
+@pytest.fixture
+def demo_environment(demo_warehouse) -> Iterator[DemoWarehouse]:
+    """WAREHOUSE_HOME pointing at the shared demo warehouse for one test (CLI reads, `warehouse sql`)."""
+    with warehouse_environment(demo_warehouse.paths.home):
+        yield demo_warehouse

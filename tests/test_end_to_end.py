@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import pytest
 from orchestration.cli import main
 from orchestration.publishing.snapshot import current_snapshot
 from orchestration.refresh import run_refresh
-from orchestration.settings import DEFAULT_SEED, WarehousePaths
 from orchestration.synthetic.generator import Messiness, generate_export
 from tests.builders import clean_rows, csv_bytes, write_export
 
@@ -25,21 +23,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    """One warehouse with a first successful refresh of a 78-patient messy export."""
-    home = tmp_path_factory.mktemp("e2e") / "warehouse"
-    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_HOME", "DAGSTER_HOME")}
-    os.environ["WAREHOUSE_HOME"] = str(home)
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    paths = WarehousePaths(home).ensure()
-    export = generate_export(home.parent / "exports" / "first", patients=78, seed=DEFAULT_SEED)  # the demo export
-    outcome = run_refresh(paths, export.path, progress=False)
-    yield paths, export, outcome
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+def published(demo_warehouse_copy):
+    """A warehouse whose first refresh published the 78-patient messy demo export (a copy of the
+    session's demo warehouse: the tests below refresh again into it)."""
+    return demo_warehouse_copy
 
 
 def query(database: Path, sql: str):
@@ -181,9 +168,11 @@ def test_cli_sql_refuses_to_write(published, capsys):
 
 def test_snapshot_is_readable_by_duckdb_1x(published):
     paths, _, _ = published
-    uv = shutil.which("uv")
+    # uv on PATH, else the one the README's commands install beside the repository
+    tools_uv = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "uv"
+    uv = shutil.which("uv") or (str(tools_uv) if tools_uv.exists() else None)
     if uv is None:
-        pytest.skip("uv is not on PATH")
+        pytest.skip("uv is not installed (neither on PATH nor in .tools/)")
     script = f"import duckdb; c = duckdb.connect(r'{paths.current_database.resolve()}', read_only=True); print(duckdb.__version__, c.execute('select count(*) from adam.adsl').fetchone()[0])"
     completed = subprocess.run(
         [uv, "run", "--no-project", "--isolated", "--with", "duckdb==1.1.3", "python", "-c", script],

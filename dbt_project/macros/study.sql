@@ -1,8 +1,16 @@
 {#- Study-level helpers that read the study configuration (the vars in dbt_project.yml). -#}
 
-{#- The value of a var, or none when it is unset, null or an empty string. -#}
+{#-
+    The value of a var, or none when it is unset, null or an empty string. The run values
+    (export_id, export_date, data_cutoff) come from WAREHOUSE_EXPORT_ID, WAREHOUSE_EXPORT_DATE
+    and WAREHOUSE_DATA_CUTOFF when --vars does not set them: the orchestration passes them that
+    way so that --vars, and with it dbt's partial parsing, stays the same from export to export.
+-#}
 {% macro optional_var(name) -%}
     {%- set value = var(name, none) -%}
+    {%- if value is none and name in ('export_id', 'export_date', 'data_cutoff') -%}
+        {%- set value = env_var('WAREHOUSE_' ~ (name | upper), '') -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) in ('', 'None', 'none', 'null') -%}
         {{ return(none) }}
     {%- endif -%}

@@ -4,6 +4,9 @@ dbt tests become asset checks; `dbt build` stops at the first failing test, so a
 feeds the marts or the published snapshot.
 """
 
+import hashlib
+import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +20,7 @@ from orchestration.check_history import rule_failures
 from orchestration.loading.contract import DBT_PROJECT_DIR
 from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
+from orchestration.settings import dbt_invocation
 
 
 def dbt_executable() -> str:
@@ -64,10 +68,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """Build the selected models and run their tests with this run's study parameters."""
     with warehouse.connect() as con:
         current = current_export(con)
+    warehouse.release()  # dbt opens the build file in its own process: DuckDB allows one writer
     target = warehouse.paths.dbt_target / context.run.run_id
+    cli_vars, run_values = dbt_invocation(current.dbt_vars)
+    os.environ.update(run_values)  # dbt inherits this process's environment
+    parse_state = reuse_parse_state(warehouse.paths.home / "dbt", cli_vars, target)
     # dbt unit tests prove the SQL logic in the test suite; a refresh runs models and data tests.
     # dbt.log at info level: its debug level writes every statement, 11 MB and seconds per refresh.
-    args = ["build", "--vars", current.dbt_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
+    args = ["build", "--vars", cli_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
     for event in invocation.stream():
@@ -92,9 +100,32 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
                 except duckdb.Error:  # the test's query itself failed (dbt's error says why)
                     found = {}
                 yield with_rule_outcomes(event, {**dict.fromkeys(rules), **found})
+    keep_parse_state(target, parse_state)
     error = invocation.get_error()
     if error is not None:
         raise error
+
+
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def reuse_parse_state(folder: Path, cli_vars: str, target: Path) -> Path:
+    """Give this run's dbt the parse state the last refresh with the same --vars left, so that dbt
+    re-parses only what changed (a full parse of the project costs seconds). Returns where to keep
+    this run's state for the next one."""
+    kept = folder / f"{hashlib.sha256(cli_vars.encode()).hexdigest()[:12]}.{PARSE_STATE}"
+    if kept.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target / PARSE_STATE)
+    return kept
+
+
+def keep_parse_state(target: Path, kept: Path) -> None:
+    if (target / PARSE_STATE).exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(".partial")
+        shutil.copyfile(target / PARSE_STATE, partial)
+        partial.replace(kept)
 
 
 # The dbt test that checks a model's column rules in one query (tests/generic/column_rules.sql),

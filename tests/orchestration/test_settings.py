@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestration.settings import StudyConfig, WarehousePaths, dbt_project_vars
+from orchestration.settings import StudyConfig, WarehousePaths, dbt_invocation, dbt_project_vars
 
 
 def test_defaults_come_from_dbt_project_vars():
@@ -44,6 +44,20 @@ def test_dbt_vars_carry_the_run_values():
     assert values["export_date"] == "2025-06-30"
     assert values["data_cutoff"] == "2025-05-31"
     assert values["visit_interval_days"] == 42
+
+
+def test_dbt_gets_the_run_values_as_environment_variables_and_the_study_as_vars():
+    study = StudyConfig.load()
+    cli_vars, env = dbt_invocation(study.dbt_vars("E1", "2025-06-30", "2025-05-31"))
+    assert env == {
+        "WAREHOUSE_EXPORT_ID": "E1",
+        "WAREHOUSE_EXPORT_DATE": "2025-06-30",
+        "WAREHOUSE_DATA_CUTOFF": "2025-05-31",
+    }
+    # the same --vars for every export of the study: dbt's partial parse stays valid
+    assert cli_vars == dbt_invocation(study.dbt_vars("E2", "2025-07-31", "2025-07-31"))[0]
+    study_only = {k: v for k, v in study.parameters.items() if k not in ("export_id", "export_date", "data_cutoff")}
+    assert json.loads(cli_vars) == study_only
 
 
 def test_warehouse_home_is_absolute(tmp_path, monkeypatch):
