@@ -328,7 +328,7 @@ def test_adam_labels_are_column_comments_and_parquet_metadata(published):
     ) == [("Age",)]
     assert query(
         paths.current_database, "select comment from duckdb_tables() where schema_name = 'adam' and table_name = 'adsl'"
-    ) == [("Subject-level analysis dataset",)]
+    ) == [("Subject-Level Analysis Dataset",)]
     schema = pq.read_schema(paths.current / "parquet" / "adam" / "adsl.parquet")
     assert schema.field("AGE").metadata == {b"label": b"Age"}
     assert (paths.current / "parquet" / "quality" / "quarantine.parquet").exists()

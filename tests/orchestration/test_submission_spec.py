@@ -1,0 +1,130 @@
+"""The submission specification comes from the ADaM marts' dbt yml, and says what a submission needs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestration.publishing.submission.spec import (
+    DATASETS,
+    read_specification,
+    specification_problems,
+)
+
+
+@pytest.fixture(scope="module")
+def specification():
+    return read_specification()
+
+
+def test_the_adam_marts_specify_everything_a_submission_needs(specification):
+    assert [d.name for d in specification] == list(DATASETS)
+    assert specification_problems(specification) == []
+
+
+def test_the_specification_is_the_yml(specification):
+    adsl, adrs = specification[0], specification[1]
+    assert (adsl.label, adsl.dataset_class, adsl.keys) == (
+        "Subject-Level Analysis Dataset",
+        "ADSL",
+        ("STUDYID", "USUBJID"),
+    )
+    age = adsl.variable("AGE")
+    assert (age.label, age.define_type, age.origin, age.source) == ("Age", "integer", "Predecessor", "DM.AGE")
+    assert adsl.variable("TRTSDT").display_format == "DATE9."
+    # a seed code list keeps its decodes; accepted values become a list of terms
+    assert [(t.code, t.decode) for t in adsl.variable("SEX").codelist.terms] == [("M", "Male"), ("F", "Female")]
+    assert [t.code for t in adsl.variable("FASFL").codelist.terms] == ["Y"]
+    # a variable copied from ADSL is a predecessor and keeps ADSL's code list
+    trt01p = adrs.variable("TRT01P")
+    assert (trt01p.origin, trt01p.source, trt01p.codelist.name) == ("Predecessor", "ADSL.TRT01P", "ARM")
+    assert adrs.value_level["AVALC"]["CRSP"].name == "NY"
+    # the derivation text is the column's description
+    assert adsl.variable("TRTSDT").description.startswith("Start of treatment. LEN+SIRT: the SIRT date")
+
+
+def _manifest(tmp_path, columns: dict, meta: dict | None = None, tests: dict | None = None):
+    """A one-model manifest (adsl) with the given columns, for the rules below."""
+    nodes = {
+        "model.p.adsl": {
+            "resource_type": "model",
+            "name": "adsl",
+            "unique_id": "model.p.adsl",
+            "description": "Subject level.",
+            "config": {
+                "meta": meta if meta is not None else {"label": "Subject-Level", "class": "ADSL", "keys": ["USUBJID"]}
+            },
+            "columns": {
+                name: {"description": f"{name} derivation.", "data_type": "varchar", "config": {"meta": column}}
+                for name, column in columns.items()
+            },
+        }
+    }
+    if tests:
+        nodes["test.p.rules"] = {
+            "resource_type": "test",
+            "attached_node": "model.p.adsl",
+            "test_metadata": {"name": "column_rules", "kwargs": tests},
+        }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"nodes": nodes, "vars": {}}))
+    return read_specification(path, datasets=("adsl",))
+
+
+def test_a_complete_model_has_no_problems(tmp_path):
+    spec = _manifest(
+        tmp_path, {"USUBJID": {"label": "Unique Subject Identifier"}, "SAFFL": {"label": "Safety", "codelist": "NY"}}
+    )
+    assert specification_problems(spec) == []
+
+
+@pytest.mark.parametrize(
+    ("columns", "tests", "problem"),
+    [
+        ({"USUBJID": {}}, None, "adam.adsl.USUBJID: no label"),
+        ({"USUBJID": {"label": "x" * 41}}, None, "label over 40 characters (41)"),
+        ({"USUBJID": {"label": "Id"}, "AVERYLONG": {"label": "Nine"}}, None, "AVERYLONG: name over 8 characters"),
+        (
+            {"USUBJID": {"label": "Id"}, "SAFFL": {"label": "Safety"}},
+            None,
+            "SAFFL: controlled variable without a code list",
+        ),
+        ({"USUBJID": {"label": "Id", "origin": "Predecessor"}}, None, "Predecessor origin without a source"),
+        ({"USUBJID": {"label": "Id", "origin": "Collected"}}, None, "origin 'Collected' is not one of"),
+    ],
+)
+def test_each_missing_piece_is_a_problem(tmp_path, columns, tests, problem):
+    problems = specification_problems(_manifest(tmp_path, columns, tests=tests))
+    assert any(problem in p for p in problems), problems
+
+
+def test_at_the_boundaries(tmp_path):
+    """40 characters and 8-character names pass; a tested code list counts as the column's code list."""
+    spec = _manifest(
+        tmp_path,
+        {"USUBJID": {"label": "x" * 40}, "EIGHTCHR": {"label": "Eight"}, "SAFFL": {"label": "Safety"}},
+        tests={"accepted_values": {"SAFFL": ["Y", "N"]}},
+    )
+    assert specification_problems(spec) == []
+    assert [t.code for t in spec[0].variable("SAFFL").codelist.terms] == ["Y", "N"]
+
+
+@pytest.mark.parametrize(
+    ("meta", "problem"),
+    [
+        ({"class": "ADSL", "keys": ["USUBJID"]}, "no dataset label"),
+        ({"label": "x" * 41, "class": "ADSL", "keys": ["USUBJID"]}, "dataset label over 40"),
+        ({"label": "Subject", "class": "SDTM", "keys": ["USUBJID"]}, "class 'SDTM'"),
+        ({"label": "Subject", "class": "ADSL"}, "no key variables"),
+        ({"label": "Subject", "class": "ADSL", "keys": ["SUBJID"]}, "key variable SUBJID is not a column"),
+    ],
+)
+def test_dataset_metadata_problems(tmp_path, meta, problem):
+    problems = specification_problems(_manifest(tmp_path, {"USUBJID": {"label": "Id"}}, meta=meta))
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_code_list_missing_from_the_seed_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"adsl.SEX: code list 'GENDER' is not in seeds/codelists.csv"):
+        _manifest(tmp_path, {"SEX": {"label": "Sex", "codelist": "GENDER"}})
