@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.loading.contract import CODELISTS_CSV, DBT_PROJECT_DIR
+from orchestration.settings import dbt_project_vars
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 DATASETS = ("adsl", "adrs", "adtte", "adtr", "adae", "adex")
@@ -201,7 +202,7 @@ def read_specification(
     """Every ADaM dataset's specification, in submission order, from the parsed dbt manifest."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     seeds = read_seed_codelists(seeds_path)
-    dbt_vars = {**(manifest.get("vars") or {}), **(dbt_vars or {})}
+    dbt_vars = {**dbt_project_vars(), **(manifest.get("vars") or {}), **(dbt_vars or {})}
     models = {
         node["name"]: node
         for node in manifest["nodes"].values()

@@ -1,0 +1,133 @@
+"""The submission package round-trips: XPORT (two readers), Dataset-JSON and define.xml (schema and
+cross-check), on small tables shaped by the real specification (no refresh needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.publishing.submission.datasets import Study
+from orchestration.publishing.submission.package import build_package, copy_package, read_package
+from orchestration.publishing.submission.spec import read_specification
+from tests.submission_roundtrip import assert_define_describes_files, assert_define_valid, assert_package_matches_tables
+
+pytest.importorskip("pyreadstat")
+pytest.importorskip("lxml")
+
+STUDY = Study("STUDY1", "EXPORT-1", "2025-06-30", "test", "2025-07-01T00:00:00+00:00")
+SQL_TYPES = {"varchar": "varchar", "integer": "integer", "double": "double", "date": "date"}
+
+
+def _value(variable, row: int, keys: tuple[str, ...]):
+    if variable.name == "STUDYID":
+        return STUDY.study_id
+    if variable.name == "USUBJID":
+        return f"STUDY1-{row:03d}"
+    if row == 2 and variable.name not in keys:
+        return None  # every non-key variable empty once
+    if variable.codelist is not None and variable.codelist.terms:
+        return variable.codelist.terms[row % len(variable.codelist.terms)].code
+    if variable.is_character:
+        return f"{variable.name} {row} été" if row else "x" * 60  # non-ASCII text and a long value
+    if variable.is_date:
+        return dt.date(2025, 1, 1 + row)
+    if variable.data_type == "double":
+        return row + 0.1
+    return row + 1
+
+
+def small_warehouse(specification) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with three rows per ADaM dataset, every variable of the spec."""
+    con = duckdb.connect()
+    con.execute("create schema adam")
+    for dataset in specification:
+        frame = pd.DataFrame(
+            [{v.name: _value(v, row, dataset.keys) for v in dataset.variables} for row in range(3)], dtype=object
+        )
+        casts = ", ".join(f'cast("{v.name}" as {SQL_TYPES[v.data_type]}) as "{v.name}"' for v in dataset.variables)
+        con.execute(f"create table adam.{dataset.name} as select {casts} from frame")
+    return con
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    specification = read_specification()
+    con = small_warehouse(specification)
+    folder = tmp_path_factory.mktemp("package") / "submission"
+    built = build_package(con, folder, STUDY, specification)
+    yield con, built, specification
+    con.close()
+
+
+def test_every_dataset_has_its_files(package):
+    _, built, specification = package
+    expected = {f"{d.name}{suffix}" for d in specification for suffix in (".xpt", ".json")} | {
+        "define.xml",
+        "define.html",
+    }
+    assert {f.name for f in built.files} == expected
+    assert sorted(p.name for p in built.folder.iterdir()) == sorted(expected | {"package.json"})
+    assert all(f.bytes > 0 for f in built.files)
+    assert {f.records for f in built.files if f.records is not None} == {3}
+
+
+def test_xport_and_dataset_json_hold_the_tables_value_by_value(package):
+    con, built, specification = package
+    assert_package_matches_tables(con, built.folder, specification)
+
+
+def test_define_xml_is_valid_define_xml_2_1(package):
+    assert_define_valid(package[1].folder / "define.xml")
+
+
+def test_define_xml_describes_exactly_the_files(package):
+    assert_define_describes_files(package[1].folder)
+
+
+def test_define_xml_carries_value_level_metadata_code_lists_and_methods(package):
+    text = (package[1].folder / "define.xml").read_text(encoding="utf-8")
+    assert '<def:WhereClauseDef OID="WC.ADRS.PARAMCD.' in text
+    assert '<def:ValueListRef ValueListOID="VL.ADRS.AVALC"' in text
+    assert 'CodeListOID="CL.NY"' in text and '<CodeList OID="CL.ARM" Name="ARM" DataType="text">' in text
+    assert '<MethodDef OID="MT.ADSL.TRTSDT" Name="Algorithm to derive ADSL.TRTSDT" Type="Computation">' in text
+    assert 'xlink:href="adsl.xpt"' in text
+    html = (package[1].folder / "define.html").read_text(encoding="utf-8")
+    assert "<a href='adsl.xpt'>adsl.xpt</a>" in html and "Time-to-Event Origin Date for Subject" in html
+
+
+def test_dates_are_sas_dates_with_date9(package):
+    import pyreadstat
+
+    _, built, _ = package
+    frame, meta = pyreadstat.read_xport(str(built.folder / "adsl.xpt"), disable_datetime_conversion=True)
+    assert meta.original_variable_types["TRTSDT"] == "DATE9."
+    assert frame.TRTSDT.tolist()[:2] == [(dt.date(2025, 1, 1) - dt.date(1960, 1, 1)).days, 23743.0]
+    document = json.loads((built.folder / "adsl.json").read_text(encoding="utf-8"))
+    column = next(c for c in document["columns"] if c["name"] == "TRTSDT")
+    assert (column["dataType"], column["targetDataType"], column["displayFormat"]) == ("date", "integer", "DATE9.")
+
+
+def test_character_length_is_the_longest_value(package):
+    import pyreadstat
+
+    _, meta = pyreadstat.read_xport(str(package[1].folder / "adae.xpt"), metadataonly=True)
+    assert meta.variable_storage_width["AETERM"] == 60  # "x" * 60 on the first row, "AETERM 1 été" the longest else
+
+
+def test_copy_package_copies_every_file_and_checks_it(package, tmp_path):
+    _, built, _ = package
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(built.folder, snapshot / "submission")
+    copied = copy_package(snapshot, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [f.name for f in built.files] + ["package.json"]
+    )
+    assert read_package(tmp_path / "out").files == built.files
+    assert "adsl.xpt" in copied.summary() and "14 files" in copied.summary()
+    with pytest.raises(FileNotFoundError, match="has no submission package"):
+        copy_package(tmp_path / "empty", tmp_path / "out2")
