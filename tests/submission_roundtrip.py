@@ -14,13 +14,55 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.publishing.submission.datasets import read_dataset
+from orchestration.publishing.submission.datasets import Study, read_dataset
 from orchestration.publishing.submission.spec import Dataset
 
 SAS_EPOCH = dt.date(1960, 1, 1)
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 DEF = "{http://www.cdisc.org/ns/def/v2.1}"
 XLINK = "{http://www.w3.org/1999/xlink}"
+
+STUDY = Study("STUDY1", "EXPORT-1", "2025-06-30", "test", "2025-07-01T00:00:00+00:00")
+SQL_TYPES = {"varchar": "varchar", "integer": "integer", "double": "double", "date": "date"}
+
+
+def _value(variable, row: int, keys: tuple[str, ...], text: str):
+    if variable.name == "STUDYID":
+        return STUDY.study_id
+    if variable.name == "USUBJID":
+        return f"STUDY1-{row:03d}"
+    if variable.name == "PARAMCD" and variable.codelist.from_data:
+        return f"PARAM{row}"
+    if row == 2 and variable.name not in keys and variable.codelist is None:
+        return None  # every uncontrolled non-key variable empty once
+    if variable.codelist is not None and variable.codelist.terms:
+        return variable.codelist.terms[row % len(variable.codelist.terms)].code
+    if variable.is_character:
+        return f"{variable.name} {row}{text}" if row else "x" * 60  # a long value
+    if variable.is_date:
+        return dt.date(2025, 1, 1 + row)
+    if variable.data_type == "double":
+        return row + 0.1
+    return row + 1
+
+
+def small_warehouse(specification, text: str = "") -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with three rows per ADaM dataset, every variable of the spec with its
+    label as the column comment; `text` is appended to free-text values (non-ASCII, say)."""
+    con = duckdb.connect()
+    con.execute("create schema adam")
+    for dataset in specification:
+        frame = pd.DataFrame(
+            [{v.name: _value(v, row, dataset.keys, text) for v in dataset.variables} for row in range(3)], dtype=object
+        )
+        casts = ", ".join(f'cast("{v.name}" as {SQL_TYPES[v.data_type]}) as "{v.name}"' for v in dataset.variables)
+        con.register("rows", frame)
+        con.execute(f"create table adam.{dataset.name} as select {casts} from rows")
+        con.unregister("rows")
+        for v in dataset.variables:
+            label = v.label.replace("'", "''")
+            con.execute(f"comment on column adam.{dataset.name}.\"{v.name}\" is '{label}'")
+    return con
 
 
 def _missing(value) -> bool:

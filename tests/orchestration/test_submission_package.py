@@ -7,57 +7,26 @@ import datetime as dt
 import json
 import shutil
 
-import duckdb
-import pandas as pd
 import pytest
 
-from orchestration.publishing.submission.datasets import Study
 from orchestration.publishing.submission.package import build_package, copy_package, read_package
 from orchestration.publishing.submission.spec import read_specification
-from tests.submission_roundtrip import assert_define_describes_files, assert_define_valid, assert_package_matches_tables
+from tests.submission_roundtrip import (
+    STUDY,
+    assert_define_describes_files,
+    assert_define_valid,
+    assert_package_matches_tables,
+    small_warehouse,
+)
 
 pytest.importorskip("pyreadstat")
 pytest.importorskip("lxml")
-
-STUDY = Study("STUDY1", "EXPORT-1", "2025-06-30", "test", "2025-07-01T00:00:00+00:00")
-SQL_TYPES = {"varchar": "varchar", "integer": "integer", "double": "double", "date": "date"}
-
-
-def _value(variable, row: int, keys: tuple[str, ...]):
-    if variable.name == "STUDYID":
-        return STUDY.study_id
-    if variable.name == "USUBJID":
-        return f"STUDY1-{row:03d}"
-    if row == 2 and variable.name not in keys:
-        return None  # every non-key variable empty once
-    if variable.codelist is not None and variable.codelist.terms:
-        return variable.codelist.terms[row % len(variable.codelist.terms)].code
-    if variable.is_character:
-        return f"{variable.name} {row} été" if row else "x" * 60  # non-ASCII text and a long value
-    if variable.is_date:
-        return dt.date(2025, 1, 1 + row)
-    if variable.data_type == "double":
-        return row + 0.1
-    return row + 1
-
-
-def small_warehouse(specification) -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with three rows per ADaM dataset, every variable of the spec."""
-    con = duckdb.connect()
-    con.execute("create schema adam")
-    for dataset in specification:
-        frame = pd.DataFrame(
-            [{v.name: _value(v, row, dataset.keys) for v in dataset.variables} for row in range(3)], dtype=object
-        )
-        casts = ", ".join(f'cast("{v.name}" as {SQL_TYPES[v.data_type]}) as "{v.name}"' for v in dataset.variables)
-        con.execute(f"create table adam.{dataset.name} as select {casts} from frame")
-    return con
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     specification = read_specification()
-    con = small_warehouse(specification)
+    con = small_warehouse(specification, text=" été")
     folder = tmp_path_factory.mktemp("package") / "submission"
     built = build_package(con, folder, STUDY, specification)
     yield con, built, specification

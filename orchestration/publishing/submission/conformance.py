@@ -51,14 +51,22 @@ def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     )
 
 
+# The columns of each table, read once per `check_conformance` call (the rules all ask for them).
+_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
+
+
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, dataset: Dataset) -> dict[str, tuple[str, str | None]]:
     """name -> (DuckDB type, comment) of the table's columns."""
+    if (schema, dataset.name) in _COLUMNS:
+        return _COLUMNS[(schema, dataset.name)]
     rows = con.execute(
         "select column_name, data_type, comment from duckdb_columns() where database_name = current_database() "
         "and schema_name = ? and table_name = ?",
         [schema, dataset.name],
     ).fetchall()
-    return {name: (str(kind).lower(), comment) for name, kind, comment in rows}
+    columns = {name: (str(kind).lower(), comment) for name, kind, comment in rows}
+    _COLUMNS[(schema, dataset.name)] = columns
+    return columns
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -395,10 +403,11 @@ def check_conformance(
     con: duckdb.DuckDBPyConnection, specification: list[Dataset], schema: str = "adam", rules: tuple[Rule, ...] = RULES
 ) -> pd.DataFrame:
     """One row per rule and dataset: passed or not, how many findings and what they are."""
+    _COLUMNS.clear()
     rows = []
     for rule in rules:
         for dataset in specification:
-            if (rule.rule_id in ADSL_ONLY) != (dataset.dataset_class == "ADSL"):
+            if rule.rule_id in ADSL_ONLY and dataset.dataset_class != "ADSL":
                 continue
             if not _table(con, schema, dataset.name) and rule.rule_id != "ADSL_PRESENT":
                 findings = [f"table {schema}.{dataset.name} does not exist"]
@@ -417,11 +426,15 @@ def check_conformance(
                     + (f"; and {len(findings) - 20} more" if len(findings) > 20 else ""),
                 }
             )
+    _COLUMNS.clear()
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def write_conformance(con: duckdb.DuckDBPyConnection, results: pd.DataFrame, export_id: str) -> None:
     """`quality.conformance`: this export's results (replaced on every refresh of it)."""
     con.execute("create schema if not exists quality")
-    frame = results.assign(export_id=export_id)  # noqa: F841 - read by the SQL below
-    con.execute("create or replace table quality.conformance as select * from frame")
+    con.register("conformance_results", results.assign(export_id=export_id))
+    try:
+        con.execute("create or replace table quality.conformance as select * from conformance_results")
+    finally:
+        con.unregister("conformance_results")
