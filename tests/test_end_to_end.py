@@ -354,3 +354,29 @@ def test_cli_sql_reads_an_older_snapshot_by_id(published, capsys):
     assert "matches no snapshot" in capsys.readouterr().err
     assert main(["snapshots"]) == 0
     assert f"* {snapshot}" in capsys.readouterr().out
+
+
+def test_the_snapshot_carries_a_conformant_submission_package(published):
+    """XPORT and Dataset-JSON hold the published ADaM tables value by value; define.xml is valid
+    Define-XML 2.1 and describes exactly those files; no blocking conformance finding."""
+    from orchestration.publishing.submission.spec import read_specification
+    from tests.submission_roundtrip import (
+        assert_define_describes_files,
+        assert_define_valid,
+        assert_package_matches_tables,
+    )
+
+    paths, _, outcome = published
+    assert outcome.published, outcome.problems
+    folder = paths.current / "submission"
+    specification = read_specification()
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        assert_package_matches_tables(con, folder, specification)
+        blocking = con.execute(
+            "select rule_id, dataset, message from quality.conformance where not passed and severity = 'blocking'"
+        ).fetchall()
+        rules = con.execute("select count(distinct rule_id) from quality.conformance").fetchall()[0][0]
+    assert blocking == []
+    assert rules == 15
+    assert_define_valid(folder / "define.xml")
+    assert_define_describes_files(folder)

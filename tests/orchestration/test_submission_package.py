@@ -100,3 +100,35 @@ def test_copy_package_copies_every_file_and_checks_it(package, tmp_path):
     assert "adsl.xpt" in copied.summary() and "14 files" in copied.summary()
     with pytest.raises(FileNotFoundError, match="has no submission package"):
         copy_package(tmp_path / "empty", tmp_path / "out2")
+
+
+def test_warehouse_submission_copies_the_current_package_and_prints_its_summary(package, tmp_path, monkeypatch, capsys):
+    from orchestration.cli import main
+    from orchestration.publishing.snapshot import switch_current
+    from orchestration.publishing.submission.conformance import check_conformance, write_conformance
+    from orchestration.settings import WarehousePaths
+
+    con, built, specification = package
+    paths = WarehousePaths(tmp_path / "home").ensure()
+    monkeypatch.setenv("WAREHOUSE_HOME", str(paths.home))
+    assert main(["submission"]) == 1
+    assert "nothing is published yet" in capsys.readouterr().err
+
+    snapshot = paths.snapshots / "20250701T000000000000Z_EXPORT-1"
+    shutil.copytree(built.folder, snapshot / "submission")
+    write_conformance(con, check_conformance(con, specification), "EXPORT-1")
+    con.execute(f"attach '{snapshot / 'warehouse.duckdb'}' as snap")
+    con.execute("create schema snap.quality")
+    con.execute("create table snap.quality.conformance as select * from quality.conformance")
+    con.execute("detach snap")
+    switch_current(paths, snapshot)
+
+    assert main(["submission", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "adsl.xpt" in printed and "define.xml" in printed and "from snapshot 20250701T000000000000Z_EXPORT-1" in printed
+    )
+    assert "conformance: 15 rules on 6 datasets, 0 blocking findings" in printed
+    assert (tmp_path / "out" / "define.xml").read_bytes() == (built.folder / "define.xml").read_bytes()
+    assert main(["submission"]) == 0  # default folder: WAREHOUSE_HOME/submission/<snapshot id>
+    assert (paths.home / "submission" / snapshot.name / "adsl.xpt").exists()

@@ -56,7 +56,7 @@ class Package:
         ]
         for file in self.files:
             records = f"{file.records:>8,} records" if file.records is not None else " " * 16
-            lines.append(f"  {file.name:<14} {file.bytes:>12,} bytes {records}")
+            lines.append(f"  {file.name:<14} {file.bytes:>12,} bytes {records}".rstrip())
         lines.append(f"  {len(self.files)} files, {sum(f.bytes for f in self.files):,} bytes")
         return "\n".join(lines)
 
@@ -173,3 +173,30 @@ def run_conformance(
     results = check_conformance(con, read_specification(dbt_vars=dbt_vars), schema)
     write_conformance(con, results, export_id)
     return ConformanceOutcome(results)
+
+
+def conformance_summary(database: Path) -> str:
+    """One line per failed rule of the snapshot's `quality.conformance` (or that all passed)."""
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            rows = con.execute(
+                "select rule_id, dataset, severity, findings, message, passed from quality.conformance "
+                "order by severity, rule_id, dataset"
+            ).fetchall()
+    except duckdb.Error:
+        return "  conformance: not checked in this snapshot"
+    failed = [row for row in rows if not row[5]]
+    blocking = sum(row[3] for row in failed if row[2] == "blocking")
+    warnings = sum(row[3] for row in failed if row[2] == "warning")
+    rules = len({row[0] for row in rows})
+    lines = [
+        f"  conformance: {rules} rules on {len({r[1] for r in rows})} datasets, {blocking} blocking findings, {warnings} warnings"
+    ]
+    lines += [f"    {severity} {rule} {dataset}: {message[:160]}" for rule, dataset, severity, _, message, _ in failed]
+    return "\n".join(lines)
+
+
+def export_submission(snapshot: Path, out: Path) -> str:
+    """`warehouse submission`: copy the snapshot's package to `out`; the summary to print."""
+    package = copy_package(snapshot, out)
+    return f"{package.summary()}\n  from snapshot {snapshot.name}\n{conformance_summary(snapshot / 'warehouse.duckdb')}"
