@@ -128,3 +128,18 @@ def test_dataset_metadata_problems(tmp_path, meta, problem):
 def test_a_code_list_missing_from_the_seed_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"adsl.SEX: code list 'GENDER' is not in seeds/codelists.csv"):
         _manifest(tmp_path, {"SEX": {"label": "Sex", "codelist": "GENDER"}})
+
+
+def test_a_variable_copied_from_adsl_keeps_its_label(specification):
+    from dataclasses import replace
+
+    adrs = specification[1]
+    relabelled = replace(
+        adrs,
+        variables=tuple(replace(v, label="Analysis Start Date") if v.name == "STARTDT" else v for v in adrs.variables),
+    )
+    problems = specification_problems([specification[0], relabelled])
+    assert problems == [
+        "adam.adrs.STARTDT: label 'Analysis Start Date' differs from ADSL's 'Time-to-Event Origin Date for Subject' "
+        "(a variable copied from ADSL keeps its label)"
+    ]

@@ -299,6 +299,15 @@ def specification_problems(specification: list[Dataset]) -> list[str]:
                 problems.append(f"{at}: controlled variable without a code list (config.meta.codelist)")
             if not variable.description:
                 problems.append(f"{at}: no description (the derivation text)")
+        adsl = next((d for d in specification if d.name == "adsl"), None)
+        for variable in dataset.variables:
+            if adsl is not None and dataset is not adsl and variable.source == f"ADSL.{variable.name}":
+                copied = next((v for v in adsl.variables if v.name == variable.name), None)
+                if copied is not None and copied.label != variable.label:
+                    problems.append(
+                        f"{where}.{variable.name}: label {variable.label!r} differs from ADSL's {copied.label!r} "
+                        "(a variable copied from ADSL keeps its label)"
+                    )
         for column in dataset.value_level:
             if column not in dataset.names:
                 problems.append(f"{where}: value_level for {column}, which is not a column")
