@@ -163,6 +163,8 @@ def assert_define_describes_files(folder: Path) -> None:
                 assert int(item.get("Length")) == meta.variable_storage_width[name] == column["length"], name
             else:
                 assert meta.readstat_variable_types[name] == "double", name
+                assert item.get("Length") == "8", name  # SAS numerics are 8 bytes
+                assert (item.get("SignificantDigits") is not None) == (item.get("DataType") == "float"), name
             display = item.get(f"{DEF}DisplayFormat")
             assert display == column.get("displayFormat"), name
             if display:

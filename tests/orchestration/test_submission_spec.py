@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,41 @@ def test_a_variable_copied_from_adsl_keeps_its_label(specification):
         "adam.adrs.STARTDT: label 'Analysis Start Date' differs from ADSL's 'Time-to-Event Origin Date for Subject' "
         "(a variable copied from ADSL keeps its label)"
     ]
+
+
+PHARMAVERSE_COLUMNS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pharmaverse" / "columns.csv"
+PHARMAVERSE_DATASETS = {"adsl": "adsl", "adrs": "adrs_onco", "adtte": "adtte_onco", "adtr": "adtr_onco", "adae": "adae"}
+
+
+@pytest.mark.skipif(not PHARMAVERSE_COLUMNS.exists(), reason="the pharmaverse reference is not beside the repository")
+def test_define_level_metadata_agrees_with_the_pharmaverse_reference_adam(specification):
+    """Where the reference ADaM (pharmaverseadam) has the variable: same label (ignoring case) and
+    same kind of type (text, number, date), except the differences listed here with their reason."""
+    import pandas as pd
+
+    reference = pd.read_csv(PHARMAVERSE_COLUMNS, keep_default_na=False)
+    reference = reference[reference.layer == "adam"].set_index(["dataset", "column"])
+    kinds = {"character": "text", "numeric": "number", "integer": "number", "Date": "date", "POSIXct": "datetime"}
+    compared, differences = 0, set()
+    for dataset in specification:
+        if dataset.name not in PHARMAVERSE_DATASETS:
+            continue
+        for variable in dataset.variables:
+            key = (PHARMAVERSE_DATASETS[dataset.name], variable.name)
+            if key not in reference.index:
+                continue
+            compared += 1
+            label, r_type = reference.loc[key, "label"], reference.loc[key, "r_type"]
+            ours = "date" if variable.is_date else "text" if variable.is_character else "number"
+            if label.lower() != variable.label.lower():
+                differences.add((dataset.name, variable.name, "label", label))
+            if kinds[r_type] != ours:
+                differences.add((dataset.name, variable.name, "type", r_type))
+    assert compared == 87
+    assert differences == {
+        ("adrs", "PARCAT2", "label", "Parameter Category 2"),  # ours says what the category is: the response source
+        ("adtr", "TULOC", "label", "Location of the Tumor/Lesion"),
+        ("adtr", "ANL01FL", "label", "Analysis Flag 01"),  # ours names the analysis it selects
+        ("adae", "AOCCIFL", "label", "1st Max Sev./Int. Occurrence Flag"),  # ours is by CTCAE grade
+        ("adae", "AESPID", "type", "character"),  # AESPID is a number in the EDC form
+    }

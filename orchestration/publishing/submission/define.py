@@ -41,6 +41,7 @@ class DatasetFacts:
     parameters: list[tuple[str, str]] = field(default_factory=list)  # (PARAMCD, PARAM) in PARAMN order
     terms: dict[str, list[str]] = field(default_factory=dict)  # values of the data-driven code lists
     parameter_lengths: dict[tuple[str, str], int] = field(default_factory=dict)  # (variable, PARAMCD) -> length
+    decimals: dict[str, int] = field(default_factory=dict)  # float variable -> most decimals shown (SignificantDigits)
 
 
 def dataset_facts(frame: pd.DataFrame, dataset: Dataset, lengths: dict[str, int]) -> DatasetFacts:
@@ -55,6 +56,10 @@ def dataset_facts(frame: pd.DataFrame, dataset: Dataset, lengths: dict[str, int]
                     longest = values.dropna().astype(str).map(lambda v: len(v.encode("utf-8"))).max()
                     facts.parameter_lengths[(column, str(code))] = int(longest) if pd.notna(longest) else 1
     for variable in dataset.variables:
+        if variable.define_type == "float":
+            values = frame[variable.name].dropna().astype(float).round(10)
+            shown = values.map(lambda v: len(repr(v).split(".")[1]) if "." in repr(v) and "e" not in repr(v) else 0)
+            facts.decimals[variable.name] = int(shown.max()) if len(shown) else 1
         if variable.codelist is not None and variable.codelist.from_data:
             facts.terms[variable.name] = sorted(frame[variable.name].dropna().astype(str).unique().tolist())
     return facts
@@ -162,7 +167,9 @@ def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], s
                 _text(method, f"{{{ODM}}}Description", variable.description)
                 methods.append(method)
             ET.SubElement(group, f"{{{ODM}}}ItemRef", ref)
-            item = _item_def(item_oid, variable, _length(variable, data), variable.label)
+            item = _item_def(
+                item_oid, variable, _length(variable, data), variable.label, data.decimals.get(variable.name)
+            )
             if variable.codelist is not None:
                 codelist = _codelist_with_terms(variable.codelist, data, variable.name)
                 codelists.setdefault(codelist.oid, codelist)
@@ -201,7 +208,9 @@ def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], s
                         ET.SubElement(check, f"{{{ODM}}}CheckValue").text = code
                         where_clauses[where_oid] = where
                     length = str(data.parameter_lengths.get((variable.name, code), 1)) if variable.is_character else "8"
-                    vlm_item = _item_def(vlm_oid, variable, length, f"{variable.label} for {label}"[:1000])
+                    vlm_item = _item_def(
+                        vlm_oid, variable, length, f"{variable.label} for {label}", data.decimals.get(variable.name)
+                    )
                     parameter_codelist = dataset.value_level.get(variable.name, {}).get(code)
                     if parameter_codelist is not None:
                         codelists.setdefault(parameter_codelist.oid, parameter_codelist)
@@ -231,11 +240,10 @@ def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], s
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8")
 
 
-def _item_def(oid: str, variable: Variable, length: str, description: str) -> ET.Element:
+def _item_def(oid: str, variable: Variable, length: str, description: str, decimals: int | None = None) -> ET.Element:
     attributes = {"OID": oid, "Name": variable.name, "DataType": variable.define_type, "Length": length}
     if variable.define_type == "float":
-        attributes["SignificantDigits"] = "3"
-        del attributes["Length"]
+        attributes["SignificantDigits"] = str(max(decimals or 0, 1))
     attributes["SASFieldName"] = variable.name
     if variable.display_format:
         attributes[f"{{{DEF}}}DisplayFormat"] = variable.display_format
