@@ -107,7 +107,8 @@ def assert_package_matches_tables(con: duckdb.DuckDBPyConnection, folder: Path, 
         frame, meta = pyreadstat.read_xport(str(xpt))
         assert meta.table_name == dataset.upper and meta.file_label == dataset.label
         assert_same_values(expected, frame, dataset, "pyreadstat")
-        assert_same_values(expected, pd.read_sas(xpt, format="xport", encoding="utf-8"), dataset, "pandas.read_sas")
+        if len(expected):  # pandas cannot read an XPORT file without records (StopIteration)
+            assert_same_values(expected, pd.read_sas(xpt, format="xport", encoding="utf-8"), dataset, "pandas.read_sas")
         document = json.loads((folder / f"{dataset.name}.json").read_text(encoding="utf-8"))
         assert document["datasetJSONVersion"] == "1.1.0" and document["records"] == len(expected)
         columns = [c["name"] for c in document["columns"]]

@@ -377,6 +377,6 @@ def test_the_snapshot_carries_a_conformant_submission_package(published):
         ).fetchall()
         rules = con.execute("select count(distinct rule_id) from quality.conformance").fetchall()[0][0]
     assert blocking == []
-    assert rules == 15
+    assert rules == 16
     assert_define_valid(folder / "define.xml")
     assert_define_describes_files(folder)

@@ -47,6 +47,7 @@ def test_clean_tables_pass_every_rule(con, specification):
 BROKEN = [
     ("ADSL_PRESENT", "adsl", ["drop table adam.adsl"]),
     ("ADSL_ONE_RECORD_PER_SUBJECT", "adsl", ["insert into adam.adsl select * from adam.adsl limit 1"]),
+    ("HAS_RECORDS", "adex", ["delete from adam.adex"]),
     ("REQUIRED_VARIABLES", "adsl", ["alter table adam.adsl drop column AGEU"]),
     ("REQUIRED_VARIABLES", "adtte", ["alter table adam.adtte drop column CNSR"]),
     ("IDENTIFIERS_POPULATED", "adrs", ["update adam.adrs set USUBJID = '' where ASEQ = 1"]),

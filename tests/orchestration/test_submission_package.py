@@ -128,7 +128,7 @@ def test_warehouse_submission_copies_the_current_package_and_prints_its_summary(
     assert (
         "adsl.xpt" in printed and "define.xml" in printed and "from snapshot 20250701T000000000000Z_EXPORT-1" in printed
     )
-    assert "conformance: 15 rules on 6 datasets, 0 blocking findings" in printed
+    assert "conformance: 16 rules on 6 datasets, 0 blocking findings" in printed
     assert (tmp_path / "out" / "define.xml").read_bytes() == (built.folder / "define.xml").read_bytes()
     assert main(["submission"]) == 0  # default folder: WAREHOUSE_HOME/submission/<snapshot id>
     assert (paths.home / "submission" / snapshot.name / "adsl.xpt").exists()

@@ -146,7 +146,9 @@ def test_a_variable_copied_from_adsl_keeps_its_label(specification):
     ]
 
 
-PHARMAVERSE_COLUMNS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pharmaverse" / "columns.csv"
+PHARMAVERSE_COLUMNS = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pharmaverse" / "columns.csv"
+)
 PHARMAVERSE_DATASETS = {"adsl": "adsl", "adrs": "adrs_onco", "adtte": "adtte_onco", "adtr": "adtr_onco", "adae": "adae"}
 
 

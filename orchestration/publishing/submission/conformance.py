@@ -89,6 +89,11 @@ def adsl_present(con, dataset, schema):  # noqa: ANN001
     return [] if _table(con, schema, "adsl") else ["there is no ADSL dataset"]
 
 
+def has_records(con, dataset, schema):  # noqa: ANN001
+    (records,) = con.execute(f"select count(*) from {_q(schema, dataset)}").fetchall()[0]
+    return [] if records else ["the dataset has no records (an empty dataset is left out of a submission)"]
+
+
 def one_record_per_subject(con, dataset, schema):  # noqa: ANN001
     duplicates = _rows(con, f"select USUBJID, count(*) from {_q(schema, dataset)} group by USUBJID having count(*) > 1")
     return [f"USUBJID {u} has {n} records (ADSL has one per subject)" for u, n in duplicates]
@@ -302,6 +307,13 @@ RULES = (
         BLOCKING,
         "ADSL has one record per USUBJID",
         one_record_per_subject,
+    ),
+    Rule(
+        "HAS_RECORDS",
+        "FDA Study Data Technical Conformance Guide (no empty datasets)",
+        WARNING,
+        "The dataset has at least one record",
+        has_records,
     ),
     Rule(
         "REQUIRED_VARIABLES",

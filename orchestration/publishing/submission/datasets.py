@@ -21,6 +21,7 @@ from orchestration.publishing.submission.spec import Dataset, Variable
 
 DATASET_JSON_VERSION = "1.1.0"
 XPORT_MAX_CHARACTER_BYTES = 200
+SAS_EPOCH = dt.date(1960, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,13 @@ def character_lengths(frame: pd.DataFrame, dataset: Dataset) -> dict[str, int]:
 
 
 def _sas_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Dates as `datetime.date` (pyreadstat writes them as SAS dates), missing text as ''."""
+    """Dates as SAS dates (days since 1 January 1960; the format makes them dates), missing text as ''."""
     out = frame.copy()
     for variable in dataset.variables:
         column = out[variable.name]
         if variable.is_date:
-            out[variable.name] = pd.to_datetime(column).dt.date.astype(object).where(column.notna(), None)
+            days = pd.to_datetime(column) - pd.Timestamp(SAS_EPOCH)
+            out[variable.name] = (days.dt.days if len(column) else pd.Series(dtype="float64")).astype("float64")
         elif variable.is_character:
             out[variable.name] = column.astype(object).where(column.notna(), "")
         elif variable.data_type == "boolean":

@@ -62,6 +62,11 @@ def dataset_facts(frame: pd.DataFrame, dataset: Dataset, lengths: dict[str, int]
             facts.decimals[variable.name] = int(shown.max()) if len(shown) else 1
         if variable.codelist is not None and variable.codelist.from_data:
             facts.terms[variable.name] = sorted(frame[variable.name].dropna().astype(str).unique().tolist())
+    for column, by_parameter in dataset.value_level.items():  # data-driven value-level code lists
+        for code, codelist in by_parameter.items():
+            if codelist is not None and codelist.from_data and column in frame.columns:
+                values = frame.loc[frame.PARAMCD == code, column].dropna().astype(str)
+                facts.terms[f"{column}.{code}"] = sorted(values.unique().tolist())
     return facts
 
 
@@ -76,10 +81,12 @@ def _length(variable: Variable, facts: DatasetFacts) -> str:
     return str(facts.lengths[variable.name]) if variable.is_character else "8"
 
 
-def _codelist_with_terms(codelist: CodeList, facts: DatasetFacts, column: str) -> CodeList:
-    if not codelist.from_data:
-        return codelist
-    return CodeList(codelist.name, tuple(Term(code) for code in facts.terms.get(column, [])))
+def _codelist_with_terms(codelist: CodeList, facts: DatasetFacts, column: str) -> CodeList | None:
+    """The code list with its terms (a data-driven one: the values published); None when it has
+    none (a variable never populated lists nothing, and Define-XML has no empty code list)."""
+    if codelist.from_data:
+        codelist = CodeList(codelist.name, tuple(Term(code) for code in facts.terms.get(column, [])))
+    return codelist if codelist.terms else None
 
 
 def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], study: Study) -> bytes:
@@ -170,8 +177,8 @@ def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], s
             item = _item_def(
                 item_oid, variable, _length(variable, data), variable.label, data.decimals.get(variable.name)
             )
-            if variable.codelist is not None:
-                codelist = _codelist_with_terms(variable.codelist, data, variable.name)
+            codelist = _codelist_with_terms(variable.codelist, data, variable.name) if variable.codelist else None
+            if codelist is not None:
                 codelists.setdefault(codelist.oid, codelist)
                 _insert_before_origin(item, ET.Element(f"{{{ODM}}}CodeListRef", {"CodeListOID": codelist.oid}))
             if dataset.dataset_class == "BDS" and variable.name in ("AVAL", "AVALC") and data.parameters:
@@ -212,6 +219,8 @@ def build_define(specification: list[Dataset], facts: dict[str, DatasetFacts], s
                         vlm_oid, variable, length, f"{variable.label} for {label}", data.decimals.get(variable.name)
                     )
                     parameter_codelist = dataset.value_level.get(variable.name, {}).get(code)
+                    if parameter_codelist is not None:
+                        parameter_codelist = _codelist_with_terms(parameter_codelist, data, f"{variable.name}.{code}")
                     if parameter_codelist is not None:
                         codelists.setdefault(parameter_codelist.oid, parameter_codelist)
                         _insert_before_origin(
@@ -332,6 +341,7 @@ def render_html(specification: list[Dataset], facts: dict[str, DatasetFacts], st
             for code, label in data.parameters:
                 codelist = dataset.value_level.get("AVALC", {}).get(code)
                 if codelist:
+                    codelist = _codelist_with_terms(codelist, data, f"AVALC.{code}")
                     codelists.setdefault(codelist.oid, codelist)
                 parts.append(
                     f"<tr><td>{e(code)}</td><td>{e(label)}</td>"

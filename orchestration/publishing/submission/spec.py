@@ -147,6 +147,30 @@ def read_seed_codelists(path: Path = CODELISTS_CSV) -> dict[str, CodeList]:
     }
 
 
+# Code lists that hold whatever the input: the arms are the study's, Y/N is Y/N.
+STUDY_WIDE = ("ARM", "NY")
+
+
+def study_codelists(seeds: dict[str, CodeList], dbt_vars: dict[str, Any]) -> dict[str, CodeList]:
+    """The seed code lists as this study applies them, as the dbt `in_codelist` test does: the arms
+    are var arms (decoded where the seed knows them); SDTM input (var input_source = sdtm) carries
+    the sender's terminology, so its other code lists are the values published (`from_data`)."""
+    studied = dict(seeds)
+    if dbt_vars.get("arms"):
+        decodes = {term.code: term.decode for term in seeds.get("ARM", CodeList("ARM")).terms}
+        studied["ARM"] = CodeList("ARM", tuple(Term(str(arm), decodes.get(str(arm))) for arm in dbt_vars["arms"]))
+    if dbt_vars.get("input_source") == "sdtm":
+        for name, codelist in seeds.items():
+            if name not in STUDY_WIDE:
+                studied[name] = CodeList(codelist.name, from_data=True)
+    return studied
+
+
+def _per_column(codelist: CodeList, dataset: str, column: str) -> CodeList:
+    """A data-driven code list is the column's own (its terms are that column's values)."""
+    return CodeList(f"{dataset.upper()}.{column}", from_data=True) if codelist.from_data else codelist
+
+
 def _render(value: Any, dbt_vars: dict[str, Any]) -> str:
     return _VAR.sub(lambda match: str(dbt_vars.get(match.group(1), match.group(0))), str(value))
 
@@ -173,7 +197,7 @@ def _tested_codelists(
                     f"{dataset.upper()}.{column}", tuple(Term(_render(v, dbt_vars)) for v in values)
                 )
             for column, name in (kwargs.get("in_codelist") or {}).items():
-                found[column] = seeds[name]
+                found[column] = _per_column(seeds[name], dataset, column)
     return found
 
 
@@ -186,7 +210,7 @@ def _codelist(declared: Any, dataset: str, column: str, seeds: dict[str, CodeLis
         return CodeList(f"{dataset.upper()}.{column}", tuple(Term(str(v)) for v in declared))
     if declared not in seeds:
         raise SpecificationError(f"{dataset}.{column}: code list {declared!r} is not in seeds/codelists.csv")
-    return seeds[declared]
+    return _per_column(seeds[declared], dataset, column)
 
 
 class SpecificationError(ValueError):
@@ -201,8 +225,8 @@ def read_specification(
 ) -> list[Dataset]:
     """Every ADaM dataset's specification, in submission order, from the parsed dbt manifest."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-    seeds = read_seed_codelists(seeds_path)
     dbt_vars = {**dbt_project_vars(), **(manifest.get("vars") or {}), **(dbt_vars or {})}
+    seeds = study_codelists(read_seed_codelists(seeds_path), dbt_vars)
     models = {
         node["name"]: node
         for node in manifest["nodes"].values()
