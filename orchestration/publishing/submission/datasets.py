@@ -47,16 +47,17 @@ def read_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str =
     return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {order}').df()
 
 
-def character_lengths(frame: pd.DataFrame, dataset: Dataset) -> dict[str, int]:
+def character_lengths(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> dict[str, int]:
     """Each character variable's length: the spec's `length`, else the longest value in bytes (at least 1)."""
-    lengths = {}
-    for variable in dataset.variables:
-        if not variable.is_character:
-            continue
-        values = frame[variable.name].dropna().astype(str)
-        longest = int(values.map(lambda v: len(v.encode("utf-8"))).max()) if len(values) else 0
-        lengths[variable.name] = variable.length or max(longest, 1)
-    return lengths
+    character = [v for v in dataset.variables if v.is_character]
+    if not character:
+        return {}
+    longest = con.execute(
+        "select "
+        + ", ".join(f'coalesce(max(octet_length(encode("{v.name}"))), 0)' for v in character)
+        + f' from "{schema}"."{dataset.name}"'
+    ).fetchall()[0]
+    return {v.name: v.length or max(int(n), 1) for v, n in zip(character, longest)}
 
 
 def _sas_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -105,18 +106,20 @@ def _json_type(variable: Variable) -> tuple[str, str | None]:
     return "integer", None
 
 
-def _json_value(value: Any, variable: Variable) -> Any:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
+def _json_column(column: pd.Series, variable: Variable) -> list[Any]:
+    """One column's values as Dataset-JSON writes them (None for missing), converted column-wise."""
+    missing = column.isna()
     if variable.is_date:
-        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
-    if variable.is_datetime:
-        return value.isoformat(timespec="seconds")
-    if variable.is_character:
-        return str(value)
-    if variable.define_type == "float":
-        return float(value)
-    return int(value)
+        values = pd.to_datetime(column).dt.strftime("%Y-%m-%d")
+    elif variable.is_datetime:
+        values = pd.to_datetime(column).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    elif variable.is_character:
+        values = column.astype(str)
+    elif variable.define_type == "float":
+        values = column.astype("float64")
+    else:
+        values = column.astype("float64").round().astype("Int64").astype(object)
+    return values.astype(object).where(~missing, None).tolist()
 
 
 def dataset_json(frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: dict[str, int]) -> dict[str, Any]:
@@ -139,10 +142,7 @@ def dataset_json(frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: d
         if variable.name in dataset.keys:
             column["keySequence"] = dataset.keys.index(variable.name) + 1
         columns.append(column)
-    rows = [
-        [_json_value(value, variable) for value, variable in zip(row, dataset.variables)]
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    rows = list(zip(*(_json_column(frame[v.name], v) for v in dataset.variables))) if len(frame) else []
     return {
         "datasetJSONCreationDateTime": study.created_at,
         "datasetJSONVersion": DATASET_JSON_VERSION,

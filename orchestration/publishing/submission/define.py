@@ -13,6 +13,7 @@ import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from orchestration.publishing.submission.datasets import Study
@@ -57,9 +58,10 @@ def dataset_facts(frame: pd.DataFrame, dataset: Dataset, lengths: dict[str, int]
                     facts.parameter_lengths[(column, str(code))] = int(longest) if pd.notna(longest) else 1
     for variable in dataset.variables:
         if variable.define_type == "float":
-            values = frame[variable.name].dropna().astype(float).round(10)
-            shown = values.map(lambda v: len(repr(v).split(".")[1]) if "." in repr(v) and "e" not in repr(v) else 0)
-            facts.decimals[variable.name] = int(shown.max()) if len(shown) else 1
+            values = frame[variable.name].dropna().astype(float).to_numpy()
+            facts.decimals[variable.name] = next(
+                (k for k in range(16) if np.allclose(values * 10**k, np.round(values * 10**k), rtol=0, atol=1e-6)), 15
+            )
         if variable.codelist is not None and variable.codelist.from_data:
             facts.terms[variable.name] = sorted(frame[variable.name].dropna().astype(str).unique().tolist())
     for column, by_parameter in dataset.value_level.items():  # data-driven value-level code lists

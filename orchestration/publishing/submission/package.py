@@ -99,7 +99,7 @@ def build_package(
     records = {}
     for dataset in specification:
         frame = read_dataset(con, dataset, schema)
-        lengths = character_lengths(frame, dataset)
+        lengths = character_lengths(con, dataset, schema)
         write_xport(frame, dataset, partial / f"{dataset.name}.xpt")
         write_dataset_json(dataset_json(frame, dataset, study, lengths), partial / f"{dataset.name}.json")
         facts[dataset.name] = dataset_facts(frame, dataset, lengths)
