@@ -119,3 +119,17 @@ def test_results_are_written_to_quality_conformance(con, specification):
             "EXPORT-1",
         )
     ]
+
+
+def test_each_rule_is_a_dagster_check_that_blocks_when_the_rule_does():
+    from orchestration.assets.submission import (
+        CONFORMANCE,
+        SUBMISSION_PACKAGE,
+        conformance_asset,
+        submission_package_asset,
+    )
+
+    specs = {spec.name: spec.blocking for spec in conformance_asset.check_specs}
+    assert specs == {rule.rule_id.lower(): rule.severity == BLOCKING for rule in RULES}
+    # the package is built only after the checks (a failed blocking check stops it and the snapshot)
+    assert CONFORMANCE in submission_package_asset.asset_deps[SUBMISSION_PACKAGE]
