@@ -143,6 +143,22 @@ def snapshots_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def submission_command(args: argparse.Namespace) -> int:
+    from orchestration.publishing.snapshot import current_snapshot
+    from orchestration.publishing.submission.package import export_submission
+
+    paths = WarehousePaths.from_env()
+    snapshot = current_snapshot(paths)
+    if snapshot is None:
+        return _fail(f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first")
+    out = Path(args.out) if args.out else paths.home / "submission" / snapshot.name
+    try:
+        _say(export_submission(snapshot, out.resolve()))
+    except (FileNotFoundError, OSError) as error:
+        return _fail(str(error))
+    return 0
+
+
 def demo_command(args: argparse.Namespace) -> int:
     from orchestration.summary import endpoint_summary
     from orchestration.synthetic.generator import generate_export
@@ -277,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
     command("snapshots", "list the published snapshots, the current one marked", snapshots_command)
+
+    submission = command(
+        "submission",
+        "copy the current snapshot's submission package (XPORT, Dataset-JSON, define.xml) to a folder",
+        submission_command,
+    )
+    submission.add_argument("--out", help="folder to copy it to; default: WAREHOUSE_HOME/submission/<snapshot id>")
 
     ui = command("ui", "start the Dagster UI (dagster dev) on this warehouse", ui_command)
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on")

@@ -12,6 +12,7 @@ from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quaran
 from orchestration.assets.publish import snapshot_asset
 from orchestration.assets.report import report_asset
 from orchestration.assets.safety import SAFETY_ASSETS
+from orchestration.assets.submission import conformance_asset, submission_package_asset
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
 from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
@@ -25,6 +26,8 @@ defs = dg.Definitions(
         *ANALYSIS_ASSETS,
         *SAFETY_ASSETS,
         report_asset,
+        conformance_asset,
+        submission_package_asset,
         snapshot_asset,
     ],
     asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,8 @@ def test_refresh_publishes_a_snapshot(published):
     manifest = json.loads((snapshot / "snapshot.json").read_text())
     assert manifest["export_id"] == export.export_id
     assert query(database, "select outcome, snapshot from audit.runs") == [("published", snapshot.name)]
+    # the run values went to dbt's process only: nothing leaks into a later dbt call of this process
+    assert not {"WAREHOUSE_EXPORT_ID", "WAREHOUSE_EXPORT_DATE", "WAREHOUSE_DATA_CUTOFF"} & set(os.environ)
 
 
 # What the generator intends (SPEC section 8), widened for 39 patients per arm.
@@ -317,7 +320,7 @@ def test_adam_labels_are_column_comments_and_parquet_metadata(published):
     ) == [("Age",)]
     assert query(
         paths.current_database, "select comment from duckdb_tables() where schema_name = 'adam' and table_name = 'adsl'"
-    ) == [("Subject-level analysis dataset",)]
+    ) == [("Subject-Level Analysis Dataset",)]
     schema = pq.read_schema(paths.current / "parquet" / "adam" / "adsl.parquet")
     assert schema.field("AGE").metadata == {b"label": b"Age"}
     assert (paths.current / "parquet" / "quality" / "quarantine.parquet").exists()
@@ -343,3 +346,29 @@ def test_cli_sql_reads_an_older_snapshot_by_id(published, capsys):
     assert "matches no snapshot" in capsys.readouterr().err
     assert main(["snapshots"]) == 0
     assert f"* {snapshot}" in capsys.readouterr().out
+
+
+def test_the_snapshot_carries_a_conformant_submission_package(published):
+    """XPORT and Dataset-JSON hold the published ADaM tables value by value; define.xml is valid
+    Define-XML 2.1 and describes exactly those files; no blocking conformance finding."""
+    from orchestration.publishing.submission.spec import read_specification
+    from tests.submission_roundtrip import (
+        assert_define_describes_files,
+        assert_define_valid,
+        assert_package_matches_tables,
+    )
+
+    paths, _, outcome = published
+    assert outcome.published, outcome.problems
+    folder = paths.current / "submission"
+    specification = read_specification()
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        assert_package_matches_tables(con, folder, specification)
+        blocking = con.execute(
+            "select rule_id, dataset, message from quality.conformance where not passed and severity = 'blocking'"
+        ).fetchall()
+        rules = con.execute("select count(distinct rule_id) from quality.conformance").fetchall()[0][0]
+    assert blocking == []
+    assert rules == 16
+    assert_define_valid(folder / "define.xml")
+    assert_define_describes_files(folder)

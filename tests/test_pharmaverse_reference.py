@@ -82,3 +82,32 @@ def test_response_dates_match_the_reference(published):
     rsp = values[(values.USUBJID == "01-701-1115") & (values.ITEM == "ADT")].set_index("PARAMCD").OURS
     assert (rsp["RSP"], rsp["BOR"]) == ("2013-01-11", "2013-02-01")
     assert values[values.PARAMCD.isin(["PFS", "RSD"]) & (values.ITEM == "ADT")].EQUAL.all()
+
+
+def test_the_sdtm_profile_publishes_the_same_submission_package(published):
+    """The pharmaverse snapshot carries XPORT, Dataset-JSON and define.xml too: the files hold the
+    tables, define.xml is valid and describes them, and no conformance finding blocks."""
+    import json
+
+    from orchestration.publishing.submission.spec import read_specification
+    from tests.submission_roundtrip import (
+        assert_define_describes_files,
+        assert_define_valid,
+        assert_package_matches_tables,
+    )
+
+    paths, _ = published
+    folder = paths.current / "submission"
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        (parameters,) = con.execute("select parameters from audit.runs where outcome = 'published'").fetchall()[0]
+        specification = read_specification(dbt_vars=json.loads(parameters))
+        assert_package_matches_tables(con, folder, specification)
+        failed = con.execute(
+            "select rule_id, dataset, severity from quality.conformance where not passed order by all"
+        ).fetchall()
+    assert failed == [("HAS_RECORDS", "ADEX", "warning")]  # no exposure parameters from SDTM EX yet
+    assert_define_valid(folder / "define.xml")
+    assert_define_describes_files(folder)
+    define = (folder / "define.xml").read_text(encoding="utf-8")
+    # its own arms (the methods' text may still name LEN+SIRT)
+    assert '<EnumeratedItem CodedValue="Xanomeline High Dose"' in define and 'CodedValue="LEN+SIRT"' not in define

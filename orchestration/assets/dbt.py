@@ -8,7 +8,8 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     warehouse.release()  # dbt opens the build file in its own process: DuckDB allows one writer
     target = warehouse.paths.dbt_target / context.run.run_id
     cli_vars, run_values = dbt_invocation(current.dbt_vars)
-    os.environ.update(run_values)  # dbt inherits this process's environment
     parse_state = reuse_parse_state(warehouse.paths.home / "dbt", cli_vars, target)
     # dbt unit tests prove the SQL logic in the test suite; a refresh runs models and data tests.
     # dbt.log at info level: its debug level writes every statement, 11 MB and seconds per refresh.
     args = ["build", "--vars", cli_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
-    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    with environment(run_values):  # dbt's process starts with this process's environment
+        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
     for event in invocation.stream():
         rules = column_rules_of(event, invocation.manifest)
@@ -107,6 +108,21 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
 
 
 PARSE_STATE = "partial_parse.msgpack"
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ while dbt's process starts, then the environment as it was."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def reuse_parse_state(folder: Path, cli_vars: str, target: Path) -> Path:

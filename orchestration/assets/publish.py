@@ -8,6 +8,7 @@ from orchestration.assets.analysis import REPORTING_TABLES
 from orchestration.assets.ingest import QUARANTINE
 from orchestration.assets.report import REPORT
 from orchestration.assets.safety import SAFETY_REPORTING_TABLES
+from orchestration.assets.submission import CONFORMANCE, SUBMISSION_PACKAGE
 from orchestration.check_history import record_check_results
 from orchestration.loading.load import current_export, finish_run
 from orchestration.publishing.snapshot import new_snapshot_id, prune_snapshots, publish
@@ -24,6 +25,8 @@ PUBLISHED_AFTER = [
     QUARANTINE,
     *REPORTING_TABLES,
     REPORT,
+    CONFORMANCE,
+    SUBMISSION_PACKAGE,
 ]
 
 
@@ -63,6 +66,11 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         attachments = [paths.report] if report_matches(paths, current.export_id) else []
         if not attachments:
             context.log.warning("no report built from this export: the snapshot is published without report.html")
+        package = paths.build / "submission"
+        if package_matches(package, current.export_id):
+            attachments.append(package)
+        else:
+            context.log.warning("no submission package built from this export: the snapshot is published without it")
         snapshot = publish(con, paths, snapshot_id, provenance, attachments)
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     removed = prune_snapshots(paths, paths.keep_snapshots)
@@ -78,7 +86,10 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "tables": len(snapshot.tables),
             "checks_recorded": checks,
             "adsl_rows": snapshot.tables.get("adam.adsl", 0),
-            "report": dg.MetadataValue.path(str(paths.current_report)) if attachments else "not built",
+            "report": dg.MetadataValue.path(str(paths.current_report)) if paths.report in attachments else "not built",
+            "submission": dg.MetadataValue.path(str(paths.current / "submission"))
+            if package in attachments
+            else "not built",
             "snapshots_kept": paths.keep_snapshots,
             "old_snapshots_removed": ", ".join(removed) or "none",
         }
@@ -93,4 +104,12 @@ def report_matches(paths, export_id: str) -> bool:
     try:
         return json.loads(sidecar.read_text()).get("export_id") == export_id
     except ValueError:
+        return False
+
+
+def package_matches(folder, export_id: str) -> bool:
+    """The built submission package exists and was made from the export being published."""
+    try:
+        return json.loads((folder / "package.json").read_text())["study"]["export_id"] == export_id
+    except (OSError, ValueError, KeyError):
         return False

@@ -99,7 +99,7 @@ def publish(
     provenance: dict[str, object],
     attachments: Sequence[Path] = (),
 ) -> Snapshot:
-    """Copy the build database and the attachments (the report) into a new snapshot folder, then
+    """Copy the build database and the attachments (the report, the submission package) into a new snapshot folder, then
     point `current` at it. The attachments are in the folder before it gets its final name."""
     now = datetime.now(UTC)
     final = paths.snapshots / snapshot_id
@@ -118,8 +118,11 @@ def publish(
             target = partial / "parquet" / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             write_parquet(con, schema, table, target)
-    for attachment in attachments:
-        shutil.copyfile(attachment, partial / attachment.name)
+    for attachment in attachments:  # files (the report) and folders (the submission package)
+        if attachment.is_dir():
+            shutil.copytree(attachment, partial / attachment.name)
+        else:
+            shutil.copyfile(attachment, partial / attachment.name)
     manifest = dict(
         provenance,
         snapshot_id=snapshot_id,
