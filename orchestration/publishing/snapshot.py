@@ -99,8 +99,9 @@ def publish(
     provenance: dict[str, object],
     attachments: Sequence[Path] = (),
 ) -> Snapshot:
-    """Copy the build database and the attachments (the report) into a new snapshot folder, then
-    point `current` at it. The attachments are in the folder before it gets its final name."""
+    """Copy the build database and the attachments (the report, the `tlf/` folder) into a new
+    snapshot folder, then point `current` at it. The attachments are in the folder before it gets
+    its final name; a folder is copied whole, less its `*.json` build sidecar."""
     now = datetime.now(UTC)
     final = paths.snapshots / snapshot_id
     partial = paths.snapshots / f".{snapshot_id}.partial"
@@ -119,7 +120,10 @@ def publish(
             target.parent.mkdir(parents=True, exist_ok=True)
             write_parquet(con, schema, table, target)
     for attachment in attachments:
-        shutil.copyfile(attachment, partial / attachment.name)
+        if attachment.is_dir():
+            shutil.copytree(attachment, partial / attachment.name, ignore=shutil.ignore_patterns("*.json"))
+        else:
+            shutil.copyfile(attachment, partial / attachment.name)
     manifest = dict(
         provenance,
         snapshot_id=snapshot_id,

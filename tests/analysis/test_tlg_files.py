@@ -1,0 +1,43 @@
+"""The RTF files of the CSR tables (rtflite): one per table, titled and footnoted from the catalogue."""
+
+from __future__ import annotations
+
+from analysis import efficacy
+from analysis.tlg import adverse_events, disposition
+from analysis.tlg.build import catalogue_table
+from analysis.tlg.files import printed_listing, write_tlf_folder
+from tests.analysis.tlg_study import ADAE, ADSL
+
+ARMS = efficacy.Arms.from_config(["LEN+SIRT", "LEN"], "LEN")
+
+
+def test_one_rtf_file_per_table_with_number_title_population_n_and_footnote(tmp_path):
+    tables = {
+        "tlg_dst01": disposition.dst01(ADSL, ARMS),
+        "tlg_ael_fatal": adverse_events.ae_listing(ADSL, ADAE, "fatal"),
+        "tlg_catalogue": catalogue_table(ADSL, ARMS),
+    }
+    written = write_tlf_folder(tmp_path, tables, ARMS)
+    assert written == ["t_14_1_1_dst01.rtf", "l_14_3_6_ael_fatal.rtf"]
+    dst01 = (tmp_path / "t_14_1_1_dst01.rtf").read_text()
+    assert dst01.startswith("{\\rtf1")
+    for text in (
+        "Table 14.1.1 (DST01)",
+        "Patient disposition",
+        "All enrolled patients",
+        "(N = 6)",
+        "Progressive disease",
+    ):
+        assert text in dst01, text
+    assert "Percentages of the arm" in dst01  # the footnote
+    listing = (tmp_path / "l_14_3_6_ael_fatal.rtf").read_text()
+    assert "Listing 14.3.6 (AEL04)" in listing and "(N = 5)" in listing and "P4" in listing
+
+
+def test_a_listing_is_printed_with_joined_columns_and_words_in_sentence_case():
+    printed = printed_listing(adverse_events.ae_listing(ADSL, ADAE, "serious"))
+    first = printed.iloc[0]
+    assert first["System organ class / Preferred term"] == "Vascular disorders / Hypertension"
+    assert first["Start date (study day)"] == "2025-01-03 (2)"
+    assert first["Related to lenvatinib / SIRT"] == "Related / Not related"
+    assert first["Patient"] == "P1"
