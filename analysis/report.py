@@ -278,6 +278,9 @@ def key_results(data: ReportData) -> list[Card]:
     return cards
 
 
+LISTING_ROWS_SHOWN = 200  # events of a listing shown in the report; the rest are counted
+
+
 def _tlg_table(data: ReportData, name: str) -> Table | Note:
     """One numbered CSR table of reporting.<name> (analysis.tlg), titled and footnoted from the
     catalogue (reporting.tlg_catalogue when it is there: the N and the arms of this study)."""
@@ -297,6 +300,12 @@ def _tlg_table(data: ReportData, name: str) -> Table | Note:
     if spec.kind == "listing":
         from analysis.tlg.files import printed_listing
 
+        if len(table) > LISTING_ROWS_SHOWN:
+            notes = [
+                *notes,
+                f"The first {LISTING_ROWS_SHOWN} of {len(table):,} events; every event is in reporting.{name}.",
+            ]
+            table = table.head(LISTING_ROWS_SHOWN)
         printed = printed_listing(table)
         rows = [Row([str(v) for v in values]) for values in printed.itertuples(index=False)]
         if not rows:

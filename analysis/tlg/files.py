@@ -45,6 +45,11 @@ def _listing_value(column: str, value: object) -> str:
     return str(value).capitalize() if column in SENTENCE_CASE else str(value)
 
 
+# rtflite writes about 100 listing rows a second: a listing longer than this (a scaled-up study) is
+# cut, with a footnote saying where the whole listing is.
+LISTING_ROWS_PRINTED = 1000
+
+
 def printed_listing(listing: pd.DataFrame) -> pd.DataFrame:
     """A listing of reporting.tlg_ael* as it is printed: related columns joined so that it fits a
     landscape page (the table in DuckDB keeps one ADaM variable per column)."""
@@ -77,14 +82,23 @@ def rtf_document(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: lis
     import rtflite as rtf
 
     if spec.kind == "listing":
+        if len(table) > LISTING_ROWS_PRINTED:
+            notes = [
+                *notes,
+                f"The first {LISTING_ROWS_PRINTED:,} of {len(table):,} events are printed; every event is in "
+                f"reporting.{spec.name}.",
+            ]
+            table = table.head(LISTING_ROWS_PRINTED)
         printed = printed_listing(table)
         header = list(printed.columns)
         body = [list(row) for row in printed.itertuples(index=False)]
         if not body:
             body = [["No event to list." if i == 0 else "" for i in range(len(header))]]
         widths = [LISTING_WIDTHS.get(c, 1.0) for c in header]
-        indents = [[0] * len(header) for _ in body]
-        formats = [[""] * len(header) for _ in body]
+        # One row of attributes, broadcast to every row: rtflite reads a full matrix once per cell,
+        # which made a listing of 2,000 events take minutes.
+        indents = [[0] * len(header)]
+        formats = [[""] * len(header)]
         justify = ["l"] * len(header)
         size = 8.0
     else:
@@ -106,7 +120,7 @@ def rtf_document(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: lis
         ],
         rtf_body=rtf.RTFBody(
             col_rel_width=widths,
-            text_justification=[justify] * len(body),
+            text_justification=[justify],
             text_indent_left=indents,
             text_format=formats,
             text_font_size=[size],

@@ -1,7 +1,7 @@
 """The tidy shape every table of the catalogue shares, its cell formats and its wide display form.
 
 A table is one row per cell: which row (ROW_ORDER, SECTION, ROW_LABEL, INDENT), which column
-(COLUMN_ORDER, COLUMN: an arm, `Total` or an extra column such as `SMD`; BIGN: that column's N),
+(COLUMN_ORDER, COLUMN_LABEL: an arm, `Total` or an extra column such as `SMD`; BIGN: that column's N),
 the statistic (STATISTIC), its number (VALUE, the count or the estimate) and what is printed
 (DISPLAY). Analysts query the numbers; every output format prints DISPLAY.
 """
@@ -21,7 +21,7 @@ TABLE_COLUMNS = [
     "ROW_LABEL",
     "INDENT",
     "COLUMN_ORDER",
-    "COLUMN",
+    "COLUMN_LABEL",
     "BIGN",
     "STATISTIC",
     "VALUE",
@@ -111,10 +111,10 @@ def column_header(name: str, n: object) -> str:
 
 def display(table: pd.DataFrame, stub: str = "") -> Display:
     """The wide, printed form: a section heading row where SECTION changes (unless the row's label is
-    the section itself), one row per ROW_ORDER, one column per COLUMN in COLUMN_ORDER."""
+    the section itself), one row per ROW_ORDER, one column per COLUMN_LABEL in COLUMN_ORDER."""
     columns = table.drop_duplicates("COLUMN_ORDER").sort_values("COLUMN_ORDER")
-    header = [stub, *(column_header(c.COLUMN, c.BIGN) for c in columns.itertuples())]
-    order = columns.COLUMN.tolist()
+    header = [stub, *(column_header(c.COLUMN_LABEL, c.BIGN) for c in columns.itertuples())]
+    order = columns.COLUMN_LABEL.tolist()
     rows: list[tuple[list[str], int, bool]] = []
     previous = None
     for _, cells in table.groupby("ROW_ORDER", sort=True):
@@ -123,6 +123,6 @@ def display(table: pd.DataFrame, stub: str = "") -> Display:
         if section and section != previous and section != first.ROW_LABEL:
             rows.append(([section, *("" for _ in order)], 0, True))
         previous = section
-        by_column = dict(zip(cells.COLUMN, cells.DISPLAY, strict=True))
+        by_column = dict(zip(cells.COLUMN_LABEL, cells.DISPLAY, strict=True))
         rows.append(([str(first.ROW_LABEL), *(str(by_column.get(c, "")) for c in order)], int(first.INDENT), False))
     return Display(header, rows)

@@ -52,16 +52,27 @@ def _rate_rows(
     ci[TOTAL] = ("rate_lcl", 100 * total.lower, interval(100 * total.lower, 100 * total.upper))
     table.add(section, f"Responders ({short})", counts, 0)
     table.add(section, "95% CI (Clopper-Pearson)", ci)
-    for method, label, test in (("unadjusted", "unadjusted", "Fisher exact"), ("iptw", "IPTW", "robust Wald")):
+    for method, label, interval_method, test in (
+        ("unadjusted", "Unadjusted", "Newcombe", "Fisher exact"),
+        ("iptw", "IPTW-adjusted", "robust sandwich", "robust Wald"),
+    ):
         match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
         if match.empty:
             continue
         row = match.iloc[0]
-        display = f"{number(row.DIFF_PCT)} {interval(row.LCL_PCT, row.UCL_PCT)}"
+        treated = arms.treated
         table.add(
-            section, f"Difference in {short}, {label} (95% CI)", {arms.treated: ("difference", row.DIFF_PCT, display)}
+            section,
+            f"{label}: difference in {short} (%)",
+            {treated: ("difference", row.DIFF_PCT, number(row.DIFF_PCT))},
         )
-        table.add(section, f"p-value ({test})", {arms.treated: ("p_value", row.P_VALUE, p_value(row.P_VALUE))}, 2)
+        table.add(
+            section,
+            f"95% CI ({interval_method})",
+            {treated: ("difference_lcl", row.LCL_PCT, interval(row.LCL_PCT, row.UCL_PCT))},
+            2,
+        )
+        table.add(section, f"p-value ({test})", {treated: ("p_value", row.P_VALUE, p_value(row.P_VALUE))}, 2)
 
 
 def _categories(

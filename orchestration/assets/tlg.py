@@ -112,7 +112,7 @@ def write_tlg_tables(con: "duckdb.DuckDBPyConnection") -> dict[str, int]:
                 "The numbered outputs of the clinical study report (catalogue: reporting.tlg_catalogue)."
                 if key.path[-1] == "tlg_catalogue"
                 else f"CSR table {key.path[-1].removeprefix('tlg_').upper()}: one row per cell (ROW_ORDER, "
-                "SECTION, ROW_LABEL, COLUMN, BIGN, STATISTIC, VALUE, DISPLAY); a listing has one row per event."
+                "SECTION, ROW_LABEL, COLUMN_LABEL, BIGN, STATISTIC, VALUE, DISPLAY); a listing has one row per event."
             ),
         )
         for key in TLG_KEYS

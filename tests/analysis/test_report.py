@@ -448,3 +448,13 @@ def test_severity_says_whether_the_check_blocks_publishing(blocking, shown):
     checks = read_report_data(con, PROVENANCE).get("check_results")
     section = _quality_section(build_report(ReportData(PROVENANCE, {**sample_tables(), "check_results": checks})).html)
     assert f"<td>great_expectations</td><td>{shown}</td><td>failed</td>" in section
+
+
+def test_a_long_listing_shows_its_first_events_and_says_where_the_rest_are(monkeypatch):
+    import analysis.report as report
+
+    data = sample_report_data()
+    monkeypatch.setattr(report, "LISTING_ROWS_SHOWN", 1)
+    html = build_report(data).html
+    body = html.split('id="adverse_events">')[1].split("</section>")[0]
+    assert "The first 1 of 2 events; every event is in reporting.tlg_ael_serious." in body

@@ -16,7 +16,7 @@ COLUMNS = ["LEN+SIRT", "LEN", "Total"]
 
 
 def cell(table: pd.DataFrame, label: str, column: str, section: str | None = None) -> str:
-    rows = table[(table.ROW_LABEL == label) & (table.COLUMN == column)]
+    rows = table[(table.ROW_LABEL == label) & (table.COLUMN_LABEL == column)]
     if section is not None:
         rows = rows[rows.SECTION == section]
     assert len(rows) == 1, f"{label} / {column} / {section}: {len(rows)} cells"
@@ -106,15 +106,19 @@ def test_rspt01_rates_are_the_reporting_rows_and_total_has_its_exact_interval(rs
     table, rates, differences = rspt01
     section = "Objective response rate (confirmed CR + PR)"
     crsp = rates[rates.PARAMCD == "CRSP"].set_index("TRT01P")
-    values = table[(table.SECTION == section) & (table.ROW_LABEL == "Responders (ORR)")].set_index("COLUMN").VALUE
+    values = table[(table.SECTION == section) & (table.ROW_LABEL == "Responders (ORR)")].set_index("COLUMN_LABEL").VALUE
     assert values["LEN+SIRT"] == crsp.RESPONDERS["LEN+SIRT"] and values["LEN"] == crsp.RESPONDERS["LEN"]
     assert row(table, "Responders (ORR)", section) == ["1 (33.3%)", "1 (33.3%)", "2 (33.3%)"]
     # Clopper-Pearson of 1/3: 0.84 to 90.57 %; of 2/6: 4.33 to 77.72 %.
     assert row(table, "95% CI (Clopper-Pearson)", section) == ["(0.8, 90.6)", "(0.8, 90.6)", "(4.3, 77.7)"]
     unadjusted = differences[(differences.PARAMCD == "CRSP") & (differences.METHOD == "unadjusted")].iloc[0]
-    assert cell(table, "Difference in ORR, unadjusted (95% CI)", "LEN+SIRT", section).startswith("0.0 (")
+    assert cell(table, "Unadjusted: difference in ORR (%)", "LEN+SIRT", section) == "0.0"
+    assert cell(table, "95% CI (Newcombe)", "LEN+SIRT", section) == (
+        f"({unadjusted.LCL_PCT:.1f}, {unadjusted.UCL_PCT:.1f})"
+    )
+    assert cell(table, "IPTW-adjusted: difference in ORR (%)", "LEN+SIRT", section) == "0.0"
     assert cell(table, "p-value (Fisher exact)", "LEN+SIRT", section) == f"{unadjusted.P_VALUE:.4f}" == "1.0000"
-    assert table[(table.ROW_LABEL == "p-value (Fisher exact)") & (table.COLUMN != "LEN+SIRT")].empty
+    assert table[(table.ROW_LABEL == "p-value (Fisher exact)") & (table.COLUMN_LABEL != "LEN+SIRT")].empty
     assert row(table, "Responders (DCR)") == ["2 (66.7%)", "1 (33.3%)", "3 (50.0%)"]
 
 
@@ -149,7 +153,7 @@ def test_ttet01_quartiles_with_limits_and_not_reached_follow_up():
     # Reverse KM: LEN+SIRT has no censoring, LEN one of four: neither falls to 50 % -> NR, never "-".
     assert row(table, "Median follow-up (reverse Kaplan-Meier)", columns=columns) == ["NR", "NR"]
     assert row(table, "Patients with event", columns=columns) == ["4 (100.0%)", "3 (75.0%)"]
-    assert "Total" not in set(table.COLUMN)
+    assert "Total" not in set(table.COLUMN_LABEL)
     assert cell(table, "p-value (log-rank)", "LEN+SIRT") != ""
 
 
@@ -171,7 +175,7 @@ def test_aet04_counts_each_patient_at_the_highest_grade():
     assert table.SECTION.drop_duplicates().tolist() == [overall, GEN, VASC]
     soc_grade_4 = vascular[(vascular.ROW_ORDER == vascular.ROW_ORDER.min() + 4)]
     assert soc_grade_4.ROW_LABEL.iloc[0] == "Grade 4"
-    assert soc_grade_4.set_index("COLUMN").DISPLAY.to_dict() == {
+    assert soc_grade_4.set_index("COLUMN_LABEL").DISPLAY.to_dict() == {
         "LEN+SIRT": "0",
         "LEN": "1 (33.3%)",
         "Total": "1 (20.0%)",

@@ -41,3 +41,18 @@ def test_a_listing_is_printed_with_joined_columns_and_words_in_sentence_case():
     assert first["Start date (study day)"] == "2025-01-03 (2)"
     assert first["Related to lenvatinib / SIRT"] == "Related / Not related"
     assert first["Patient"] == "P1"
+
+
+def test_a_long_listing_is_cut_with_a_footnote_saying_where_the_rest_is(monkeypatch, tmp_path):
+    from analysis.tlg import files
+    from analysis.tlg.catalogue import BY_NAME
+
+    listing = adverse_events.ae_listing(ADSL, ADAE, "serious")  # 2 events
+    monkeypatch.setattr(files, "LISTING_ROWS_PRINTED", 2)
+    files.rtf_document(BY_NAME["tlg_ael_serious"], listing, 5, ["note"]).write_rtf(str(tmp_path / "whole.rtf"))
+    assert "every event is in" not in (tmp_path / "whole.rtf").read_text()
+    monkeypatch.setattr(files, "LISTING_ROWS_PRINTED", 1)
+    files.rtf_document(BY_NAME["tlg_ael_serious"], listing, 5, ["note"]).write_rtf(str(tmp_path / "cut.rtf"))
+    cut = (tmp_path / "cut.rtf").read_text()
+    assert "The first 1 of 2 events are printed" in cut and "reporting.tlg" in cut
+    assert "P1" in cut and "P4" not in cut
