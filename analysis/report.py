@@ -314,6 +314,8 @@ def _tlg_table(data: ReportData, name: str) -> Table | Note:
     shown = tlg_layout.display(table, spec.stub.split("\n")[0])
     kinds = {0: "", 1: "sub", 2: "sub2"}
     rows = [Row(cells, "group" if heading else kinds.get(indent, "sub2")) for cells, indent, heading in shown.rows]
+    if not rows:
+        rows = [Row(["No data for this table in this study.", *("" for _ in shown.header[1:])])]
     return Table(shown.header, rows, caption, " ".join(notes))
 
 

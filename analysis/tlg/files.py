@@ -32,6 +32,8 @@ LISTING_WIDTHS = {
     "TEAE": 0.7,
 }
 ROWS_PER_PAGE = 30  # rows a landscape letter page holds above the footnotes, as LibreOffice lays them out
+TABLE_ROWS_PER_PAGE = 24  # table rows per page, leaving room for the title, header and footnotes
+NO_PAGE_BREAK = 1000
 PAGE_MARGINS = [1.0, 1.0, 0.75, 0.75, 0.5, 0.5]  # inches: left, right, top, bottom, header, footer
 
 
@@ -76,57 +78,107 @@ def printed_listing(listing: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(LISTING_WIDTHS))
 
 
-def rtf_document(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: list[str]):  # noqa: ANN201
-    """The rtflite document of one table or listing (landscape letter page, as CSR tables are)."""
-    import polars as pl
-    import rtflite as rtf
-
+def _rtf_pages(spec: TableSpec, table: pd.DataFrame, notes: list[str]) -> tuple[list[str], list[dict]]:
+    """The header and the pages to print: each a dict of body rows and their attributes."""
     if spec.kind == "listing":
-        if len(table) > LISTING_ROWS_PRINTED:
-            notes = [
-                *notes,
-                f"The first {LISTING_ROWS_PRINTED:,} of {len(table):,} events are printed; every event is in "
-                f"reporting.{spec.name}.",
-            ]
-            table = table.head(LISTING_ROWS_PRINTED)
         printed = printed_listing(table)
         header = list(printed.columns)
         body = [list(row) for row in printed.itertuples(index=False)]
         if not body:
             body = [["No event to list." if i == 0 else "" for i in range(len(header))]]
-        widths = [LISTING_WIDTHS.get(c, 1.0) for c in header]
-        # One row of attributes, broadcast to every row: rtflite reads a full matrix once per cell,
-        # which made a listing of 2,000 events take minutes.
-        indents = [[0] * len(header)]
-        formats = [[""] * len(header)]
-        justify = ["l"] * len(header)
-        size = 8.0
-    else:
-        shown = display(table, spec.stub.split("\n")[0])
-        header = [h.replace("\n", " ") for h in shown.header]
-        body = [cells for cells, _, _ in shown.rows]
-        indents = [[INDENT_TWIPS * indent] + [0] * (len(header) - 1) for _, indent, _ in shown.rows]
-        formats = [["b" if heading else ""] + [""] * (len(header) - 1) for _, _, heading in shown.rows]
-        widths = [3.0] + [1.4] * (len(header) - 1)
-        justify = ["l"] + ["c"] * (len(header) - 1)
-        size = 9.0
-    frame = pl.DataFrame({f"c{i}": [row[i] for row in body] for i in range(len(header))})
-    return rtf.RTFDocument(
-        df=frame,
-        rtf_page=rtf.RTFPage(orientation="landscape", nrow=ROWS_PER_PAGE, margin=PAGE_MARGINS),
-        rtf_title=rtf.RTFTitle(text=title_lines(spec, n)),
-        rtf_column_header=[
-            rtf.RTFColumnHeader(text=header, col_rel_width=widths, text_justification=justify, text_font_size=[size])
-        ],
-        rtf_body=rtf.RTFBody(
-            col_rel_width=widths,
-            text_justification=[justify],
-            text_indent_left=indents,
-            text_format=formats,
-            text_font_size=[size],
-        ),
-        rtf_footnote=rtf.RTFFootnote(text=notes) if notes else None,
-    )
+        # One row of attributes, broadcast to every row: rtflite reads a full attribute matrix once
+        # per cell, which made a listing of 2,000 events take minutes.
+        page = {
+            "body": body,
+            "indents": [[0] * len(header)],
+            "formats": [[""] * len(header)],
+            "widths": [LISTING_WIDTHS.get(c, 1.0) for c in header],
+            "justify": ["l"] * len(header),
+            "size": 8.0,
+            "nrow": ROWS_PER_PAGE,  # rtflite breaks the pages
+        }
+        return header, [page]
+    shown = display(table, spec.stub.split("\n")[0])
+    header = [h.replace("\n", " ") for h in shown.header]
+    widths = [3.0] + [1.4] * (len(header) - 1)
+    justify = ["l"] + ["c"] * (len(header) - 1)
+    pages = []
+    # Indents and bold headings differ by row, so they are matrices: one document per page keeps
+    # rtflite's per-cell reading of them small (AET04 of the CDISC pilot, 1,523 rows, took 43 s whole).
+    for first in range(0, max(len(shown.rows), 1), TABLE_ROWS_PER_PAGE):
+        rows = shown.rows[first : first + TABLE_ROWS_PER_PAGE] or [
+            (["No data for this table in this study.", *[""] * (len(header) - 1)], 0, False)
+        ]
+        pages.append(
+            {
+                "body": [cells for cells, _, _ in rows],
+                "indents": [[INDENT_TWIPS * indent] + [0] * (len(header) - 1) for _, indent, _ in rows],
+                "formats": [["b" if heading else ""] + [""] * (len(header) - 1) for _, _, heading in rows],
+                "widths": widths,
+                "justify": justify,
+                "size": 9.0,
+                "nrow": NO_PAGE_BREAK,  # the page is this document
+            }
+        )
+    return header, pages
+
+
+def rtf_documents(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: list[str]) -> list:
+    """The rtflite documents of one table or listing (landscape letter pages, as CSR tables are):
+    one per page of a table, one for a listing; the footnotes close the last."""
+    import polars as pl
+    import rtflite as rtf
+
+    if spec.kind == "listing" and len(table) > LISTING_ROWS_PRINTED:
+        notes = [
+            *notes,
+            f"The first {LISTING_ROWS_PRINTED:,} of {len(table):,} events are printed; every event is in "
+            f"reporting.{spec.name}.",
+        ]
+        table = table.head(LISTING_ROWS_PRINTED)
+    header, pages = _rtf_pages(spec, table, notes)
+    documents = []
+    for number, page in enumerate(pages, start=1):
+        size, widths, justify = page["size"], page["widths"], page["justify"]
+        frame = pl.DataFrame({f"c{i}": [row[i] for row in page["body"]] for i in range(len(header))})
+        documents.append(
+            rtf.RTFDocument(
+                df=frame,
+                rtf_page=rtf.RTFPage(orientation="landscape", nrow=page["nrow"], margin=PAGE_MARGINS),
+                rtf_title=rtf.RTFTitle(text=title_lines(spec, n)),
+                rtf_column_header=[
+                    rtf.RTFColumnHeader(
+                        text=header, col_rel_width=widths, text_justification=justify, text_font_size=[size]
+                    )
+                ],
+                rtf_body=rtf.RTFBody(
+                    col_rel_width=widths,
+                    text_justification=[justify],
+                    text_indent_left=page["indents"],
+                    text_format=page["formats"],
+                    text_font_size=[size],
+                ),
+                rtf_footnote=rtf.RTFFootnote(text=notes) if notes and number == len(pages) else None,
+            )
+        )
+    return documents
+
+
+def write_rtf(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: list[str], path: Path) -> None:
+    """One RTF file of a table or listing; pages written apart are joined by rtflite."""
+    import tempfile
+
+    from rtflite import assemble_rtf
+
+    documents = rtf_documents(spec, table, n, notes)
+    if len(documents) == 1:
+        documents[0].write_rtf(str(path))
+        return
+    with tempfile.TemporaryDirectory(dir=path.parent) as pages:
+        files = [str(Path(pages) / f"{number:04d}.rtf") for number in range(len(documents))]
+        for document, file in zip(documents, files, strict=True):
+            document.write_rtf(file)
+        assemble_rtf(files, str(path))
 
 
 def _figures(data: ReportData) -> dict[str, str]:
@@ -167,11 +219,9 @@ def write_tlf_folder(
         if spec.name not in tables:
             continue
         n = n_by_name.get(spec.name)
-        document = rtf_document(
-            spec, tables[spec.name], int(n) if n is not None else None, footnotes(spec, arms.treated, arms.reference)
-        )
         path = folder / f"{spec.file_stem}.rtf"
-        document.write_rtf(str(path))
+        n = int(n) if n is not None else None
+        write_rtf(spec, tables[spec.name], n, footnotes(spec, arms.treated, arms.reference), path)
         written.append(path.name)
     if data is not None:
         drawn = _figures(data)

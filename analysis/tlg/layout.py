@@ -124,5 +124,8 @@ def display(table: pd.DataFrame, stub: str = "") -> Display:
             rows.append(([section, *("" for _ in order)], 0, True))
         previous = section
         by_column = dict(zip(cells.COLUMN_LABEL, cells.DISPLAY, strict=True))
-        rows.append(([str(first.ROW_LABEL), *(str(by_column.get(c, "")) for c in order)], int(first.INDENT), False))
+        printed = [str(by_column.get(c, "")) for c in order]
+        # A label without numbers at the outer level (a system organ class in AET04) is a heading too.
+        heading = int(first.INDENT) == 0 and not any(printed)
+        rows.append(([str(first.ROW_LABEL), *printed], int(first.INDENT), heading))
     return Display(header, rows)

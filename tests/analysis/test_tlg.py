@@ -173,6 +173,8 @@ def test_aet04_counts_each_patient_at_the_highest_grade():
     # SOC, its grade rows, then the term and its grade rows; SOCs tied on 2 patients: by name.
     assert by_label[0] == VASC and by_label[6] == "Hypertension"
     assert table.SECTION.drop_duplicates().tolist() == [overall, GEN, VASC]
+    printed = {cells[0]: (indent, heading) for cells, indent, heading in display(table).rows}
+    assert printed[VASC] == (0, True) and printed["Hypertension"] == (1, False)  # the SOC prints bold
     soc_grade_4 = vascular[(vascular.ROW_ORDER == vascular.ROW_ORDER.min() + 4)]
     assert soc_grade_4.ROW_LABEL.iloc[0] == "Grade 4"
     assert soc_grade_4.set_index("COLUMN_LABEL").DISPLAY.to_dict() == {

@@ -49,10 +49,34 @@ def test_a_long_listing_is_cut_with_a_footnote_saying_where_the_rest_is(monkeypa
 
     listing = adverse_events.ae_listing(ADSL, ADAE, "serious")  # 2 events
     monkeypatch.setattr(files, "LISTING_ROWS_PRINTED", 2)
-    files.rtf_document(BY_NAME["tlg_ael_serious"], listing, 5, ["note"]).write_rtf(str(tmp_path / "whole.rtf"))
+    files.write_rtf(BY_NAME["tlg_ael_serious"], listing, 5, ["note"], tmp_path / "whole.rtf")
     assert "every event is in" not in (tmp_path / "whole.rtf").read_text()
     monkeypatch.setattr(files, "LISTING_ROWS_PRINTED", 1)
-    files.rtf_document(BY_NAME["tlg_ael_serious"], listing, 5, ["note"]).write_rtf(str(tmp_path / "cut.rtf"))
+    files.write_rtf(BY_NAME["tlg_ael_serious"], listing, 5, ["note"], tmp_path / "cut.rtf")
     cut = (tmp_path / "cut.rtf").read_text()
     assert "The first 1 of 2 events are printed" in cut and "reporting.tlg" in cut
     assert "P1" in cut and "P4" not in cut
+
+
+def test_a_table_longer_than_a_page_is_written_page_by_page_into_one_file(monkeypatch, tmp_path):
+    from analysis.tlg import files
+    from analysis.tlg.catalogue import BY_NAME
+
+    table = adverse_events.aet04(ADSL, ADAE)  # 24 printed rows
+    monkeypatch.setattr(files, "TABLE_ROWS_PER_PAGE", 10)
+    assert len(files.rtf_documents(BY_NAME["tlg_aet04"], table, 5, ["the method"])) == 3
+    files.write_rtf(BY_NAME["tlg_aet04"], table, 5, ["the method"], tmp_path / "aet04.rtf")
+    text = (tmp_path / "aet04.rtf").read_text()
+    assert text.count("Table 14.3.4 (AET04)") == 3 and text.count("the method") == 1
+    assert text.index("Vascular disorders") > text.index("General disorders")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aet04.rtf"]  # the pages are not left behind
+
+
+def test_an_empty_table_says_so(tmp_path):
+    from analysis.tlg import files
+    from analysis.tlg.catalogue import BY_NAME
+    from analysis.tlg.layout import TableBuilder
+
+    empty = TableBuilder([]).frame()  # EXT01 of a study whose ADEX has none of our parameters
+    files.write_rtf(BY_NAME["tlg_ext01"], empty, 254, ["note"], tmp_path / "ext01.rtf")
+    assert "No data for this table in this study." in (tmp_path / "ext01.rtf").read_text()
