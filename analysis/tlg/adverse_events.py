@@ -110,18 +110,26 @@ def aet02(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     return table.frame()
 
 
-def _grade_rows(table: TableBuilder, section: str, worst: pd.DataFrame, columns: list[Column], indent: int) -> None:
+def _grade_counts(worst: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
+    """(*keys, arm, grade group) -> patients, from the worst-grade rows (one per patient and keys):
+    one grouping per grade group, not one filter per SOC and term (AET04 at 100,000 patients)."""
+    counts: dict[tuple, int] = {}
     for label, selected in GRADE_GROUPS:
-        counts = worst[selected(worst.ATOXGR)].groupby("TRT01A").USUBJID.nunique()
-        table.add(
-            section,
-            label,
-            {
-                c.name: ("patients", int(counts.get(c.name, 0)), count_pct(int(counts.get(c.name, 0)), c.n or 0))
-                for c in columns
-            },
-            indent,
-        )
+        grouped = worst[selected(worst.ATOXGR)].groupby([*keys, "TRT01A"]).USUBJID.nunique()
+        for key, patients in grouped.items():
+            counts[(*(key if isinstance(key, tuple) else (key,)), label)] = int(patients)
+    return counts
+
+
+def _grade_rows(
+    table: TableBuilder, section: str, counts: dict[tuple, int], key: tuple, columns: list[Column], indent: int
+) -> None:
+    for label, _ in GRADE_GROUPS:
+        cells = {}
+        for column in columns:
+            patients = counts.get((*key, column.name, label), 0)
+            cells[column.name] = ("patients", patients, count_pct(patients, column.n or 0))
+        table.add(section, label, cells, indent)
 
 
 def aet04(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
@@ -131,17 +139,18 @@ def aet04(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     columns = _columns(adsl)
     table = TableBuilder(columns)
     teae = safety.treatment_emergent(adae)
-    _grade_rows(table, "- Any adverse event -", teae[teae.AOCCIFL.eq("Y")], columns, 1)
+    overall = _grade_counts(teae[teae.AOCCIFL.eq("Y")].assign(ALL="all"), ["ALL"])
+    by_soc = _grade_counts(teae[teae.AOCCSIFL.eq("Y")], ["AESOC"])
+    by_term = _grade_counts(teae[teae.AOCCPIFL.eq("Y")], ["AESOC", "AEDECOD"])
+    _grade_rows(table, "- Any adverse event -", overall, ("all",), columns, 1)
     keys = _soc_pt_order(adsl, adae)[["AESOC", "AEDECOD"]].drop_duplicates()
     for soc, term in keys.itertuples(index=False):
         if pd.isna(term):
-            worst = teae[teae.AOCCSIFL.eq("Y") & teae.AESOC.eq(soc)]
             table.add(str(soc), str(soc), {}, 0)
-            _grade_rows(table, str(soc), worst, columns, 1)
+            _grade_rows(table, str(soc), by_soc, (soc,), columns, 1)
         else:
-            worst = teae[teae.AOCCPIFL.eq("Y") & teae.AESOC.eq(soc) & teae.AEDECOD.eq(term)]
             table.add(str(soc), str(term), {}, 1)
-            _grade_rows(table, str(soc), worst, columns, 2)
+            _grade_rows(table, str(soc), by_term, (soc, term), columns, 2)
     return table.frame()
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.tlg.build import population_n
 from analysis.tlg.catalogue import CATALOGUE, FIGURES, TableSpec, footnotes, title_lines
 from analysis.tlg.layout import display
 
@@ -231,6 +230,3 @@ def write_tlf_folder(
                 path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + drawn[key], encoding="utf-8")
                 written.append(path.name)
     return written
-
-
-__all__ = ["population_n", "write_tlf_folder"]
