@@ -131,17 +131,35 @@ def _arm_fits(adtte, adsl, arms: Arms, days_per_month: float, parameters=TTE_PAR
 
 
 def tte_summary(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_month: float) -> pd.DataFrame:
-    """Per parameter and arm: N, events, censored, KM median with log-log CI, quartiles, reverse-KM follow-up."""
+    """Per parameter and arm: N, events, censored, KM median with log-log CI, quartiles (their log-log CI
+    last), reverse-KM follow-up."""
     rows = []
     for paramcd, arm, subset, fitter in _arm_fits(adtte, adsl, arms, days_per_month):
         if fitter is None:
-            rows.append((paramcd, arm, 0, 0, 0, *(np.nan,) * 6))
+            rows.append((paramcd, arm, 0, 0, 0, *(np.nan,) * 10))
             continue
         km = survival.kaplan_meier_summary(subset.MONTHS, subset.EVENT)
-        q1, q3 = survival.quartiles(fitter)
+        q1, q1_lower, q1_upper = survival.survival_quantile(fitter, 0.25)
+        q3, q3_lower, q3_upper = survival.survival_quantile(fitter, 0.75)
         followup = survival.reverse_km_median_followup(subset.MONTHS, subset.EVENT)
         rows.append(
-            (paramcd, arm, km.n, km.events, km.censored, km.median, km.median_lower, km.median_upper, q1, q3, followup)
+            (
+                paramcd,
+                arm,
+                km.n,
+                km.events,
+                km.censored,
+                km.median,
+                km.median_lower,
+                km.median_upper,
+                q1,
+                q3,
+                followup,
+                q1_lower,
+                q1_upper,
+                q3_lower,
+                q3_upper,
+            )
         )
     return pd.DataFrame(
         rows,
@@ -157,6 +175,10 @@ def tte_summary(adtte: pd.DataFrame, adsl: pd.DataFrame, arms: Arms, days_per_mo
             "Q1_MONTHS",
             "Q3_MONTHS",
             "FOLLOWUP_MEDIAN_MONTHS",
+            "Q1_LCL_MONTHS",
+            "Q1_UCL_MONTHS",
+            "Q3_LCL_MONTHS",
+            "Q3_UCL_MONTHS",
         ],
     )
 

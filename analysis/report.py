@@ -20,6 +20,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from analysis import plots
+from analysis.tlg import catalogue as tlg_catalogue
+from analysis.tlg import layout as tlg_layout
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,9 @@ TABLES: dict[str, tuple[str, str]] = {
             "tte_comparisons",
             "km_curves",
             "ttr_summary",
-            "baseline_characteristics",
             "balance",
-            "ae_overview",
-            "ae_by_soc_pt",
-            "exposure_summary",
+            *(spec.name for spec in tlg_catalogue.CATALOGUE),
+            "tlg_catalogue",
         )
     },
     "quarantine": ("quality", "quarantine"),
@@ -278,87 +278,65 @@ def key_results(data: ReportData) -> list[Card]:
     return cards
 
 
+LISTING_ROWS_SHOWN = 200  # events of a listing shown in the report; the rest are counted
+
+
+def _tlg_table(data: ReportData, name: str) -> Table | Note:
+    """One numbered CSR table of reporting.<name> (analysis.tlg), titled and footnoted from the
+    catalogue (reporting.tlg_catalogue when it is there: the N and the arms of this study)."""
+    table = data.get(name)
+    if table is None:
+        return _missing_note([name])
+    spec = tlg_catalogue.BY_NAME[name]
+    catalogue = data.get("tlg_catalogue")
+    entry = catalogue[catalogue.TABLE_NAME == name] if catalogue is not None else None
+    if entry is not None and len(entry):
+        n = int(entry.BIGN.iloc[0])
+        notes = str(entry.FOOTNOTES.iloc[0]).split("\n")
+    else:
+        n, notes = None, tlg_catalogue.footnotes(spec)
+    number, title, population = tlg_catalogue.title_lines(spec, n)
+    caption = f"{number}: {title}. {population}"
+    if spec.kind == "listing":
+        from analysis.tlg.files import printed_listing
+
+        if len(table) > LISTING_ROWS_SHOWN:
+            notes = [
+                *notes,
+                f"The first {LISTING_ROWS_SHOWN} of {len(table):,} events; every event is in reporting.{name}.",
+            ]
+            table = table.head(LISTING_ROWS_SHOWN)
+        printed = printed_listing(table)
+        rows = [Row([str(v) for v in values]) for values in printed.itertuples(index=False)]
+        if not rows:
+            rows = [Row(["No event to list.", *("" for _ in printed.columns[1:])])]
+        return Table(list(printed.columns), rows, caption, " ".join(notes), text_columns=len(printed.columns))
+    shown = tlg_layout.display(table, spec.stub.split("\n")[0])
+    kinds = {0: "", 1: "sub", 2: "sub2"}
+    rows = [Row(cells, "group" if heading else kinds.get(indent, "sub2")) for cells, indent, heading in shown.rows]
+    if not rows:
+        rows = [Row(["No data for this table in this study.", *("" for _ in shown.header[1:])])]
+    return Table(shown.header, rows, caption, " ".join(notes))
+
+
+def _tlg_tables(data: ReportData, *names: str) -> list[Table | Figure | Note]:
+    if all(data.get(name) is None for name in names):
+        raise MissingTables(list(names))
+    return [_tlg_table(data, name) for name in names]
+
+
+def disposition_section(data: ReportData) -> list[Table | Figure | Note]:
+    return _tlg_tables(data, "tlg_dst01")
+
+
 def baseline_section(data: ReportData) -> list[Table | Figure | Note]:
-    (frame,) = _need(data, "baseline_characteristics")
-    arms = _arms(data, frame)
-    n_arm = frame.groupby("TRT01P").N_ARM.max()
-    columns = ["Characteristic", *(_arm_header(arm, n_arm.get(arm)) for arm in arms), "SMD"]
-    rows: list[Row] = []
-    for _variable, group in frame.groupby("VARIABLE", sort=False):
-        smd = group.SMD.dropna()
-        smd_text = _num(smd.iloc[0], 2, "–") if len(smd) else "–"
-        flagged = len(smd) and abs(float(smd.iloc[0])) >= SMD_THRESHOLD
-        label = str(group.LABEL.iloc[0])
-        categorical = group.CATEGORY.notna().any()
-        if not categorical:
-            by_arm = group.set_index("TRT01P").DISPLAY
-            rows.append(Row([label, *(str(by_arm.get(arm, "–")) for arm in arms), smd_text], "flag" if flagged else ""))
-            continue
-        rows.append(Row([label, *("" for _ in arms), smd_text], "group flag" if flagged else "group"))
-        for category, items in group.groupby("CATEGORY", sort=False):
-            by_arm = items.set_index("TRT01P").DISPLAY
-            rows.append(Row([str(category), *(str(by_arm.get(arm, "–")) for arm in arms), ""], "sub"))
-    return [
-        Table(
-            columns,
-            rows,
-            caption=population_label(FAS_POPULATION, n_arm, arms),
-            note="Continuous: median (Q1–Q3). Categorical: n (%). SMD: standardised mean "
-            f"difference between arms before weighting; |SMD| ≥ {SMD_THRESHOLD} is highlighted.",
-        )
-    ]
+    return _tlg_tables(data, "tlg_dmt01")
 
 
 def response_section(data: ReportData) -> list[Table | Figure | Note]:
-    (rates,) = _need(data, "response_rates")
-    differences = data.get("response_differences")
-    arms = _arms(data, rates)
-    n_arm = rates.groupby("TRT01P").N.max()
-    columns = ["Endpoint", *(_two(_arm_header(arm, n_arm.get(arm)), "n/N (%), 95 % CI") for arm in arms)]
-    if differences is not None:
-        columns += [
-            _two("Difference, unadjusted", "% points (95 % CI), Fisher p"),
-            _two("Difference, IPTW", "% points (95 % CI), robust Wald p"),
-        ]
-    rows = []
-    for paramcd in [p for p in RESPONSE_LABELS if (rates.PARAMCD == p).any()]:
-        by_arm = rates[rates.PARAMCD == paramcd].set_index("TRT01P")
-        cells = [RESPONSE_LABELS[paramcd]]
-        for arm in arms:
-            if arm not in by_arm.index:
-                cells.append("–")
-                continue
-            row = by_arm.loc[arm]
-            cells.append(
-                _two(
-                    f"{int(row.RESPONDERS)}/{int(row.N)} ({_num(row.RATE_PCT)} %)",
-                    f"95 % CI {_ci(row.LCL_PCT, row.UCL_PCT)}",
-                )
-            )
-        if differences is not None:
-            for method in ("unadjusted", "iptw"):
-                match = differences[(differences.PARAMCD == paramcd) & (differences.METHOD == method)]
-                if len(match):
-                    row = match.iloc[0]
-                    cells.append(_two(f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)})", _p(row.P_VALUE)))
-                else:
-                    cells.append("–")
-        rows.append(Row(cells))
-    blocks: list[Table | Figure | Note] = [
-        Table(
-            columns,
-            rows,
-            caption=population_label(FAS_POPULATION, n_arm, arms),
-            note=(
-                "Per arm: exact Clopper–Pearson 95 % CI. Differences are "
-                f"{arms[0] if arms else 'first arm'} minus {arms[-1] if arms else 'reference'}: Newcombe hybrid score CI (unadjusted), "
-                "stabilised inverse-probability weights with robust variance (IPTW)."
-            ),
-        )
-    ]
-    if differences is None:
-        blocks.append(_missing_note(["response_differences"]))
+    blocks = _tlg_tables(data, "tlg_rspt01")
     ttr = data.get("ttr_summary")
+    arms = _arms(data, ttr)
     if ttr is not None and len(ttr):
         ttr_arms = [arm for arm in arms if arm in set(ttr.TRT01P)] or ttr.TRT01P.tolist()
         by_arm = ttr.set_index("TRT01P")
@@ -398,7 +376,7 @@ def waterfall_section(data: ReportData) -> list[Table | Figure | Note]:
     )
     if clipped:
         caption += f" {clipped} bar(s) above +100 % are cut at 100 %."
-    return [Figure(plots.waterfall(best, arms, arm_colours(arms)), caption)]
+    return [Figure(plots.waterfall(best, arms, arm_colours(arms)), figure_number("waterfall") + caption)]
 
 
 SWIMMER_MAX_PER_ARM = 40
@@ -472,20 +450,35 @@ def _km_annotation(
     return "\n".join(lines) or " "
 
 
+def figure_number(key: str) -> str:
+    """`Figure 14.2.6. ` for a figure of the catalogue (analysis.tlg.catalogue.FIGURES), else empty."""
+    numbers = {figure_key: number for number, figure_key, _ in tlg_catalogue.FIGURES}
+    return f"Figure {numbers[key]}. " if key in numbers else ""
+
+
+TTET01_TABLES = {"PFS": "tlg_ttet01_pfs", "OS": "tlg_ttet01_os", "DOR": "tlg_ttet01_dor"}
+
+
 def survival_section(data: ReportData) -> list[Table | Figure | Note]:
+    """Per endpoint: its TTET01 table (14.2.2 to 14.2.4) and its Kaplan-Meier figure."""
     (curves,) = _need(data, "km_curves")
-    summary, landmarks, comparisons = data.get("tte_summary"), data.get("tte_landmarks"), data.get("tte_comparisons")
+    summary, comparisons = data.get("tte_summary"), data.get("tte_comparisons")
     arms = _arms(data, curves)
     colours = arm_colours(arms)
     blocks: list[Table | Figure | Note] = []
-    for paramcd in [p for p in TTE_LABELS if (curves.PARAMCD == p).any()]:
+    for paramcd in TTE_LABELS:
+        if data.get(TTET01_TABLES[paramcd]) is not None:
+            blocks.append(_tlg_table(data, TTET01_TABLES[paramcd]))
         rows = curves[curves.PARAMCD == paramcd]
+        if rows.empty:
+            continue
         blocks.append(
             Figure(
                 plots.kaplan_meier(
                     rows, arms, colours, TTE_LABELS[paramcd], _km_annotation(summary, comparisons, paramcd, arms)
                 ),
-                f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
+                figure_number(f"km_{paramcd.lower()}")
+                + f"{TTE_LABELS[paramcd]}: Kaplan–Meier estimate per arm with 95 % confidence band (log-log); ticks mark "
                 "censored patients. Medians with Brookmeyer–Crowley 95 % CI; Cox hazard ratio (Efron ties). "
                 + (
                     f"Confirmed responders (CRSP = Y) of the {FAS_POPULATION_IN_TEXT}."
@@ -494,70 +487,9 @@ def survival_section(data: ReportData) -> list[Table | Figure | Note]:
                 ),
             )
         )
-    if summary is not None:
-        columns = [
-            "Endpoint",
-            "Arm",
-            "N",
-            "Events",
-            "Censored",
-            "Median (95 % CI), months",
-            "Q1–Q3, months",
-            "Median follow-up, months",
-        ]
-        table_rows = []
-        for paramcd in [p for p in TTE_LABELS if (summary.PARAMCD == p).any()]:
-            for index, arm in enumerate(
-                a for a in arms if ((summary.PARAMCD == paramcd) & (summary.TRT01P == a)).any()
-            ):
-                row = summary[(summary.PARAMCD == paramcd) & (summary.TRT01P == arm)].iloc[0]
-                table_rows.append(
-                    Row(
-                        [
-                            paramcd if index == 0 else "",
-                            arm,
-                            str(int(row.N)),
-                            str(int(row.EVENTS)),
-                            str(int(row.CENSORED)),
-                            f"{_num(row.MEDIAN_MONTHS, 1, 'NR')} ({_ci(row.LCL_MONTHS, row.UCL_MONTHS, 1, 'NR')})",
-                            _ci(row.get("Q1_MONTHS"), row.get("Q3_MONTHS"), 1, "NR"),
-                            _num(row.get("FOLLOWUP_MEDIAN_MONTHS"), 1, "–"),
-                        ]
-                    )
-                )
-        blocks.append(
-            Table(
-                columns,
-                table_rows,
-                text_columns=2,
-                note=(
-                    f"N: PFS and OS, {FAS_POPULATION_IN_TEXT}; DOR, its confirmed responders (CRSP = Y). "
-                    "NR: not reached. Follow-up by reverse Kaplan–Meier."
-                ),
-            )
-        )
-    else:
-        blocks.append(_missing_note(["tte_summary"]))
-    if landmarks is not None and len(landmarks):
-        months = sorted(landmarks.MONTHS.dropna().unique())
-        columns = ["Endpoint", "Arm", *(f"{int(m)} months" for m in months)]
-        table_rows = []
-        for paramcd in [p for p in TTE_LABELS if (landmarks.PARAMCD == p).any()]:
-            for index, arm in enumerate(
-                a for a in arms if ((landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == a)).any()
-            ):
-                by_month = landmarks[(landmarks.PARAMCD == paramcd) & (landmarks.TRT01P == arm)].set_index("MONTHS")
-                cells = []
-                for month in months:
-                    if month in by_month.index and _finite(by_month.SURVIVAL[month]):
-                        row = by_month.loc[month]
-                        cells.append(
-                            f"{_num(100 * row.SURVIVAL)} % ({_ci(100 * row.LCL if _finite(row.LCL) else None, 100 * row.UCL if _finite(row.UCL) else None)})"
-                        )
-                    else:
-                        cells.append("–")
-                table_rows.append(Row([paramcd if index == 0 else "", arm, *cells]))
-        blocks.append(Table(columns, table_rows, caption="Event-free rates at landmarks (95 % CI)", text_columns=2))
+    missing = [name for name in TTET01_TABLES.values() if data.get(name) is None]
+    if missing:
+        blocks.append(_missing_note(missing))
     if comparisons is None:
         blocks.append(_missing_note(["tte_comparisons"]))
     return blocks
@@ -606,7 +538,8 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
     blocks: list[Table | Figure | Note] = [
         Figure(
             plots.forest(hazard_ratios, rate_differences, METHOD_COLOURS, arms[0] if arms else "the first arm"),
-            "Every between-arm comparison twice: unadjusted (squares) and weighted by stabilised inverse-probability-of-"
+            figure_number("forest")
+            + "Every between-arm comparison twice: unadjusted (squares) and weighted by stabilised inverse-probability-of-"
             "treatment weights from the propensity score (IPTW, diamonds), with 95 % CI.",
         )
     ]
@@ -655,122 +588,12 @@ def balance_section(data: ReportData) -> list[Table | Figure | Note]:
     return blocks
 
 
-def _safety_arms(data: ReportData, frame: pd.DataFrame) -> list[str]:
-    return _arms(data, frame, column="TRT01A")
+def exposure_section(data: ReportData) -> list[Table | Figure | Note]:
+    return _tlg_tables(data, "tlg_ext01")
 
 
 def ae_section(data: ReportData) -> list[Table | Figure | Note]:
-    overview, by_term = data.get("ae_overview"), data.get("ae_by_soc_pt")
-    if overview is None and by_term is None:
-        raise MissingTables(["ae_overview", "ae_by_soc_pt"])
-    blocks: list[Table | Figure | Note] = []
-    if overview is not None:
-        arms = _safety_arms(data, overview)
-        n_arm = overview.groupby("TRT01A").N_ARM.max()
-        rows = []
-        for _, group in overview.sort_values("ORDER_N", kind="stable").groupby("ORDER_N", sort=True):
-            by_arm = group.set_index("TRT01A")
-            rows.append(
-                Row(
-                    [
-                        str(group.CATEGORY.iloc[0]),
-                        *(_count_pct(by_arm.PATIENTS.get(arm), by_arm.PCT.get(arm)) for arm in arms),
-                    ]
-                )
-            )
-        blocks.append(
-            Table(
-                ["Patients with", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)],
-                rows,
-                caption="Treatment-emergent adverse events: patients, n (%). "
-                + population_label(SAFETY_POPULATION, n_arm, arms),
-            )
-        )
-    else:
-        blocks.append(_missing_note(["ae_overview"]))
-    if by_term is not None:
-        arms = _safety_arms(data, by_term)
-        n_arm = by_term.groupby("TRT01A").N_ARM.max()
-        columns = ["System organ class / preferred term"]
-        for arm in arms:
-            columns += [
-                _two(_arm_header(arm, n_arm.get(arm)), "any grade"),
-                _two("", "grade ≥ 3"),
-                _two("", "worst grade"),
-            ]
-        totals = by_term.groupby(["AESOC", "AEDECOD"], dropna=False).PATIENTS_ANY.sum().rename("TOTAL").reset_index()
-        soc_order = (
-            totals[totals.AEDECOD.isna()].sort_values(["TOTAL", "AESOC"], ascending=[False, True]).AESOC.tolist()
-        )
-        soc_order += [soc for soc in totals.AESOC.unique() if soc not in soc_order]
-        rows = []
-        for soc in soc_order:
-            terms = (
-                totals[(totals.AESOC == soc) & totals.AEDECOD.notna()]
-                .sort_values(["TOTAL", "AEDECOD"], ascending=[False, True])
-                .AEDECOD.tolist()
-            )
-            for term in [None, *terms]:
-                match = by_term[
-                    (by_term.AESOC == soc) & (by_term.AEDECOD.isna() if term is None else by_term.AEDECOD == term)
-                ].set_index("TRT01A")
-                cells = [str(soc) if term is None else str(term)]
-                for arm in arms:
-                    if arm in match.index:
-                        row = match.loc[arm]
-                        cells += [
-                            _count_pct(row.PATIENTS_ANY, row.PCT_ANY),
-                            _count_pct(row.PATIENTS_GE3, row.PCT_GE3),
-                            str(int(row.WORST_GRADE)) if _finite(row.WORST_GRADE) else "–",
-                        ]
-                    else:
-                        cells += ["0", "0", "–"]
-                rows.append(Row(cells, "group" if term is None else "sub"))
-        blocks.append(
-            Table(
-                columns,
-                rows,
-                caption="TEAE by system organ class and preferred term: patients, n (%), and the worst "
-                "CTCAE grade. " + population_label(SAFETY_POPULATION, n_arm, arms),
-                note="A patient counts once per row, at the worst grade. Sorted by frequency.",
-            )
-        )
-    else:
-        blocks.append(_missing_note(["ae_by_soc_pt"]))
-    return blocks
-
-
-def exposure_section(data: ReportData) -> list[Table | Figure | Note]:
-    (frame,) = _need(data, "exposure_summary")
-    arms = _safety_arms(data, frame)
-    n_arm = frame.groupby("TRT01A").N.max()
-    rows = []
-    for _, group in frame.groupby("PARAMCD", sort=False):
-        by_arm = group.set_index("TRT01A")
-        cells = [str(group.PARAM.iloc[0])]
-        for arm in arms:
-            if arm not in by_arm.index:
-                cells.append("–")
-                continue
-            row = by_arm.loc[arm]
-            if _finite(row.get("COUNT")):
-                cells.append(_count_pct(row.COUNT, row.PCT))
-            else:
-                cells.append(
-                    _two(
-                        f"{_num(row.MEDIAN)} ({_ci(row.Q1, row.Q3)})",
-                        f"range {_ci(row.MIN, row.MAX)}, n = {int(row.N) if _finite(row.N) else 0}",
-                    )
-                )
-        rows.append(Row(cells))
-    return [
-        Table(
-            ["Parameter", *(_arm_header(arm, n_arm.get(arm)) for arm in arms)],
-            rows,
-            caption=population_label(SAFETY_POPULATION, n_arm, arms),
-            note="Continuous: median (Q1–Q3), range, n = patients with a value. Yes/no parameters: patients, n (%).",
-        )
-    ]
+    return _tlg_tables(data, "tlg_aet01", "tlg_aet02", "tlg_aet04", "tlg_ael_serious", "tlg_ael_fatal")
 
 
 def quality_section(data: ReportData) -> list[Table | Figure | Note]:
@@ -990,15 +813,17 @@ def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table
 
 
 SECTIONS: list[tuple[str, str, Callable[[ReportData], list]]] = [
-    ("baseline", "Baseline characteristics", baseline_section),
-    ("response", "Tumour response", response_section),
+    # The clinical study report's order: 14.1 population, 14.2 efficacy, 14.3 safety, then data quality.
+    ("disposition", "14.1.1 Patient disposition", disposition_section),
+    ("baseline", "14.1.2 Demographics and baseline characteristics", baseline_section),
+    ("balance", "Covariate balance (propensity score weighting)", balance_section),
+    ("response", "14.2.1 Best overall response", response_section),
     ("waterfall", "Waterfall: best change in tumour size", waterfall_section),
     ("swimmer", "Swimmer plot: treatment and response over time", swimmer_section),
-    ("survival", "Time to event: Kaplan–Meier", survival_section),
+    ("survival", "14.2.2–14.2.4 Time to event", survival_section),
     ("forest", "Unadjusted and IPTW-adjusted effects", forest_section),
-    ("balance", "Covariate balance (propensity score weighting)", balance_section),
-    ("adverse_events", "Adverse events", ae_section),
-    ("exposure", "Exposure", exposure_section),
+    ("exposure", "14.3.1 Study treatment exposure", exposure_section),
+    ("adverse_events", "14.3.2–14.3.6 Adverse events", ae_section),
     ("quality", "Data quality", quality_section),
 ]
 

@@ -4,7 +4,7 @@ For each size, in one run and on the same generated export:
 
 - ``generate``: the synthetic export (``warehouse generate``);
 - ``refresh``: the whole Dagster job in a fresh warehouse, with its wall time split per layer
-  (ingest, dbt models, checks, analysis, publish, and start-up/orchestration as the rest);
+  (ingest, dbt models, checks, analysis, tlg (the CSR tables and their RTF files), publish, and start-up/orchestration as the rest);
 - ``lower bound``: the same staging-to-ADaM SQL as one plain DuckDB script (``lower_bound.py``),
   checked to build the same ADaM tables;
 - peak memory of each (the sum of the resident memory of the process and its children, dbt
@@ -36,7 +36,9 @@ from pathlib import Path
 SIZES = (78, 1_000, 10_000, 100_000)
 HERE = Path(__file__).resolve().parent
 NOTES_MARKER = "<!-- notes: kept when the benchmark rewrites this file -->"
-LAYERS = ("ingest", "dbt_models", "checks", "analysis", "publish", "orchestration")
+LAYERS = ("ingest", "dbt_models", "checks", "analysis", "tlg", "publish", "orchestration")
+# The CSR tables (issue 18): the reporting.tlg_* step and the RTF/figure files step.
+TLG_STEPS = ("tlg_tables", "reporting__tlf_files")
 ADAM_TABLES = ("adsl", "adrs", "adtte", "adtr", "adae", "adex")
 
 
@@ -129,6 +131,8 @@ def layer_seconds(steps: dict[str, float], dbt_tests: float, wall: float) -> dic
             layers["checks"] += dbt_tests
         elif step.startswith("published__"):
             layers["publish"] += seconds
+        elif step in TLG_STEPS:
+            layers["tlg"] += seconds
         else:
             layers["analysis"] += seconds
     layers["orchestration"] = wall - sum(layers.values())
@@ -318,7 +322,8 @@ def write_results(results: list[SizeResult], out: Path) -> None:
         "Seconds are wall time; peak memory is the resident memory of the command and its children",
         "(dbt included) summed, sampled every 50 ms. The layers split the refresh's wall time:",
         "ingest (manifest check, CSV load, row checks), dbt models, checks (dbt tests and Great",
-        "Expectations), analysis (statistics and report), publish (snapshot and Parquet), and the",
+        "Expectations), analysis (statistics and report), tlg (the CSR tables, their RTF files and figures),",
+        "publish (snapshot and Parquet), and the",
         "rest: process start-up, imports, Dagster and dbt orchestration. dbt runs two threads, so its",
         "tests partly overlap its models; the split counts each test's own execution time as a check",
         "and the rest of the dbt step as models. The lower bound runs the same",

@@ -13,6 +13,7 @@ from orchestration.assets.publish import snapshot_asset
 from orchestration.assets.report import report_asset
 from orchestration.assets.safety import SAFETY_ASSETS
 from orchestration.assets.submission import conformance_asset, submission_package_asset
+from orchestration.assets.tlg import TLG_ASSETS
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
 from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
@@ -25,6 +26,7 @@ defs = dg.Definitions(
         dbt_models,
         *ANALYSIS_ASSETS,
         *SAFETY_ASSETS,
+        *TLG_ASSETS,
         report_asset,
         conformance_asset,
         submission_package_asset,

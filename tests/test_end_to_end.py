@@ -348,7 +348,7 @@ def test_cli_sql_reads_an_older_snapshot_by_id(published, capsys):
     assert f"* {snapshot}" in capsys.readouterr().out
 
 
-def test_the_snapshot_carries_a_conformant_submission_package(published):
+def test_the_snapshot_carries_a_conformant_submission_package(demo_warehouse):
     """XPORT and Dataset-JSON hold the published ADaM tables value by value; define.xml is valid
     Define-XML 2.1 and describes exactly those files; no blocking conformance finding."""
     from orchestration.publishing.submission.spec import read_specification
@@ -358,7 +358,7 @@ def test_the_snapshot_carries_a_conformant_submission_package(published):
         assert_package_matches_tables,
     )
 
-    paths, _, outcome = published
+    paths, _, outcome = demo_warehouse
     assert outcome.published, outcome.problems
     folder = paths.current / "submission"
     specification = read_specification()
@@ -372,3 +372,68 @@ def test_the_snapshot_carries_a_conformant_submission_package(published):
     assert rules == 16
     assert_define_valid(folder / "define.xml")
     assert_define_describes_files(folder)
+
+
+def test_the_csr_tables_are_published_and_agree_with_the_reporting_tables(demo_warehouse):
+    """Issue 18: every catalogue table in the snapshot, as RTF in tlf/ and in the report, and the
+    figures they share with the existing reporting tables are the same numbers."""
+    from analysis.tlg.catalogue import CATALOGUE, FIGURES
+
+    paths, _, outcome = demo_warehouse
+    database, snapshot = paths.current_database, current_snapshot(paths)
+    with duckdb.connect(str(database), read_only=True) as con:
+
+        def frame(sql: str):
+            return con.execute(sql).df()
+
+        catalogue = frame("select * from reporting.tlg_catalogue order by CSR_ORDER")
+        assert catalogue.NUMBER.tolist() == [spec.number for spec in CATALOGUE]
+        assert catalogue.set_index("CODE").BIGN[["DST01", "DMT01", "AET01"]].tolist() == [78, 78, 76]
+        tlf = sorted(p.name for p in (snapshot / "tlf").iterdir())
+        assert tlf == sorted(
+            [f"{spec.file_stem}.rtf" for spec in CATALOGUE]
+            + [f"f_{number.replace('.', '_')}_{key}.svg" for number, key, _ in FIGURES]
+        )
+        html = (snapshot / "report.html").read_text()
+        assert all(f"{spec.number} ({spec.code})" in html for spec in CATALOGUE)
+
+        # RSPT01 responders and confirmed BOR categories against reporting.response_rates and ADRS.
+        orr = frame(
+            "select COLUMN_LABEL, VALUE from reporting.tlg_rspt01 where ROW_LABEL = 'Responders (ORR)' and COLUMN_LABEL <> 'Total'"
+        )
+        rates = frame("select TRT01P as COLUMN_LABEL, cast(RESPONDERS as double) as VALUE from reporting.response_rates "
+                      "where PARAMCD = 'CRSP'")  # fmt: skip
+        assert orr.sort_values("COLUMN_LABEL").values.tolist() == rates.sort_values("COLUMN_LABEL").values.tolist()
+        categories = frame(
+            "select sum(VALUE) from reporting.tlg_rspt01 where SECTION = 'Confirmed best overall response' "
+            "and STATISTIC = 'count' and COLUMN_LABEL = 'Total'"
+        )
+        assert categories.iloc[0, 0] == 78
+        # TTET01 medians against reporting.tte_summary; follow-up not reached reads NR.
+        medians = frame(
+            "select t.VALUE, s.MEDIAN_MONTHS from reporting.tlg_ttet01_pfs t join reporting.tte_summary s "
+            "on s.PARAMCD = 'PFS' and s.TRT01P = t.COLUMN_LABEL where t.ROW_LABEL = 'Median (95% CI)'"
+        )
+        assert len(medians) == 2 and (medians.VALUE - medians.MEDIAN_MONTHS).abs().max() < 1e-12
+        followup = frame("select DISPLAY from reporting.tlg_ttet01_pfs where STATISTIC = 'followup'").DISPLAY
+        assert "-" not in followup.tolist() and "–" not in followup.tolist()
+        # AET02 and AET01 against reporting.ae_by_soc_pt and reporting.ae_overview.
+        soc = frame(
+            "select count(*) from reporting.tlg_aet02 t join reporting.ae_by_soc_pt a on a.AEDECOD is null "
+            "and a.AESOC = t.ROW_LABEL and a.TRT01A = t.COLUMN_LABEL and t.INDENT = 0 where t.VALUE <> a.PATIENTS_ANY"
+        )
+        assert soc.iloc[0, 0] == 0
+        overview = frame(
+            "select count(*) from reporting.tlg_aet01 t join reporting.ae_overview a on a.CATEGORY = t.ROW_LABEL "
+            "and a.TRT01A = t.COLUMN_LABEL where t.VALUE <> a.PATIENTS"
+        )
+        assert overview.iloc[0, 0] == 0
+        # DMT01 categorical counts against reporting.baseline_characteristics.
+        sex = frame(
+            "select t.VALUE, b.COUNT from reporting.tlg_dmt01 t join reporting.baseline_characteristics b "
+            "on b.VARIABLE = 'SEX' and b.TRT01P = t.COLUMN_LABEL and t.ROW_LABEL = case b.CATEGORY when 'F' then "
+            "'Female' when 'M' then 'Male' end where t.SECTION = 'Sex'"
+        )
+        assert len(sex) == 4 and (sex.VALUE == sex.COUNT).all()
+    print(f"TLG steps: {outcome.step_seconds.get('tlg_tables')} s tables, "
+          f"{outcome.step_seconds.get('reporting__tlf_files')} s files")  # fmt: skip

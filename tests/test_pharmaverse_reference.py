@@ -111,3 +111,31 @@ def test_the_sdtm_profile_publishes_the_same_submission_package(published):
     define = (folder / "define.xml").read_text(encoding="utf-8")
     # its own arms (the methods' text may still name LEN+SIRT)
     assert '<EnumeratedItem CodedValue="Xanomeline High Dose"' in define and 'CodedValue="LEN+SIRT"' not in define
+
+
+def test_the_csr_tables_cover_the_three_arms_with_placebo_as_reference(published):
+    """Issue 18: the SDTM profile gets the same catalogue, with its three arms, a Total column and
+    the comparisons against Placebo."""
+    from analysis.tlg.catalogue import CATALOGUE
+
+    paths, _ = published
+    arms = ["Placebo", "Xanomeline Low Dose", "Xanomeline High Dose"]
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        catalogue = con.execute("select TABLE_NAME, BIGN from reporting.tlg_catalogue order by CSR_ORDER").fetchall()
+        assert [name for name, _ in catalogue] == [spec.name for spec in CATALOGUE]
+        for name in ("tlg_dst01", "tlg_dmt01", "tlg_rspt01", "tlg_aet02"):
+            columns = [c for c, _ in con.execute(f"select distinct COLUMN_LABEL, COLUMN_ORDER from reporting.{name} "
+                                                 "order by COLUMN_ORDER").fetchall()]  # fmt: skip
+            assert columns[:4] == [*arms, "Total"], name
+        enrolled = con.execute(
+            "select COLUMN_LABEL, VALUE from reporting.tlg_dst01 where ROW_LABEL = 'Enrolled'"
+        ).fetchall()
+        assert dict(enrolled) == {"Placebo": 86, "Xanomeline Low Dose": 84, "Xanomeline High Dose": 84, "Total": 254}
+        # The comparison is the first arm that is not the reference (Xanomeline Low Dose) vs Placebo.
+        compared = con.execute(
+            "select distinct COLUMN_LABEL from reporting.tlg_rspt01 where STATISTIC = 'difference'"
+        ).fetchall()
+        assert compared == [("Xanomeline Low Dose",)]
+        assert con.execute("select count(*) from reporting.tlg_ttet01_pfs").fetchone()[0] > 0
+    tlf = sorted(p.name for p in (paths.current / "tlf").iterdir())
+    assert all(f"{spec.file_stem}.rtf" in tlf for spec in CATALOGUE)

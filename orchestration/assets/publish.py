@@ -9,6 +9,7 @@ from orchestration.assets.ingest import QUARANTINE
 from orchestration.assets.report import REPORT
 from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.assets.submission import CONFORMANCE, SUBMISSION_PACKAGE
+from orchestration.assets.tlg import TLF_FILES, TLG_KEYS
 from orchestration.check_history import record_check_results
 from orchestration.loading.load import current_export, finish_run
 from orchestration.publishing.snapshot import new_snapshot_id, prune_snapshots, publish
@@ -24,6 +25,8 @@ PUBLISHED_AFTER = [
     dg.AssetKey(["quality", "response_discrepancies"]),
     QUARANTINE,
     *REPORTING_TABLES,
+    *TLG_KEYS,
+    TLF_FILES,
     REPORT,
     CONFORMANCE,
     SUBMISSION_PACKAGE,
@@ -36,7 +39,8 @@ PUBLISHED_AFTER = [
     group_name="publish",
     description=(
         "The read-only snapshot analysts query: a new immutable folder (DuckDB file readable by "
-        "DuckDB 1.x, Parquet of the adam and reporting tables, the HTML report) and the `current` link switched to it "
+        "DuckDB 1.x, Parquet of the adam and reporting tables, the HTML report, the tlf/ folder of RTF tables and "
+        "figures) and the `current` link switched to it "
         "atomically. Runs only when every blocking check upstream passed."
     ),
     kinds={"duckdb", "parquet"},
@@ -71,6 +75,11 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             attachments.append(package)
         else:
             context.log.warning("no submission package built from this export: the snapshot is published without it")
+        tlf = paths.build / "tlf"
+        if built_from(tlf / "tlf.json", current.export_id):
+            attachments.append(tlf)
+        else:
+            context.log.warning("no TLF files built from this export: the snapshot is published without tlf/")
         snapshot = publish(con, paths, snapshot_id, provenance, attachments)
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     removed = prune_snapshots(paths, paths.keep_snapshots)
@@ -98,8 +107,12 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 
 def report_matches(paths, export_id: str) -> bool:
     """The built report exists and was made from the export being published (never a stale one)."""
-    sidecar = paths.report.with_suffix(".json")
-    if not paths.report.exists() or not sidecar.exists():
+    return paths.report.exists() and built_from(paths.report.with_suffix(".json"), export_id)
+
+
+def built_from(sidecar, export_id: str) -> bool:  # noqa: ANN001
+    """A build sidecar ({"export_id": ...}) says the file beside it was made from this export."""
+    if not sidecar.exists():
         return False
     try:
         return json.loads(sidecar.read_text()).get("export_id") == export_id

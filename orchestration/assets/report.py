@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.assets.tlg import TLG_TABLES
 from orchestration.check_history import record_check_results
 from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
@@ -32,6 +33,7 @@ REPORTING_TABLES = (
     "ae_overview",
     "ae_by_soc_pt",
     "exposure_summary",
+    *TLG_TABLES,
 )
 # Everything the report reads. Keys not (yet) defined in this code location appear as external
 # assets; the report then says which sections are not available in this snapshot.

@@ -99,8 +99,10 @@ def publish(
     provenance: dict[str, object],
     attachments: Sequence[Path] = (),
 ) -> Snapshot:
-    """Copy the build database and the attachments (the report, the submission package) into a new snapshot folder, then
-    point `current` at it. The attachments are in the folder before it gets its final name."""
+    """Copy the build database and the attachments (the report, the `tlf/` folder, the submission
+    package) into a new snapshot folder, then point `current` at it. The attachments are in the
+    folder before it gets its final name; a folder is copied whole, less its build sidecar
+    (`<folder>/<folder>.json`, which says which export built it)."""
     now = datetime.now(UTC)
     final = paths.snapshots / snapshot_id
     partial = paths.snapshots / f".{snapshot_id}.partial"
@@ -118,9 +120,10 @@ def publish(
             target = partial / "parquet" / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             write_parquet(con, schema, table, target)
-    for attachment in attachments:  # files (the report) and folders (the submission package)
+    for attachment in attachments:  # files (the report) and folders (tlf/, submission/)
         if attachment.is_dir():
-            shutil.copytree(attachment, partial / attachment.name)
+            sidecar = shutil.ignore_patterns(f"{attachment.name}.json")  # Dataset-JSON files are kept
+            shutil.copytree(attachment, partial / attachment.name, ignore=sidecar)
         else:
             shutil.copyfile(attachment, partial / attachment.name)
     manifest = dict(

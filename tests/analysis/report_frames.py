@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analysis.report import Provenance, ReportData
+from tests.analysis import tlg_study
 
 ARMS = ("LEN+SIRT", "LEN")
 PROVENANCE = Provenance(
@@ -404,6 +405,8 @@ def sample_tables() -> dict[str, pd.DataFrame]:
         "data_queries": queries,
         "response_discrepancies": discrepancies,
         "check_results": checks,
+        # The CSR tables of the hand-made study of tests/analysis/tlg_study.py.
+        **tlg_study.tables(),
     }
 
 

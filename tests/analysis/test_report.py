@@ -68,19 +68,37 @@ def test_every_plot_has_a_size(full_report):
 
 def test_tables_show_the_numbers(full_report):
     html = full_report.html
-    assert "6/12 (50.0 %)" in html  # ORR LEN+SIRT
-    assert "25.0 (-5.0–53.0)" in html and "p = 0.035" in html  # unadjusted difference
-    assert "64 (57-71)" in html and "0.21" in html  # baseline display and SMD
-    assert "Hypertension" in html and "Grade &gt;= 3 TEAE" in html
-    assert "Lenvatinib duration (months)" in html and "5 (41.7 %)" in html
+    # The CSR tables of tests/analysis/tlg_study.py (their figures are pinned in test_tlg.py).
+    assert "Responders (ORR)" in html and "(4.3, 77.7)" in html  # ORR, Total column's exact CI
+    assert "55.0 (7.1)" in html and "0.12" in html  # age mean (SD) and SMD
+    assert "Hypertension" in html and "Grade &gt;= 3 TEAE" in html and "Grade 1-2" in html
+    assert "Lenvatinib Duration of Treatment (days)" in html and "12.5 - 17.5" in html
     assert "invalid_date" in html and "AE_END_BEFORE_START" in html
     assert "1 scan(s)" in html  # response discrepancies
     assert "NR" in html  # a median not reached
 
 
-def test_text_from_the_data_is_escaped(full_report):
-    assert "Nausea &amp; vomiting" in full_report.html
-    assert "Nausea & vomiting" not in full_report.html
+def test_the_csr_tables_appear_numbered_and_in_csr_order(full_report):
+    from analysis.tlg.catalogue import CATALOGUE
+
+    html = full_report.html
+    positions = [
+        html.find(f"{'Listing' if spec.kind == 'listing' else 'Table'} {spec.number} ({spec.code})")
+        for spec in CATALOGUE
+    ]
+    assert -1 not in positions and positions == sorted(positions)
+    assert "Full analysis set (FASFL = Y), by planned arm (TRT01P) (N = 6)" in html  # population and its N
+    assert "Percentages of the arm&#39;s enrolled patients" in html  # a footnote from the catalogue
+    assert html.find("Figure 14.2.5.") < html.find("Figure 14.2.6.") < html.find("Figure 14.2.9.")
+
+
+def test_text_from_the_data_is_escaped():
+    data = sample_report_data()
+    aet02 = data.tables["tlg_aet02"]
+    data.tables["tlg_aet02"] = aet02.assign(ROW_LABEL=aet02.ROW_LABEL.replace("Fatigue", "Nausea & <vomiting>"))
+    html = build_report(data).html
+    assert "Nausea &amp; &lt;vomiting&gt;" in html
+    assert "Nausea & <vomiting>" not in html
 
 
 def test_unbalanced_covariates_are_named(full_report):
@@ -97,15 +115,16 @@ def test_balanced_covariates_say_so():
 @pytest.mark.parametrize(
     ("missing", "section"),
     [
-        (("baseline_characteristics",), "baseline"),
-        (("response_rates",), "response"),
+        (("tlg_dst01",), "disposition"),
+        (("tlg_dmt01",), "baseline"),
+        (("tlg_rspt01",), "response"),
         (("adtr",), "waterfall"),
         (("adrs",), "swimmer"),
         (("km_curves",), "survival"),
         (("tte_comparisons", "response_differences"), "forest"),
         (("balance",), "balance"),
-        (("ae_overview", "ae_by_soc_pt"), "adverse_events"),
-        (("exposure_summary",), "exposure"),
+        (("tlg_aet01", "tlg_aet02", "tlg_aet04", "tlg_ael_serious", "tlg_ael_fatal"), "adverse_events"),
+        (("tlg_ext01",), "exposure"),
     ],
 )
 def test_a_missing_table_gives_a_notice_not_a_crash(missing, section):
@@ -119,9 +138,10 @@ def test_a_missing_table_gives_a_notice_not_a_crash(missing, section):
 
 
 def test_partly_missing_tables_keep_the_rest_of_a_section():
-    report = build_report(sample_report_data(missing=("response_differences", "tte_summary", "quarantine")))
+    report = build_report(sample_report_data(missing=("tlg_ttet01_os", "tte_comparisons", "quarantine")))
     assert "response" in report.sections_rendered and "survival" in report.sections_rendered
-    assert "reporting.response_differences" in report.html and "reporting.tte_summary" in report.html
+    assert "reporting.tlg_ttet01_os" in report.html and "reporting.tte_comparisons" in report.html
+    assert "Table 14.2.2 (TTET01)" in report.html
     assert "quality.quarantine" in report.html
 
 
@@ -134,7 +154,7 @@ def test_an_empty_warehouse_still_gives_a_report():
 
 def test_a_section_that_breaks_is_reported_and_the_rest_renders():
     data = sample_report_data()
-    data.tables["exposure_summary"] = pd.DataFrame({"unexpected": [1]})
+    data.tables["tlg_ext01"] = pd.DataFrame({"unexpected": [1]})
     report = build_report(data)
     assert report.sections_failed == ["exposure"]
     assert "could not be drawn" in report.html
@@ -392,32 +412,25 @@ def test_all_checks_passed_says_so():
 
 
 def test_each_n_names_its_population_and_arm_variable():
-    tables = sample_tables()
-    tables["ae_overview"] = tables["ae_overview"].assign(
-        N_ARM=tables["ae_overview"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
-    )
-    tables["ae_by_soc_pt"] = tables["ae_by_soc_pt"].assign(
-        N_ARM=tables["ae_by_soc_pt"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
-    )
-    tables["exposure_summary"] = tables["exposure_summary"].assign(
-        N=tables["exposure_summary"].TRT01A.map({"LEN+SIRT": 11, "LEN": 13})
-    )
-    html = build_report(ReportData(PROVENANCE, tables)).html
-    safety = "Safety population (SAFFL = Y), by actual treatment (TRT01A): N = 11 / 13 (LEN+SIRT / LEN)"
-    fas = "Full analysis set (FASFL = Y), by planned arm (TRT01P): N = 12 / 12 (LEN+SIRT / LEN)"
+    html = build_report(ReportData(PROVENANCE, sample_tables())).html
+    # tests/analysis/tlg_study.py: 6 enrolled (3 / 3), all in the FAS, 5 treated (2 / 3).
+    enrolled = "All enrolled patients, by planned arm (TRT01P) (N = 6)"
+    fas = "Full analysis set (FASFL = Y), by planned arm (TRT01P) (N = 6)"
+    safety = "Safety population (SAFFL = Y), by actual treatment (TRT01A) (N = 5)"
     for section, label, times in (
-        ("adverse_events", safety, 2),
-        ("exposure", safety, 1),
+        ("disposition", enrolled, 1),
         ("baseline", fas, 1),
         ("response", fas, 1),
+        ("survival", fas, 3),
+        ("exposure", safety, 1),
+        ("adverse_events", safety, 5),
     ):
         body = html.split(f'id="{section}">')[1].split("</section>")[0]
         assert body.count(label) == times, section
+    baseline = html.split('id="baseline">')[1].split("</section>")[0]
+    assert "LEN+SIRT<br>(N=3)" in baseline or "LEN+SIRT\n(N=3)" in baseline
     survival = html.split('id="survival">')[1].split("</section>")[0]
-    assert (
-        "N: PFS and OS, full analysis set (FASFL = Y), by planned arm (TRT01P); DOR, its confirmed responders"
-        in survival
-    )
+    assert "Patients with a confirmed response (CRSP = Y)" in survival  # DOR's own population
     assert "Confirmed responders (CRSP = Y) of the full analysis set" in survival
 
 
@@ -435,3 +448,13 @@ def test_severity_says_whether_the_check_blocks_publishing(blocking, shown):
     checks = read_report_data(con, PROVENANCE).get("check_results")
     section = _quality_section(build_report(ReportData(PROVENANCE, {**sample_tables(), "check_results": checks})).html)
     assert f"<td>great_expectations</td><td>{shown}</td><td>failed</td>" in section
+
+
+def test_a_long_listing_shows_its_first_events_and_says_where_the_rest_are(monkeypatch):
+    import analysis.report as report
+
+    data = sample_report_data()
+    monkeypatch.setattr(report, "LISTING_ROWS_SHOWN", 1)
+    html = build_report(data).html
+    body = html.split('id="adverse_events">')[1].split("</section>")[0]
+    assert "The first 1 of 2 events; every event is in reporting.tlg_ael_serious." in body

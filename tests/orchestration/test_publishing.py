@@ -83,3 +83,19 @@ def test_a_new_build_database_is_created_in_the_snapshot_format(warehouse_home):
     with connect_build(paths.database) as con:
         con.execute("create table t as select 1")
     assert _storage_version(paths.database) == "v1.0.0+"
+
+
+def test_the_tlf_folder_is_copied_whole_without_its_build_sidecar(warehouse_home):
+    from orchestration.assets.publish import built_from
+
+    paths = warehouse_home
+    tlf = paths.build / "tlf"
+    tlf.mkdir(parents=True)
+    (tlf / "t_14_1_2_dmt01.rtf").write_text("{\\rtf1 table}")
+    (tlf / "f_14_2_6_km_pfs.svg").write_text("<svg/>")
+    (tlf / "tlf.json").write_text(json.dumps({"export_id": "E1", "run_id": "r"}))
+    assert built_from(tlf / "tlf.json", "E1") and not built_from(tlf / "tlf.json", "E2")
+    with _build_database(paths) as con:
+        snapshot = publish(con, paths, "S1", {"export_id": "E1"}, [tlf])
+    assert sorted(p.name for p in (snapshot.folder / "tlf").iterdir()) == ["f_14_2_6_km_pfs.svg", "t_14_1_2_dmt01.rtf"]
+    assert json.loads((snapshot.folder / "snapshot.json").read_text())["files"] == ["tlf"]
