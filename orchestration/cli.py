@@ -64,8 +64,15 @@ def _report_refresh(paths: WarehousePaths, outcome: RefreshOutcome) -> int:
 def generate_command(args: argparse.Namespace) -> int:
     from orchestration.synthetic.generator import Messiness, generate_export
 
-    messiness = Messiness.none() if args.clean else Messiness()
     started = time.monotonic()
+    if args.follow_up_of:
+        from orchestration.synthetic.follow_up import describe_follow_up, write_follow_up
+
+        follow_up = write_follow_up(Path(args.follow_up_of), Path(args.out), days=args.days, seed=args.seed)
+        _say(f"Wrote export {follow_up.export_id} to {follow_up.path} in {time.monotonic() - started:.1f} s")
+        _say(describe_follow_up(follow_up))
+        return 0
+    messiness = Messiness.none() if args.clean else Messiness()
     export = generate_export(Path(args.out), patients=args.patients, seed=args.seed, messiness=messiness)
     total = sum(export.rows.values())
     _say(f"Wrote export {export.export_id} to {export.path} in {time.monotonic() - started:.1f} s")
@@ -248,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--clean", action="store_true", help="no deliberate messiness (bad rows, partial dates, encodings)"
+    )
+    generate.add_argument(
+        "--follow-up-of", metavar="DIR", help="write the export that follows this one (same trial, later cut-off)"
+    )
+    generate.add_argument(
+        "--days", type=int, default=30, help="with --follow-up-of: days from its cut-off to the new one"
     )
 
     refresh = command(
