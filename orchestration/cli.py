@@ -124,6 +124,46 @@ def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | No
     return matches[0] / "warehouse.duckdb"
 
 
+def changes_command(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.changes.records import published_export_id
+    from orchestration.changes.views import changes_text
+    from orchestration.publishing.snapshot import current_snapshot
+
+    paths = WarehousePaths.from_env()
+    database = _snapshot_database(paths, None)
+    if database is None:
+        return 2
+    with duckdb.connect(str(database), read_only=True) as con:
+        _say(changes_text(con, published_export_id(current_snapshot(paths)) or "?", args.since))
+    return 0
+
+
+def queries_command(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.changes.records import published_export_id
+    from orchestration.changes.views import WORK_LIST_STATUSES, query_list
+    from orchestration.publishing.snapshot import current_snapshot
+    from orchestration.sql_output import write_csv, write_table
+
+    paths = WarehousePaths.from_env()
+    database = _snapshot_database(paths, None)
+    if database is None:
+        return 2
+    statuses = [s.strip().upper() for given in args.status or [] for s in given.split(",") if s.strip()]
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns, rows = query_list(
+            con, statuses or WORK_LIST_STATUSES, resolved_by=published_export_id(current_snapshot(paths))
+        )
+    if args.format == "csv":
+        write_csv(sys.stdout, columns, rows)
+    else:
+        write_table(sys.stdout, columns, rows, args.max_rows)
+    return 0
+
+
 def snapshots_command(args: argparse.Namespace) -> int:
     import json
 
@@ -290,6 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
     command("snapshots", "list the published snapshots, the current one marked", snapshots_command)
+
+    changes = command(
+        "changes", "what changed since the previous export: records per file, endpoints, queries", changes_command
+    )
+    changes.add_argument("--since", metavar="EXPORT_ID", help="every comparison back to this earlier export")
+
+    queries = command("queries", "the data queries to work through (new, open, reopened)", queries_command)
+    queries.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="NEW, OPEN, RESOLVED (by the current export) or REOPENED; repeat or comma-separate; "
+        "default: NEW,OPEN,REOPENED",
+    )
+    queries.add_argument("--format", choices=("table", "csv"), default="table", help="csv opens in a spreadsheet")
+    queries.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
     ui = command("ui", "start the Dagster UI (dagster dev) on this warehouse", ui_command)
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
