@@ -14,7 +14,10 @@
     that first raised it to the one that resolved it, or to this export's date.
     Queries never block a refresh.
 -#}
-{%- set query_models = ['dq_exposure', 'dq_clinical_dates', 'dq_tumour', 'dq_adverse_events'] -%}
+{%- set query_models = [
+    'dq_exposure', 'dq_clinical_dates', 'dq_tumour', 'dq_adverse_events',
+    'dq_ae_consistency', 'dq_disposition', 'dq_imaging_visits',
+] -%}
 {%- set export_id = optional_var('export_id') or 'unknown' -%}
 {%- set export_date = optional_var('export_date') -%}
 {%- set export_date_sql = "date '" ~ export_date ~ "'" if export_date else 'current_date' -%}
