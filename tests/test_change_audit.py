@@ -170,3 +170,12 @@ def test_the_report_has_a_since_the_previous_export_section(audited):
     html = (paths.current / "report.html").read_text()
     assert "Since the previous export" in html
     assert f"compared with the previously published export {first.export_id}" in html
+
+
+def test_new_queries_warn_without_blocking(audited):
+    _, _, _, _, after_first, _ = audited
+    # the first export raises every query for the first time: the check warns, the snapshot is published
+    assert query(
+        after_first,
+        "select outcome, severity, blocking from quality.check_results where check_name = 'no_new_queries'",
+    ) == [("failed", "WARN", False)]
