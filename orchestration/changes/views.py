@@ -29,6 +29,8 @@ QUERY_COLUMNS = (
     "QUERY_ID",
 )
 SHOWN_ENDPOINT_CHANGES = 40
+# Shown first: responses, events, deaths and grades; the dates and durations that move with them after.
+OUTCOME_VARIABLES = ("AVALC", "CNSR", "EVNTDESC", "CNSDTDSC", "AETOXGR", "DTHFL", "EOTSTT", "EOSSTT")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -83,13 +85,14 @@ def record_counts(con: duckdb.DuckDBPyConnection, pair: Comparison) -> list[tupl
 
 
 def endpoint_rows(con: duckdb.DuckDBPyConnection, pair: Comparison) -> list[tuple]:
-    """(USUBJID, DATASET, PARAMCD, VARIABLE, OLD_VALUE, NEW_VALUE, RECORD_CHANGES) for one comparison."""
+    """(USUBJID, DATASET, PARAMCD, VARIABLE, OLD_VALUE, NEW_VALUE, RECORD_CHANGES) for one comparison,
+    changed responses, events and grades first."""
     if not _exists(con, "quality", "endpoint_changes"):
         return []
     return con.execute(
         "select USUBJID, DATASET, PARAMCD, VARIABLE, OLD_VALUE, NEW_VALUE, RECORD_CHANGES "
         "from quality.endpoint_changes where EXPORT_ID = ? and PREVIOUS_EXPORT_ID = ? "
-        "order by USUBJID, DATASET, PARAMCD, VARIABLE",
+        f"order by VARIABLE not in ({', '.join(repr(v) for v in OUTCOME_VARIABLES)}), USUBJID, DATASET, PARAMCD, VARIABLE",
         [pair.export_id, pair.previous_export_id],
     ).fetchall()
 

@@ -24,7 +24,8 @@ def con():
     )
     con.execute(
         "insert into quality.endpoint_changes values "
-        "('E3', 'E2', 'S-3', '101-003', 'ADTTE', 'OS', 'CNSR', '1', '0', 'edc/ds.csv: 1 deleted')"
+        "('E3', 'E2', 'S-3', '101-003', 'ADTTE', 'OS', 'CNSR', '1', '0', 'edc/ds.csv: 1 deleted'), "
+        "('E3', 'E2', 'S-1', '101-001', 'ADSL', null, 'LSTALVDT', '2025-05-01', '2025-06-01', null)"
     )
     con.execute(
         "create table quality.data_queries as select * from (values "
@@ -54,6 +55,8 @@ def test_records_count_once_however_many_columns_changed(con):
     text = changes_text(con, "E3", since="E1")
     assert "edc/ae.csv" in text and "1 /      1 /      0" in text
     assert "S-3  ADTTE OS CNSR: 1 -> 0  [edc/ds.csv: 1 deleted]" in text
+    # an event that changed comes before a date that moved, whatever the patient order
+    assert text.index("OS CNSR") < text.index("ADSL LSTALVDT: 2025-05-01 -> 2025-06-01")
 
 
 def test_a_first_export_has_nothing_to_compare(con):
