@@ -51,6 +51,8 @@ TABLES: dict[str, tuple[str, str]] = {
     "quarantine": ("quality", "quarantine"),
     "row_reconciliation": ("quality", "row_reconciliation"),
     "data_queries": ("quality", "data_queries"),
+    "record_changes": ("quality", "record_changes"),
+    "endpoint_changes": ("quality", "endpoint_changes"),
     "response_discrepancies": ("quality", "response_discrepancies"),
     "check_results": ("quality", "check_results"),
 }
@@ -647,9 +649,9 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
         blocks.append(_missing_note(["row_reconciliation"]))
     queries = data.get("data_queries")
     if queries is not None:
-        open_queries = queries[queries.STATUS == "OPEN"]
+        open_queries = queries[queries.STATUS.isin(["NEW", "OPEN", "REOPENED"])]
         if open_queries.empty:
-            blocks.append(Note(f"No open data query ({len(queries)} closed).", "ok"))
+            blocks.append(Note(f"No open data query ({len(queries)} resolved).", "ok"))
         else:
             grouped = (
                 open_queries.groupby(["DOMAIN", "RULE"])
@@ -666,7 +668,7 @@ def quality_section(data: ReportData) -> list[Table | Figure | Note]:
                     rows,
                     text_columns=2,
                     caption=(
-                        f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} closed) in quality.data_queries"
+                        f"Open data queries: {len(open_queries)} ({len(queries) - len(open_queries)} resolved) in quality.data_queries"
                     ),
                 )
             )
@@ -812,6 +814,12 @@ def check_results_blocks(checks: pd.DataFrame | None, run_id: str) -> list[Table
     return blocks
 
 
+def _since_previous_export(data: ReportData) -> list[Table | Figure | Note]:
+    from analysis.changes_section import since_previous_export  # its own module (it imports this one)
+
+    return list(since_previous_export(data))
+
+
 SECTIONS: list[tuple[str, str, Callable[[ReportData], list]]] = [
     # The clinical study report's order: 14.1 population, 14.2 efficacy, 14.3 safety, then data quality.
     ("disposition", "14.1.1 Patient disposition", disposition_section),
@@ -824,6 +832,7 @@ SECTIONS: list[tuple[str, str, Callable[[ReportData], list]]] = [
     ("forest", "Unadjusted and IPTW-adjusted effects", forest_section),
     ("exposure", "14.3.1 Study treatment exposure", exposure_section),
     ("adverse_events", "14.3.2–14.3.6 Adverse events", ae_section),
+    ("changes", "Since the previous export", _since_previous_export),
     ("quality", "Data quality", quality_section),
 ]
 

@@ -64,8 +64,15 @@ def _report_refresh(paths: WarehousePaths, outcome: RefreshOutcome) -> int:
 def generate_command(args: argparse.Namespace) -> int:
     from orchestration.synthetic.generator import Messiness, generate_export
 
-    messiness = Messiness.none() if args.clean else Messiness()
     started = time.monotonic()
+    if args.follow_up_of:
+        from orchestration.synthetic.follow_up import describe_follow_up, write_follow_up
+
+        follow_up = write_follow_up(Path(args.follow_up_of), Path(args.out), days=args.days, seed=args.seed)
+        _say(f"Wrote export {follow_up.export_id} to {follow_up.path} in {time.monotonic() - started:.1f} s")
+        _say(describe_follow_up(follow_up))
+        return 0
+    messiness = Messiness.none() if args.clean else Messiness()
     export = generate_export(Path(args.out), patients=args.patients, seed=args.seed, messiness=messiness)
     total = sum(export.rows.values())
     _say(f"Wrote export {export.export_id} to {export.path} in {time.monotonic() - started:.1f} s")
@@ -115,6 +122,46 @@ def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | No
         _fail(f"--snapshot {snapshot} {what} (`warehouse snapshots` lists them; known: {known})")
         return None
     return matches[0] / "warehouse.duckdb"
+
+
+def changes_command(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.changes.records import published_export_id
+    from orchestration.changes.views import changes_text
+    from orchestration.publishing.snapshot import current_snapshot
+
+    paths = WarehousePaths.from_env()
+    database = _snapshot_database(paths, None)
+    if database is None:
+        return 2
+    with duckdb.connect(str(database), read_only=True) as con:
+        _say(changes_text(con, published_export_id(current_snapshot(paths)) or "?", args.since))
+    return 0
+
+
+def queries_command(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.changes.records import published_export_id
+    from orchestration.changes.views import WORK_LIST_STATUSES, query_list
+    from orchestration.publishing.snapshot import current_snapshot
+    from orchestration.sql_output import write_csv, write_table
+
+    paths = WarehousePaths.from_env()
+    database = _snapshot_database(paths, None)
+    if database is None:
+        return 2
+    statuses = [s.strip().upper() for given in args.status or [] for s in given.split(",") if s.strip()]
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns, rows = query_list(
+            con, statuses or WORK_LIST_STATUSES, resolved_by=published_export_id(current_snapshot(paths))
+        )
+    if args.format == "csv":
+        write_csv(sys.stdout, columns, rows)
+    else:
+        write_table(sys.stdout, columns, rows, args.max_rows)
+    return 0
 
 
 def snapshots_command(args: argparse.Namespace) -> int:
@@ -265,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--clean", action="store_true", help="no deliberate messiness (bad rows, partial dates, encodings)"
     )
+    generate.add_argument(
+        "--follow-up-of", metavar="DIR", help="write the export that follows this one (same trial, later cut-off)"
+    )
+    generate.add_argument(
+        "--days", type=int, default=30, help="with --follow-up-of: days from its cut-off to the new one"
+    )
 
     refresh = command(
         "refresh", "load an export and publish a new snapshot (exit 0 only when published)", refresh_command
@@ -300,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
         submission_command,
     )
     submission.add_argument("--out", help="folder to copy it to; default: WAREHOUSE_HOME/submission/<snapshot id>")
+
+    changes = command(
+        "changes", "what changed since the previous export: records per file, endpoints, queries", changes_command
+    )
+    changes.add_argument("--since", metavar="EXPORT_ID", help="every comparison back to this earlier export")
+
+    queries = command("queries", "the data queries to work through (new, open, reopened)", queries_command)
+    queries.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="NEW, OPEN, RESOLVED (by the current export) or REOPENED; repeat or comma-separate; "
+        "default: NEW,OPEN,REOPENED",
+    )
+    queries.add_argument("--format", choices=("table", "csv"), default="table", help="csv opens in a spreadsheet")
+    queries.add_argument("--max-rows", type=int, default=200, help="rows shown in table format (csv writes all)")
 
     ui = command("ui", "start the Dagster UI (dagster dev) on this warehouse", ui_command)
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on")

@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import ANALYSIS_ASSETS, ANALYSIS_CHECKS
+from orchestration.assets.changes import CHANGE_ASSETS, CHANGE_CHECKS
 from orchestration.assets.checks import EXPECTATION_CHECKS
 from orchestration.assets.dbt import DBT_PROJECT, dbt_executable, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
@@ -24,6 +25,7 @@ defs = dg.Definitions(
         *RAW_ASSETS,
         quarantine_asset,
         dbt_models,
+        *CHANGE_ASSETS,
         *ANALYSIS_ASSETS,
         *SAFETY_ASSETS,
         *TLG_ASSETS,
@@ -32,7 +34,7 @@ defs = dg.Definitions(
         submission_package_asset,
         snapshot_asset,
     ],
-    asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS],
+    asset_checks=[*EXPECTATION_CHECKS, *ANALYSIS_CHECKS, *CHANGE_CHECKS],
     jobs=[refresh_job],
     schedules=[nightly_refresh],
     sensors=[new_export_sensor, record_failed_refresh],

@@ -44,7 +44,9 @@ def endpoint_summary(database: Path) -> str:
             [export_id],
         ).fetchone()
         open_queries = (
-            con.execute("select count(*) from quality.data_queries where STATUS = 'OPEN'").fetchone()[0]
+            con.execute(
+                "select count(*) from quality.data_queries where STATUS in ('NEW', 'OPEN', 'REOPENED')"
+            ).fetchone()[0]
             if _table_exists(con, "quality", "data_queries")
             else 0
         )

@@ -40,6 +40,7 @@ FORBIDDEN = {
     "orchestration/loading": (*DAGSTER, *WIRING, "orchestration.publishing", "orchestration.synthetic"),
     "orchestration/publishing": (*DAGSTER, *WIRING, "orchestration.synthetic"),
     "orchestration/synthetic": (*DAGSTER, *WIRING, "orchestration.publishing"),
+    "orchestration/changes": (*DAGSTER, *WIRING, "orchestration.synthetic"),
 }
 
 

@@ -23,6 +23,8 @@ PUBLISHED_AFTER = [
     dg.AssetKey(["quality", "row_reconciliation"]),
     dg.AssetKey(["quality", "data_queries"]),
     dg.AssetKey(["quality", "response_discrepancies"]),
+    dg.AssetKey(["quality", "record_changes"]),
+    dg.AssetKey(["quality", "endpoint_changes"]),
     QUARANTINE,
     *REPORTING_TABLES,
     *TLG_KEYS,

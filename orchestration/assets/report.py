@@ -44,6 +44,8 @@ REPORT_INPUTS = [
     dg.AssetKey(["quality", "row_reconciliation"]),
     dg.AssetKey(["quality", "data_queries"]),
     dg.AssetKey(["quality", "response_discrepancies"]),
+    dg.AssetKey(["quality", "record_changes"]),
+    dg.AssetKey(["quality", "endpoint_changes"]),
 ]
 
 
@@ -56,6 +58,10 @@ QUERIES = {
     "adtr": "select USUBJID, TRT01P, PCHG from adam.adtr where PARAMCD = 'SDIAM' and BESTFL = 'Y'",
     # quality.check_results keeps every run's checks (failed refreshes too): the report shows its own run.
     "check_results": "select * from quality.check_results where run_id = $run_id order by asset_key, check_name",
+    # The changes of this export only, the record changes as counts (the history can be long).
+    "record_changes": "select PREVIOUS_EXPORT_ID, FILE, CHANGE, count(distinct RECORD_KEY) as RECORDS "
+    "from quality.record_changes where EXPORT_ID = $export_id group by all",
+    "endpoint_changes": "select * from quality.endpoint_changes where EXPORT_ID = $export_id",
 }
 
 
@@ -81,7 +87,8 @@ def read_report_data(
             tables[name] = None
             continue
         query = QUERIES.get(name, f'select * from "{schema}"."{table}"')
-        tables[name] = con.execute(query, {"run_id": provenance.run_id} if "$run_id" in query else None).df()
+        parameters = {"run_id": provenance.run_id, "export_id": provenance.export_id}
+        tables[name] = con.execute(query, {k: v for k, v in parameters.items() if f"${k}" in query} or None).df()
     if tables["quarantine"] is not None:
         tables["quarantine"] = tables["quarantine"][tables["quarantine"].export_id == provenance.export_id]
     return ReportData(provenance, tables, days_per_month)

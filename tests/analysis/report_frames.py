@@ -336,11 +336,37 @@ def sample_tables() -> dict[str, pd.DataFrame]:
                 RULE="AE_END_BEFORE_START",
                 MESSAGE="end before start",
                 QUERY_DATE=date(2025, 6, 30),
-                FIRST_SEEN_EXPORT="E",
-                LAST_SEEN_EXPORT="E",
-                STATUS="OPEN" if i < 3 else "CLOSED",
+                RECORD_KEY=f"AE {i}",
+                FIRST_SEEN_EXPORT="E0",
+                LAST_SEEN_EXPORT=PROVENANCE.export_id if i < 3 else "E0",
+                STATUS=("NEW", "OPEN", "REOPENED", "RESOLVED")[i],
+                RESOLVED_EXPORT=PROVENANCE.export_id if i == 3 else None,
             )
             for i in range(4)
+        ]
+    )
+    record_changes = pd.DataFrame(
+        [
+            dict(PREVIOUS_EXPORT_ID="E0", FILE="edc/ae.csv", CHANGE="added", RECORDS=2),
+            dict(PREVIOUS_EXPORT_ID="E0", FILE="edc/ae.csv", CHANGE="changed", RECORDS=1),
+            dict(PREVIOUS_EXPORT_ID="E0", FILE="imaging/timepoints.csv", CHANGE="added", RECORDS=1),
+        ]
+    )
+    endpoint_changes = pd.DataFrame(
+        [
+            dict(
+                EXPORT_ID=PROVENANCE.export_id,
+                PREVIOUS_EXPORT_ID="E0",
+                USUBJID="LENSIRT-101",
+                SUBJID="101",
+                DATASET="ADRS",
+                PARAMCD="CBOR",
+                VARIABLE=variable,
+                OLD_VALUE=old,
+                NEW_VALUE=new,
+                RECORD_CHANGES="imaging/timepoints.csv: 1 added",
+            )
+            for variable, old, new in (("ADT", "2023-01-01", "2023-03-01"), ("AVALC", "PR", "CR"))
         ]
     )
     discrepancies = pd.DataFrame(
@@ -403,6 +429,8 @@ def sample_tables() -> dict[str, pd.DataFrame]:
         "quarantine": quarantine,
         "row_reconciliation": reconciliation,
         "data_queries": queries,
+        "record_changes": record_changes,
+        "endpoint_changes": endpoint_changes,
         "response_discrepancies": discrepancies,
         "check_results": checks,
         # The CSR tables of the hand-made study of tests/analysis/tlg_study.py.

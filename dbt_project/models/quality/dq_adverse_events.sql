@@ -8,6 +8,7 @@ with grade_outcome as (
         USUBJID,
         'ADVERSE EVENTS' as DOMAIN,
         'AE_GRADE_OUTCOME' as RULE,
+        'AE ' || AESPID as RECORD_KEY,
         'AE ' || AESPID || ' (' || AEDECOD || ') is grade ' || AETOXGR || ' with outcome ' || AEOUT
             || '; grade 5 and outcome FATAL go together' as MESSAGE,
         coalesce(AEENDT, AESTDT) as QUERY_DATE
@@ -21,6 +22,7 @@ fatal_without_death as (
         events.USUBJID,
         'ADVERSE EVENTS' as DOMAIN,
         'FATAL_AE_NO_DEATH' as RULE,
+        'AE ' || events.AESPID as RECORD_KEY,
         'AE ' || events.AESPID || ' (' || events.AEDECOD || ') is fatal, but no death is recorded for the patient' as MESSAGE,
         coalesce(events.AEENDT, events.AESTDT) as QUERY_DATE
     from {{ ref('int_adverse_events') }} as events

@@ -13,6 +13,7 @@ ae_end_before_start as (
         USUBJID,
         'ADVERSE EVENTS' as DOMAIN,
         'AE_END_BEFORE_START' as RULE,
+        'AE ' || AESPID as RECORD_KEY,
         'AE ' || AESPID || ' (' || AEDECOD || ') ends ' || AEENDTC || ', before its start ' || AESTDTC as MESSAGE,
         coalesce(AEENDT, AESTDT) as QUERY_DATE
     from {{ ref('int_adverse_events') }}
@@ -36,6 +37,7 @@ activity_after_death as (
         deaths.USUBJID,
         activity.DOMAIN,
         'ACTIVITY_AFTER_DEATH' as RULE,
+        activity.WHAT || ' ' || strftime(activity.ACTIVITY_DT, '%Y-%m-%d') as RECORD_KEY,
         upper(left(activity.WHAT, 1)) || substr(activity.WHAT, 2) || ' on ' || upper(strftime(activity.ACTIVITY_DT, '%d %b %Y'))
             || ' is after the death date ' || upper(strftime(deaths.DTHDT, '%d %b %Y')) as MESSAGE,
         activity.ACTIVITY_DT as QUERY_DATE
@@ -50,6 +52,7 @@ death_before_enrolment as (
         USUBJID,
         'SURVIVAL' as DOMAIN,
         'DEATH_BEFORE_ENROLMENT' as RULE,
+        'death' as RECORD_KEY,
         'Death date ' || upper(strftime(DTHDT, '%d %b %Y')) || ' is before enrolment on ' || upper(strftime(ENRLDT, '%d %b %Y')) as MESSAGE,
         DTHDT as QUERY_DATE
     from deaths

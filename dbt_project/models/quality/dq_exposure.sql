@@ -26,6 +26,7 @@ starting_dose as (
         subjects.USUBJID,
         'EXPOSURE' as DOMAIN,
         'LEN_START_DOSE' as RULE,
+        'first lenvatinib dose' as RECORD_KEY,
         'Lenvatinib started at ' || regexp_replace(cast(first_lenvatinib.EXDOSE as varchar), '\.0$', '') || ' mg on ' || upper(strftime(first_lenvatinib.EXSTDT, '%d %b %Y'))
             || ', but baseline weight ' || subjects.WEIGHTBL || ' kg calls for '
             || {{ lenvatinib_expected_starting_dose('subjects.WEIGHTBL') }} || ' mg' as MESSAGE,
@@ -42,6 +43,7 @@ sirt_gap as (
         subjects.USUBJID,
         'EXPOSURE' as DOMAIN,
         'SIRT_LEN_GAP' as RULE,
+        'first lenvatinib dose' as RECORD_KEY,
         'Lenvatinib started ' || (first_lenvatinib.EXSTDT - first_sirt.SIRTDT) || ' days after SIRT ('
             || upper(strftime(first_sirt.SIRTDT, '%d %b %Y')) || ' to ' || upper(strftime(first_lenvatinib.EXSTDT, '%d %b %Y'))
             || '); the protocol allows 3 to 7 days' as MESSAGE,

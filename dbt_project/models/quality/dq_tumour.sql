@@ -24,6 +24,7 @@ too_many_targets as (
         USUBJID,
         'IMAGING' as DOMAIN,
         'TARGETS_OVER_5' as RULE,
+        'baseline scan' as RECORD_KEY,
         'Baseline scan ' || strftime(BASEDT, '%Y-%m-%d') || ': ' || count(*) || ' target lesions ('
             || string_agg(LESION_ID, ', ' order by LESION_ID) || '); mRECIST allows at most 5' as MESSAGE,
         BASEDT as QUERY_DATE
@@ -39,6 +40,7 @@ too_many_targets_in_organ as (
         USUBJID,
         'IMAGING' as DOMAIN,
         'TARGETS_PER_ORGAN_OVER_2' as RULE,
+        'baseline scan ' || ORGAN as RECORD_KEY,
         'Baseline scan ' || strftime(BASEDT, '%Y-%m-%d') || ': ' || count(*) || ' target lesions in '
             || ORGAN || ' (' || string_agg(LESION_ID, ', ' order by LESION_ID)
             || '); mRECIST allows at most 2 per organ' as MESSAGE,
@@ -55,6 +57,7 @@ baseline_target_not_measured as (
         USUBJID,
         'IMAGING' as DOMAIN,
         'BASELINE_TARGET_NOT_MEASURED' as RULE,
+        'baseline ' || LESION_ID as RECORD_KEY,
         'Baseline scan ' || strftime(BASEDT, '%Y-%m-%d') || ': target ' || LESION_ID || ' ('
             || ORGAN || coalesce(', ' || LOCATION, '') || ') has no viable diameter'
             || coalesce(' (NE_REASON ' || NE_REASON || ')', '') || '; it cannot be followed' as MESSAGE,
@@ -78,6 +81,7 @@ no_baseline_scan as (
         baseline.USUBJID,
         'IMAGING' as DOMAIN,
         'NO_BASELINE_SCAN' as RULE,
+        'baseline scan' as RECORD_KEY,
         'No baseline scan on or up to {{ window_days }} days before the start of treatment on '
             || strftime(baseline.STARTDT, '%Y-%m-%d')
             || coalesce('; the last earlier scan is ' || strftime(scans_before_start.LAST_SCAN_BEFORE_START, '%Y-%m-%d')
@@ -103,6 +107,7 @@ target_missing_at_followup as (
         USUBJID,
         'IMAGING' as DOMAIN,
         'TARGET_MISSING' as RULE,
+        strftime(SCAN_DT, '%Y-%m-%d') || ' ' || LESION_ID as RECORD_KEY,
         'Scan ' || strftime(SCAN_DT, '%Y-%m-%d') || coalesce(' (' || VISIT || ')', '') || ': baseline target '
             || LESION_ID || ' (' || ORGAN || coalesce(', ' || LOCATION, '') || ') '
             || case
@@ -124,6 +129,7 @@ response_differs as (
         USUBJID,
         'IMAGING' as DOMAIN,
         'RESPONSE_DIFFERS' as RULE,
+        strftime(ADT, '%Y-%m-%d') as RECORD_KEY,
         'Scan ' || strftime(ADT, '%Y-%m-%d') || coalesce(' (' || AVISIT || ')', '')
             || ': mRECIST response computed from the lesions is ' || OVR_COMPUTED
             || ' (targets ' || coalesce(TRGRESP, 'none') || ', non-targets ' || coalesce(NTRGRESP, '-')

@@ -1,0 +1,1 @@
+"""What changed since the previous published export: records, endpoints and data queries."""
