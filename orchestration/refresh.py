@@ -111,9 +111,6 @@ def run_refresh(
 ) -> RefreshOutcome:
     """Run the same Dagster job the schedule runs, in this process."""
     prepare_environment(paths)
-    from orchestration.warm_up import start_warm_up
-
-    start_warm_up()  # Great Expectations, lifelines, matplotlib: imported while the first steps run
     import dagster as dg
 
     from orchestration.automation import REFRESH_JOB_NAME
