@@ -40,6 +40,7 @@ import numpy as np
 
 from orchestration.loading.contract import INPUT_FILES
 from orchestration.settings import DEFAULT_SEED
+from orchestration.synthetic.generator import lenvatinib_starting_dose
 
 EDC_DATE = "%d %b %Y"
 WEEKLY_SCHEDULE_UNTIL_WEEK = 48  # 42-day interval until day 336, then 84 days (SPEC section 5)
@@ -241,7 +242,7 @@ def _delete_duplicate(files: dict[str, _File]) -> tuple[str, int] | None:
 
 
 def _correct_starting_dose(files: dict[str, _File]) -> tuple[str, str, str, str] | None:
-    """The site corrects the first lenvatinib starting dose that breaks the weight rule (12 mg at >= 60 kg)."""
+    """The site corrects the first lenvatinib starting dose that breaks the study's weight rule."""
     weights = {r["SUBJID"]: r["WEIGHT_KG"] for r in files["edc/dm.csv"].records()}
     ex = files["edc/ex.csv"]
     first: dict[str, int] = {}
@@ -253,7 +254,7 @@ def _correct_starting_dose(files: dict[str, _File]) -> tuple[str, str, str, str]
     for subject in sorted(first):
         row = ex.rows[first[subject]]
         try:
-            expected = "12" if float(weights[subject]) >= 60 else "8"
+            expected = str(int(lenvatinib_starting_dose(float(weights[subject]))))
             dose = float(row[ex.column("EXDOSE")])
         except (KeyError, ValueError):
             continue

@@ -27,8 +27,11 @@ lower dose), ``DISCONTINUED`` (the last period), empty while the period is ongoi
 Clinical inconsistencies that a data manager would query are part of realistic data and are always
 generated at low rates (about 2 % lenvatinib starting doses off the weight rule, 4 % SIRT-to-
 lenvatinib gaps of 8-9 days, a few patients with three liver targets or a target missing at a
-follow-up scan, about 3 % reader verdicts differing from the mRECIST computation). Data errors (exact
-duplicate rows and values outside the contract) are controlled by ``Messiness`` and counted in
+follow-up scan). The core-lab reader's verdicts are written from each patient's true course, not
+from the lesion values as written: where measurement noise, rounding or a missing target make the
+warehouse's mRECIST computation differ, that is a data query, as in a real trial; the reader also
+sees about 3 % of scans differently (``READER_DISAGREEMENT_RATE``). Data errors (exact duplicate rows
+and values outside the contract) are controlled by ``Messiness`` and counted in
 ``GeneratedExport.injected``; ``dm.csv`` never gets any.
 """
 
@@ -72,6 +75,8 @@ PROGRESSION_SHAPE = 1.25
 POST_PROGRESSION_MEDIAN_DAYS = (290.0, 250.0)
 DEATH_WITHOUT_PROGRESSION_MEDIAN_DAYS = 2600.0
 DROPOUT_MEDIAN_DAYS = 9000.0
+# The core-lab reader sees this share of follow-up scans differently from the patient's true course.
+READER_DISAGREEMENT_RATE = 0.03
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,11 @@ class Messiness:
     @classmethod
     def none(cls) -> Messiness:
         return cls(
-            partial_date_rate=0.0, duplicate_rate=0.0, out_of_range_rate=0.0, windows_1252_files=(), bom_files=()
+            partial_date_rate=0.0,
+            duplicate_rate=0.0,
+            out_of_range_rate=0.0,
+            windows_1252_files=(),
+            bom_files=(),
         )
 
 
@@ -167,6 +176,17 @@ def generate_export(
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     tmp.replace(manifest_path)
     return GeneratedExport(out_dir, export_id, exported_at, rows, injected, partial_counts)
+
+
+def lenvatinib_starting_dose(weight_kg):
+    """The protocol's lenvatinib starting dose in mg for a baseline weight in kg (scalar or array).
+
+    The study's rule (dbt vars ``lenvatinib_*``, SPEC section 1), the one ADEX checks against:
+    the high dose at or above the weight threshold, the low dose below it.
+    """
+    rule = dbt_project_vars()
+    heavy = np.asarray(weight_kg) >= float(rule["lenvatinib_weight_threshold_kg"])
+    return np.where(heavy, int(rule["lenvatinib_dose_high_mg"]), int(rule["lenvatinib_dose_low_mg"]))
 
 
 # --- small helpers ----------------------------------------------------------------------------------
@@ -435,10 +455,10 @@ def _simulate_treatment(t: _Trial, rng: np.random.Generator) -> None:
 
     # Lenvatinib periods: up to four dose changes, each a reduction, an interruption or a re-escalation.
     # The weight rule is the study's (dbt var lenvatinib_*, SPEC section 1), the one ADEX checks against.
-    rule = dbt_project_vars()
-    heavy = t.weight_tenths >= int(round(float(rule["lenvatinib_weight_threshold_kg"]) * 10))
-    deviant = rng.random(n) < 0.02
-    t.start_dose = np.where(heavy ^ deviant, int(rule["lenvatinib_dose_high_mg"]), int(rule["lenvatinib_dose_low_mg"]))
+    deviant = rng.random(n) < 0.02  # about 2 % start on the other dose (data query LEN_START_DOSE)
+    expected = lenvatinib_starting_dose(t.weight_tenths / 10)
+    low, high = lenvatinib_starting_dose(np.array([-np.inf, np.inf]))
+    t.start_dose = np.where(deviant, low + high - expected, expected)
     P = 5
     p_start = np.zeros((n, P), dtype=np.int64)
     p_end = np.zeros((n, P), dtype=np.int64)
@@ -1158,7 +1178,7 @@ def _imaging_tables(t: _Trial, rng: np.random.Generator, dates: _DateText) -> tu
     targets = _target_measurements(t, rng, base, scans)
     nontargets = _nontarget_assessments(t, rng, base, scans)
     new = _new_lesions(t, rng, base, scans)
-    verdict = _timepoint_responses(t, rng, base, scans, targets, nontargets, new)
+    verdict = _reader_verdicts(t, rng, base, scans, targets, nontargets, new)
     return _lesion_file(t, dates, base, scans, targets, nontargets, new), _timepoint_file(t, dates, scans, verdict)
 
 
@@ -1375,63 +1395,54 @@ def _new_lesions(t: _Trial, rng: np.random.Generator, base: SimpleNamespace, sca
 CR, PR, SD, PD, NE = range(5)  # RESPONSES order
 NT_CR, NT_NON_CR_NON_PD, NT_PD, NT_NE, NT_ND = range(5)  # NT_RESPONSES order
 NEW_Y, NEW_N, NEW_EQUIVOCAL = range(3)
+PR_RATIO = 0.7  # a partial response: the viable target sum at least 30 % below baseline
 
 
-def _timepoint_responses(t, rng, base, scans, targets, nontargets, new) -> SimpleNamespace:
-    """mRECIST per scan from the lesion values as written (SPEC 5); the reader disagrees at ~3 %."""
+def _reader_verdicts(t, rng, base, scans, targets, nontargets, new) -> SimpleNamespace:
+    """The core-lab reader's verdict per scan, from the simulated patient's true course.
+
+    The reader sees the tumour as it is (the viable-sum ratio to baseline before measurement noise and
+    rounding, which lesions could not be assessed, how a progression showed), not the values written
+    to lesions.csv: mRECIST on those is the warehouse's job (dbt, SPEC 5), and where the two differ
+    the data query RESPONSE_DIFFERS asks why. On top of that the reader sees a share of scans
+    (``READER_DISAGREEMENT_RATE``) differently: CR->PR, PR->SD|CR, SD->PR|PD, PD->SD, NE->SD.
+    """
     S = scans.n
     pat = scans.pat
-    assessed = ~targets.missing & ~targets.ne
-    sum10 = np.bincount(targets.scan[assessed], weights=targets.viable10[assessed], minlength=S).astype(np.int64)
-    n_assessed = np.bincount(targets.scan[assessed], minlength=S)
-    viable_left = assessed & np.where(targets.is_node, targets.viable10 >= 100, targets.viable10 > 0)
-    any_viable = np.bincount(targets.scan[viable_left], minlength=S) > 0
-    complete_set = n_assessed == base.n_targets[pat]
-    has_baseline = t.has_baseline[pat]
-    baseline_sum = np.zeros(t.n, np.int64)
-    baseline_sum[pat[~scans.post]] = sum10[~scans.post]
-    # Nadir before each scan: running minimum of complete sums (baseline included) inside the patient,
-    # computed in one pass by offsetting each patient far below the previous one.
-    big = 10**7
-    offset = pat.astype(np.int64) * (10 * big)
-    running = np.minimum.accumulate(np.where(complete_set, sum10, big) - offset) + offset
-    nadir = np.where(scans.same_patient_before, np.r_[big, running[:-1]], big)
-    nadir = np.where(nadir >= big, baseline_sum[pat], nadir)
-    target_pd = has_baseline & (sum10 * 10 >= 12 * nadir) & (sum10 > nadir) & (n_assessed > 0)
+    per_scan = lambda scan_index, mask: np.bincount(scan_index[mask], minlength=S) > 0  # noqa: E731
+    complete = scans.post & (scans.ratio == 0)
+    not_evaluable = per_scan(targets.scan, targets.ne)
     target = np.select(
-        [~has_baseline, target_pd, ~complete_set, ~any_viable, sum10 * 10 <= 7 * baseline_sum[pat]],
+        [~t.has_baseline[pat], scans.growth, not_evaluable, complete, scans.ratio <= PR_RATIO],
         [NE, PD, NE, CR, PR],
         SD,
     )
-    status = nontargets.status
-    per_scan = lambda mask: np.bincount(nontargets.scan[mask], minlength=S) > 0  # noqa: E731
+    resolved = np.ones(t.n, bool)  # every non-target of the patient goes away with a complete response
+    np.logical_and.at(resolved, np.repeat(np.arange(t.n), base.n_nt), base.nt_resolves)
     nontarget = np.select(
         [
             base.n_nt[pat] == 0,
-            per_scan(status == NT_PROGRESSION),
-            per_scan(status == NT_NOT_ASSESSED),
-            per_scan(status == NT_PRESENT),
+            scans.pd & (base.pd_type[pat] == 2),
+            per_scan(nontargets.scan, nontargets.status == NT_NOT_ASSESSED),
+            complete & resolved[pat],
         ],
-        [NT_ND, NT_PD, NT_NE, NT_NON_CR_NON_PD],
-        NT_CR,
+        [NT_ND, NT_PD, NT_NE, NT_CR],
+        NT_NON_CR_NON_PD,
     )
-    new_y = np.bincount(new.scan[new.unequivocal], minlength=S) > 0
-    new_equivocal = np.bincount(new.scan[~new.unequivocal], minlength=S) > 0
-    new_finding = np.select([new_y, new_equivocal], [NEW_Y, NEW_EQUIVOCAL], NEW_N)
+    new_y = scans.pd & (base.pd_type[pat] == 1)
+    new_finding = np.select([new_y, per_scan(new.scan, ~new.unequivocal)], [NEW_Y, NEW_EQUIVOCAL], NEW_N)
     overall = np.select(
-        [(target == PD) | (nontarget == NT_PD) | new_y, target == CR, target == PR, target == SD],
-        [PD, np.where(np.isin(nontarget, (NT_CR, NT_ND)), CR, PR), PR, SD],
-        NE,
+        [scans.pd, target == NE, (target == CR) & np.isin(nontarget, (NT_CR, NT_ND)), np.isin(target, (CR, PR))],
+        [PD, NE, CR, PR],
+        SD,
     )
-    # The reader sees a few scans differently: CR->PR, PR->SD|CR, SD->PR|PD, PD->SD, NE->SD.
-    disagree = scans.post & (rng.random(S) < 0.03)
+    disagree = scans.post & (rng.random(S) < READER_DISAGREEMENT_RATE)
     shift = np.array([[PR, PR], [SD, CR], [PR, PD], [SD, SD], [SD, SD]])
     reader = np.where(disagree, shift[overall, rng.integers(0, 2, S)], overall)
     # ... and then gives the matching target verdict when targets drove the overall one.
     reader_target = target.copy()
     by_target = disagree & (target != NE) & (nontarget != NT_PD) & ~new_y
     reader_target[by_target] = reader[by_target]
-    t.computed_overall, t.reader_overall = overall, reader
     return SimpleNamespace(target=reader_target, nontarget=nontarget, new=new_finding, overall=reader)
 
 
