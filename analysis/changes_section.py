@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.endpoint_variables import OUTCOME_VARIABLES
 from analysis.report import MissingTables, Note, ReportData, Row, Table
 
-ENDPOINT_ROWS_SHOWN = 60
+OUTCOME_ROWS_SHOWN = 40
 QUERY_ROWS_SHOWN = 40
-# What a statistician looks at first: responses, events and deaths, grades, before the dates.
-VARIABLE_ORDER = {"AVALC": 0, "CNSR": 1, "EVNTDESC": 2, "CNSDTDSC": 3, "AETOXGR": 4, "DTHFL": 5, "AVAL": 6, "ADT": 7}
 
 
 def _text(value: object) -> str:
@@ -64,31 +63,7 @@ def since_previous_export(data: ReportData) -> list[Table | Note]:
     else:
         blocks.append(Note("No input record was added, changed or deleted.", "ok"))
     if not endpoints.empty:
-        ordered = endpoints.assign(
-            ORDER=endpoints.VARIABLE.map(VARIABLE_ORDER).fillna(len(VARIABLE_ORDER))
-        ).sort_values(["USUBJID", "DATASET", "PARAMCD", "ORDER"], kind="stable", na_position="first")
-        shown = ordered.head(ENDPOINT_ROWS_SHOWN)
-        rows = [
-            Row(
-                [
-                    str(r.USUBJID),
-                    f"{r.DATASET} {_text(r.PARAMCD) + ' ' if isinstance(r.PARAMCD, str) else ''}{r.VARIABLE}",
-                    f"{_text(r.OLD_VALUE)} → {_text(r.NEW_VALUE)}",
-                    _text(r.RECORD_CHANGES),
-                ]
-            )
-            for r in shown.itertuples()
-        ]
-        hidden = len(endpoints) - len(shown)
-        blocks.append(
-            Table(
-                ["Patient", "Endpoint", "Old → new", "Input records changed for the patient"],
-                rows,
-                text_columns=4,
-                caption=f"Endpoints changed: {len(endpoints):,} values of {endpoints.USUBJID.nunique():,} patients",
-                note=(f"{hidden:,} more in " if hidden else "All in ") + "quality.endpoint_changes.",
-            )
-        )
+        blocks += _endpoint_blocks(endpoints)
     else:
         blocks.append(Note("No endpoint of any patient changed.", "ok"))
     if queries is not None and "RESOLVED_EXPORT" in queries:
@@ -110,7 +85,65 @@ def since_previous_export(data: ReportData) -> list[Table | Note]:
                     f"Data queries: {int((queries.STATUS == 'NEW').sum())} new, {int((queries.STATUS == 'REOPENED').sum())} "
                     f"reopened, {len(resolved)} resolved by this export"
                 ),
-                note="`warehouse queries --status NEW` lists them for the work list (--format csv for a spreadsheet).",
+                note="The command warehouse queries --status NEW lists them for the work list (--format csv for a spreadsheet).",
+            )
+        )
+    return blocks
+
+
+def _endpoint(dataset: object, paramcd: object) -> str:
+    return f"{dataset} {paramcd}" if isinstance(paramcd, str) and paramcd else str(dataset)
+
+
+def _endpoint_blocks(endpoints: pd.DataFrame) -> list[Table | Note]:
+    """Outcome changes, one row per patient and endpoint with every value that moved; then a count
+    of the endpoints whose dates and durations alone moved (new visits, contacts, scans)."""
+    endpoints = endpoints.assign(
+        ENDPOINT=[_endpoint(d, p) for d, p in zip(endpoints.DATASET, endpoints.PARAMCD)],
+        OUTCOME=endpoints.VARIABLE.isin(OUTCOME_VARIABLES),
+    )
+    moved = endpoints.groupby(["USUBJID", "ENDPOINT"], sort=False).OUTCOME.transform("any")
+    outcome_rows = endpoints[moved].assign(ORDER=lambda f: ~f.OUTCOME)
+    caption = f"Endpoints changed: {len(endpoints):,} values of {endpoints.USUBJID.nunique():,} patients"
+    blocks: list[Table | Note] = []
+    if outcome_rows.empty:
+        blocks.append(Note(f"{caption}; no response, event, death, grade or study status changed.", "ok"))
+    else:
+        groups = list(outcome_rows.sort_values(["ORDER", "VARIABLE"], kind="stable").groupby(["USUBJID", "ENDPOINT"]))
+        shown = groups[:OUTCOME_ROWS_SHOWN]
+        rows = [
+            Row(
+                [
+                    str(patient),
+                    str(endpoint),
+                    "; ".join(f"{r.VARIABLE} {_text(r.OLD_VALUE)} → {_text(r.NEW_VALUE)}" for r in group.itertuples()),
+                    _text(group.RECORD_CHANGES.iloc[0]),
+                ]
+            )
+            for (patient, endpoint), group in shown
+        ]
+        hidden = len(groups) - len(shown)
+        blocks.append(
+            Table(
+                ["Patient", "Endpoint", "Old → new", "Input records changed for the patient"],
+                rows,
+                text_columns=4,
+                caption=f"{caption}. Responses, events, deaths, grades and study status that changed:",
+                note=(f"{hidden:,} more patients' endpoints in " if hidden else "Every value in ")
+                + "quality.endpoint_changes.",
+                css_class="changes",
+            )
+        )
+    routine = endpoints[~moved]
+    if not routine.empty:
+        counts = routine.groupby(["ENDPOINT", "VARIABLE"]).USUBJID.nunique().reset_index(name="PATIENTS")
+        blocks.append(
+            Table(
+                ["Endpoint", "Variable", "Patients"],
+                [Row([str(r.ENDPOINT), str(r.VARIABLE), f"{r.PATIENTS:,}"]) for r in counts.itertuples()],
+                text_columns=2,
+                caption="Dates and durations that moved with new visits, contacts and scans (no outcome changed):",
+                note="Listed per patient in quality.endpoint_changes.",
             )
         )
     return blocks

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from analysis.endpoint_variables import OUTCOME_VARIABLES
 from orchestration.assets.ingest import QUARANTINE
 from orchestration.changes.endpoints import endpoint_changes
 from orchestration.changes.records import published_export_id, record_changes
@@ -75,8 +76,8 @@ def endpoint_changes_asset(warehouse: WarehouseResource) -> dg.MaterializeResult
         shown = con.execute(
             "select USUBJID, DATASET, PARAMCD, VARIABLE, OLD_VALUE, NEW_VALUE, RECORD_CHANGES "
             "from quality.endpoint_changes where EXPORT_ID = ? and PREVIOUS_EXPORT_ID = ? "
-            "and VARIABLE in ('AVALC', 'CNSR', 'AETOXGR', 'DTHFL') order by USUBJID, DATASET, PARAMCD limit 30",
-            [current.export_id, previous or ""],
+            "and list_contains(?, VARIABLE) order by USUBJID, DATASET, PARAMCD, VARIABLE limit 30",
+            [current.export_id, previous or "", list(OUTCOME_VARIABLES)],
         ).df()
     return dg.MaterializeResult(
         metadata={
@@ -85,9 +86,7 @@ def endpoint_changes_asset(warehouse: WarehouseResource) -> dg.MaterializeResult
             "values_changed": result.rows,
             "patients": result.patients,
             "by_parameter": dg.MetadataValue.json(result.by_parameter) if result.compared else result.reason,
-            "responses_events_grades_changed": dg.MetadataValue.md(
-                shown.to_markdown(index=False) if len(shown) else "none"
-            ),
+            "outcomes_changed": dg.MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "none"),
         }
     )
 

@@ -47,8 +47,34 @@ GROUPS = {
 }
 
 
+def check_description(test: Mapping[str, Any], model: str) -> str:
+    """What a dbt test guards, in words, for the Dagster UI (a test's own description wins)."""
+    if test.get("description"):
+        return str(test["description"])
+    name = (test.get("test_metadata") or {}).get("name")
+    kwargs = (test.get("test_metadata") or {}).get("kwargs", {})
+    column = kwargs.get("column_name")
+    if name == "column_rules":
+        return (
+            f"Every column rule of {model} holds: types, required values, code lists, ranges and keys as "
+            "its .yml declares (the rules metadata lists them; a failing rule names its rows)."
+        )
+    if name == "relationships":
+        parent = str(kwargs.get("to", "")).removeprefix("ref('").removeprefix('ref("').rstrip("')\"")
+        return f"Every {column} of {model} exists as {kwargs.get('field')} in {parent}."
+    if name == "expression_is_true":
+        return f"On every row of {model}: {kwargs.get('expression')}."
+    if name == "not_null":
+        return f"{column} is never empty in {model}."
+    if name == "unique":
+        return f"{column} is unique in {model}."
+    if name == "unique_combination_of_columns":
+        return f"One row of {model} per {', '.join(kwargs.get('combination_of_columns', []))}."
+    return f"{str(test['name']).replace('_', ' ').capitalize()} (dbt test on {model})."
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Asset key = [schema, model]; group = the layer. Everything else as dagster-dbt does it."""
+    """Asset key = [schema, model]; group = the layer; the description without the raw SQL. The rest as dagster-dbt does it."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -57,6 +83,19 @@ class WarehouseTranslator(DagsterDbtTranslator):
             return spec
         schema = node["config"].get("schema") or node["schema"]
         return spec.replace_attributes(key=dg.AssetKey([schema, node["name"]]), group_name=GROUPS.get(schema, schema))
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=check_description(manifest["nodes"][unique_id], asset_spec.key.path[-1]))
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's own description, which a data manager reads; its SQL is under Code references."""
+        props = dbt_resource_props
+        return props.get("description") or f"dbt {props['resource_type']} {props['name']}"
 
 
 TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from analysis.endpoint_variables import OUTCOME_VARIABLES
+
 QUERY_STATUSES = ("NEW", "OPEN", "RESOLVED", "REOPENED")
 WORK_LIST_STATUSES = ("NEW", "OPEN", "REOPENED")  # what a data manager still has to work through
 QUERY_COLUMNS = (
@@ -29,8 +31,6 @@ QUERY_COLUMNS = (
     "QUERY_ID",
 )
 SHOWN_ENDPOINT_CHANGES = 40
-# Shown first: responses, events, deaths and grades; the dates and durations that move with them after.
-OUTCOME_VARIABLES = ("AVALC", "CNSR", "EVNTDESC", "CNSDTDSC", "AETOXGR", "DTHFL", "EOTSTT", "EOSSTT")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

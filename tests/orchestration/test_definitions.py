@@ -53,6 +53,27 @@ def test_layers_are_grouped_and_keyed_by_schema():
     assert "asset published/snapshot [publish]" in lines
 
 
+def test_every_asset_and_check_says_what_it_is_in_words():
+    """A data manager reads descriptions in the UI: the model's own words, never raw SQL; every check one."""
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.description and "Raw SQL" not in node.description, key.to_user_string()
+    for check_key in graph.asset_check_keys:
+        description = graph.get_check_spec(check_key).description
+        assert description and not description.startswith("dbt test "), check_key
+    adrs_checks = {
+        k.name: graph.get_check_spec(k).description
+        for k in graph.asset_check_keys
+        if k.asset_key.path == ["adam", "adrs"]
+    }
+    assert (
+        adrs_checks["relationships_adrs_USUBJID__USUBJID__ref_adsl_"]
+        == "Every USUBJID of adrs exists as USUBJID in adsl."
+    )
+
+
 def test_every_raw_file_has_blocking_checks():
     graph = defs.get_repository_def().asset_graph
     raw = [k for k in graph.get_all_asset_keys() if k.path[0] == "raw"]
