@@ -13,6 +13,7 @@ select
     SUBJID,
     SITEID,
     ARM,
+    cast(null as varchar) as ARMCD,  -- dm.csv collects the arm as its code (ARM)
     ENRLDAT_DT as ENRLDT,
     AGE,
     SEX,
@@ -48,6 +49,7 @@ select
     dm.SUBJID,
     dm.SITEID,
     dm.ARM,
+    dm.ARMCD,
     randomisation.RANDDT as ENRLDT,
     dm.AGE,
     dm.SEX,

@@ -13,6 +13,7 @@ select
     CONTACT_SEQ,
     CONTACT_DAT_DT as CONTACT_DT,
     STATUS,
+    case when STATUS = 'DEAD' then 'Y' end as DTHFL,
     {{ iso8601_dtc('DEATH_DAT_DT', 'DEATH_DAT_YEAR', 'DEATH_DAT_MONTH') }} as DEATH_DTC,
     DEATH_DAT_DT as DEATH_DT,
     DEATH_CAUSE,
@@ -23,13 +24,15 @@ order by USUBJID, CONTACT_SEQ
 
 {%- elif var('input_source') == 'sdtm' %}
 
--- SDTM: the death recorded in DM (DTHDTC, possibly partial) is the one survival contact.
+-- SDTM: the death recorded in DM (DTHDTC, possibly partial, or only DTHFL = Y) is the one
+-- survival contact; DTHFL as sent (data query DEATH_FLAG_DATE_INCONSISTENT compares the two).
 select
     USUBJID,
     USUBJID as SUBJID,
     1 as CONTACT_SEQ,
     DTHDT as CONTACT_DT,
     'DEAD' as STATUS,
+    DTHFL,
     DTHDTC as DEATH_DTC,
     DTHDT as DEATH_DT,
     cast(null as varchar) as DEATH_CAUSE,

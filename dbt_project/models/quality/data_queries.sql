@@ -16,7 +16,7 @@
 -#}
 {%- set query_models = [
     'dq_exposure', 'dq_clinical_dates', 'dq_tumour', 'dq_adverse_events',
-    'dq_ae_consistency', 'dq_disposition', 'dq_imaging_visits',
+    'dq_ae_consistency', 'dq_disposition', 'dq_imaging_visits', 'dq_record_completeness',
 ] -%}
 {%- set export_id = optional_var('export_id') or 'unknown' -%}
 {%- set export_date = optional_var('export_date') -%}
