@@ -104,6 +104,15 @@ class GeneratedExport:
     injected: dict[str, int]  # file path -> deliberately bad rows (duplicates + out-of-range values)
     partial_dates: dict[str, int]  # file path -> dates written partial
 
+    def describe(self) -> str:
+        """Rows per file (and how many are deliberately bad), then the total."""
+        lines = []
+        for path, rows in self.rows.items():
+            bad = self.injected.get(path, 0)
+            lines.append(f"  {path:<24} {rows:>10,} rows" + (f"  ({bad} deliberately bad)" if bad else ""))
+        lines.append(f"  {'total':<24} {sum(self.rows.values()):>10,} rows")
+        return "\n".join(lines)
+
 
 def default_exported_at(cutoff: date = DEFAULT_CUTOFF) -> datetime:
     return datetime.combine(cutoff, EXPORT_TIME_OF_DAY)
