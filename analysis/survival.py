@@ -108,18 +108,9 @@ def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float =
     )
 
 
-def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
-    return [float(v) for v in fitter.survival_function_at_times(times).to_numpy()]
-
-
 # --- Reporting tables (SPEC section 6, "Time to event"; SPEC section 7 columns) -------------------
 
 LANDMARK_MONTHS = (6, 12, 24, 36)
-
-
-def quartiles(fitter: KaplanMeierFitter) -> tuple[float, float]:
-    """First and third quartile of the event time: where S(t) falls to 0.75 and 0.25 (R quantile.survfit)."""
-    return survival_quantile(fitter, 0.25)[0], survival_quantile(fitter, 0.75)[0]
 
 
 def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float:

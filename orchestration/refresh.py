@@ -49,10 +49,9 @@ def prepare_environment(paths: WarehousePaths) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
     os.environ.setdefault("DBT_LOG_PATH", str(paths.home / "dbt" / "logs"))
     dagster_yaml = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    written = dagster_yaml.read_text() if dagster_yaml.exists() else None
     # Ours is kept up to date; a dagster.yaml someone wrote by hand is left alone.
-    if not dagster_yaml.exists() or (
-        dagster_yaml.read_text().startswith(DAGSTER_YAML_MARK) and dagster_yaml.read_text() != DAGSTER_YAML
-    ):
+    if written is None or (written.startswith(DAGSTER_YAML_MARK) and written != DAGSTER_YAML):
         dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
         dagster_yaml.write_text(DAGSTER_YAML)
     skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))

@@ -102,7 +102,6 @@ class GeneratedExport:
     exported_at: datetime
     rows: dict[str, int]  # file path -> data rows written (injected rows included)
     injected: dict[str, int]  # file path -> deliberately bad rows (duplicates + out-of-range values)
-    partial_dates: dict[str, int]  # file path -> dates written partial
 
     def describe(self) -> str:
         """Rows per file (and how many are deliberately bad), then the total."""
@@ -149,8 +148,7 @@ def generate_export(
     cut = (cutoff - EPOCH).days
     trial = _simulate(rng, patients, cut)
     dates = _DateText(cut - ENROLMENT_FIRST_DAYS_BEFORE_CUTOFF - 400, cut + 800)
-    partial_counts: dict[str, int] = {}
-    tables = _build_tables(trial, rng, mess_rng, dates, messiness, partial_counts)
+    tables = _build_tables(trial, rng, mess_rng, dates, messiness)
 
     rows: dict[str, int] = {}
     injected: dict[str, int] = {}
@@ -175,7 +173,7 @@ def generate_export(
     tmp = manifest_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     tmp.replace(manifest_path)
-    return GeneratedExport(out_dir, export_id, exported_at, rows, injected, partial_counts)
+    return GeneratedExport(out_dir, export_id, exported_at, rows, injected)
 
 
 # --- small helpers ----------------------------------------------------------------------------------
@@ -802,7 +800,6 @@ def _build_tables(
     mess_rng: np.random.Generator,
     dates: _DateText,
     mess: Messiness,
-    partial_counts: dict[str, int],
 ) -> dict[str, dict[str, np.ndarray]]:
     subjid = _obj([f"{s:03d}-{p:03d}" for s, p in zip(t.site_no.tolist(), t.patient_no.tolist())])
     t.subjid = subjid
@@ -811,13 +808,11 @@ def _build_tables(
         "edc/ex.csv": _ex_table(t, dates),
     }
     tables["edc/ae.csv"] = _ae_table(t, rng, dates)
-    partial_counts["edc/ae.csv"] = sum(
+    for column in ("AESTDAT", "AEENDAT"):
         _make_partial(tables["edc/ae.csv"][column], ~t.ae_fatal, mess_rng, mess.partial_date_rate)
-        for column in ("AESTDAT", "AEENDAT")
-    )
     death_partial = t.death_known & (mess_rng.random(t.n) < mess.partial_date_rate)
     tables["edc/ds.csv"] = _ds_table(t, dates, death_partial)
-    tables["edc/surv.csv"] = _surv_table(t, mess_rng, dates, death_partial, partial_counts)
+    tables["edc/surv.csv"] = _surv_table(t, mess_rng, dates, death_partial)
     tables["edc/ct.csv"] = _ct_table(t, rng, dates)
     tables["imaging/lesions.csv"], tables["imaging/timepoints.csv"] = _imaging_tables(t, rng, dates)
     return tables
@@ -1036,14 +1031,13 @@ def _ae_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
     }
 
 
-def _make_partial(text: np.ndarray, eligible: np.ndarray, rng: np.random.Generator, rate: float) -> int:
+def _make_partial(text: np.ndarray, eligible: np.ndarray, rng: np.random.Generator, rate: float) -> None:
     """Rewrite a share of the (non-empty) `dd MMM yyyy` dates in place as `UN MMM yyyy` or `UN UNK yyyy`."""
     chosen = np.flatnonzero(eligible & (text != "") & (rng.random(text.size) < rate))
     no_month = rng.random(chosen.size) < 0.2
     for i, drop_month in zip(chosen.tolist(), no_month.tolist()):
         value = text[i]
         text[i] = f"UN UNK {value[-4:]}" if drop_month else f"UN {value[3:]}"
-    return int(chosen.size)
 
 
 def _ds_table(t: _Trial, dates: _DateText, death_partial: np.ndarray) -> dict[str, np.ndarray]:
@@ -1074,7 +1068,6 @@ def _surv_table(
     mess_rng: np.random.Generator,
     dates: _DateText,
     death_partial: np.ndarray,
-    partial_counts: dict[str, int],
 ) -> dict[str, np.ndarray]:
     ok = t.contacts_ok
     pat_a = np.nonzero(ok)[0]
@@ -1086,7 +1079,7 @@ def _surv_table(
     order = np.lexsort((dead, day, pat))
     pat, day, dead = pat[order], day[order], dead[order]
     death_text = dates.edc_or_empty(t.start[pat] + t.death_day[pat], dead)
-    partial_counts["edc/surv.csv"] = _make_partial(death_text, dead & death_partial[pat], mess_rng, 1.0)
+    _make_partial(death_text, dead & death_partial[pat], mess_rng, 1.0)
     cause = np.full(pat.size, "", dtype=object)
     cause[dead] = _lookup(_obj(DEATH_CAUSE), t.death_cause[pat[dead]])
     return {
