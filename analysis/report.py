@@ -155,7 +155,7 @@ def _need(data: ReportData, *names: str) -> list[pd.DataFrame]:
     missing = [name for name in names if data.get(name) is None]
     if missing:
         raise MissingTables(missing)
-    return [data.get(name) for name in names]  # type: ignore[misc]
+    return [data.get(name) for name in names]
 
 
 def _qualified(name: str) -> str:
@@ -501,11 +501,16 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                 if len(match):
                     row = match.iloc[0]
                     label = {"CRSP": "ORR", "CCB": "DCR", "RSP": "ORR unconf."}[paramcd]
+                    estimate, lower, upper = (
+                        float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)
+                    )
                     rate_differences.append(
                         plots.Effect(
                             label,
                             method,
-                            *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
+                            estimate,
+                            lower,
+                            upper,
                             f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}",
                         )
                     )

@@ -299,7 +299,8 @@ def cox_hazard_ratio(
     if weights is None:
         se = float(model.standard_errors_["TREATED"])
     else:
-        se = math.sqrt(_robust_variance(*(frame[c].to_numpy() for c in ("T", "E", "TREATED", "W")), beta, variance))
+        durations, events, treated, w = (frame[c].to_numpy() for c in ("T", "E", "TREATED", "W"))
+        se = math.sqrt(_robust_variance(durations, events, treated, w, beta, variance))
     # Wald interval and p-value as lifelines' summary computes them.
     z = stats.norm.ppf(1 - alpha / 2)
     hazard_ratio = float(np.exp(beta))

@@ -52,7 +52,7 @@ def connect_build(database: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _storage_version(con: duckdb.DuckDBPyConnection) -> str:
-    (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()
+    (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchall()[0]
     return str((tags or {}).get("storage_version", "")).rstrip("+")
 
 
@@ -63,7 +63,7 @@ def _copy_database(con: duckdb.DuckDBPyConnection, database: Path, tables: list[
         con.execute("checkpoint")
         (build,) = con.execute(
             "select path from duckdb_databases() where database_name = current_database()"
-        ).fetchone()
+        ).fetchall()[0]
         shutil.copyfile(build, database)
         with duckdb.connect(str(database)) as copy:  # only the schemas analysts get
             kept = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
@@ -111,7 +111,7 @@ def publish(
     database = partial / "warehouse.duckdb"
     tables = _tables(con)
     counts = {
-        f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
         for schema, table in tables
     }
     _copy_database(con, database, tables)

@@ -250,7 +250,87 @@ class _DateText:
 
 
 class _Trial:
-    """Arrays describing the simulated trial; patient arrays have one entry per patient (SUBJID order)."""
+    """Arrays describing the simulated trial; patient arrays have one entry per patient (SUBJID order).
+
+    Filled in step by step by the `_simulate_*` functions (and the table builders), in this order.
+    """
+
+    n: int  # patients
+    cut: int  # the data cut-off (day number)
+    # patients (_simulate_patients)
+    site_no: np.ndarray
+    patient_no: np.ndarray
+    french_site: np.ndarray
+    enrol: np.ndarray
+    arm: np.ndarray
+    male: np.ndarray
+    age: np.ndarray
+    weight_tenths: np.ndarray
+    ecog: np.ndarray
+    child_pugh: np.ndarray
+    mvi: np.ndarray
+    ehs: np.ndarray
+    bclc: np.ndarray
+    etiology: np.ndarray
+    afp: np.ndarray
+    prior_tace: np.ndarray
+    # outcomes (_simulate_outcomes)
+    score: np.ndarray
+    treated: np.ndarray
+    sirt_rx: np.ndarray
+    start: np.ndarray
+    len_start: np.ndarray
+    cutoff_day: np.ndarray
+    responder: np.ndarray
+    nadir_ratio: np.ndarray
+    nadir_day: np.ndarray
+    lesion_growth: np.ndarray
+    progression_day: np.ndarray
+    death_day: np.ndarray
+    died_before_progression: np.ndarray
+    dropout_day: np.ndarray
+    dropout_lost: np.ndarray
+    pd_type: np.ndarray
+    # imaging schedule (_simulate_imaging_schedule): s_* have one entry per scan
+    visit_week: np.ndarray
+    has_pd_scan: np.ndarray
+    pd_scan_day: np.ndarray
+    s_pat: np.ndarray
+    s_day: np.ndarray
+    s_kind: np.ndarray
+    s_visit: np.ndarray
+    s_is_pd: np.ndarray
+    has_baseline: np.ndarray
+    s_rank: np.ndarray
+    early_ct_day: np.ndarray
+    early_ct: np.ndarray
+    # treatment (_simulate_treatment)
+    eot_reason: np.ndarray
+    stopped: np.ndarray
+    len_given: np.ndarray
+    last_dose: np.ndarray
+    start_dose: np.ndarray
+    dose_events: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (patient, day, kind) per dose change
+    periods: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # start, end, dose, reason, ok
+    sirt_gbq: np.ndarray
+    # follow-up (_simulate_follow_up)
+    death_known: np.ndarray
+    dropped: np.ndarray
+    fatal_ae: np.ndarray
+    contacts: np.ndarray
+    contacts_ok: np.ndarray
+    dead_contact: np.ndarray
+    death_cause: np.ndarray
+    ct1: np.ndarray
+    ct1_day: np.ndarray
+    ct2: np.ndarray
+    ct2_day: np.ndarray
+    # the tables (_build_tables, _ae_table)
+    subjid: np.ndarray
+    ae_fatal: np.ndarray
+    # set by the imaging tables but read by nothing (left to the rewrite of the reader's verdict)
+    computed_overall: np.ndarray
+    reader_overall: np.ndarray
 
 
 def _simulate(rng: np.random.Generator, n: int, cut: int) -> _Trial:
@@ -1131,8 +1211,10 @@ def _ct_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
         names[systemic] = _lookup(
             _obj(SYSTEMIC_NAMES), _choice(rng, (0.25, 0.15, 0.3, 0.1, 0.12, 0.05, 0.03), int(systemic.sum()))
         )
-        rows_pat.append(pat), rows_day.append(day)
-        rows_type.append(_obj([c[0] for c in catalogue])[which]), rows_name.append(names)
+        rows_pat.append(pat)
+        rows_day.append(day)
+        rows_type.append(_obj([c[0] for c in catalogue])[which])
+        rows_name.append(names)
 
     p1 = np.flatnonzero(t.ct1)
     add(p1, t.ct1_day[p1], CT_AFTER_PD)
