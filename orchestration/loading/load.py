@@ -1,6 +1,7 @@
 """Loading one export into the ``raw`` schema and recording it in ``audit`` and ``quality``.
 
-Plain functions over a DuckDB connection; the Dagster assets in ``assets/ingest.py`` call them.
+Plain functions over a DuckDB connection; ``verdict.py`` and the Dagster assets in ``assets/ingest.py``
+call them.
 """
 
 from __future__ import annotations
