@@ -8,6 +8,7 @@ arm that is not the reference minus (or versus) the reference arm. Times are in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from analysis import propensity, rates, survival
 RESPONSE_PARAMETERS = ("CRSP", "CCB", "RSP")
 TTE_PARAMETERS = ("PFS", "OS", "DOR")
 # Descriptive quantiles as SAS PROC MEANS/UNIVARIATE (QNTLDEF=5): the median of an even n averages.
-QUANTILE_METHOD = "averaged_inverted_cdf"
+QUANTILE_METHOD: Final = "averaged_inverted_cdf"
 
 
 @dataclass(frozen=True)
@@ -372,7 +373,7 @@ def baseline_characteristics(adsl: pd.DataFrame, baseline_sum: pd.DataFrame, arm
     fas = _fas(adsl).merge(baseline_sum[["USUBJID", "BASE_SUM"]], on="USUBJID", how="left")
     compared = fas[fas.TRT01P.isin([arms.treated, arms.reference])]
     treated = (compared.TRT01P == arms.treated).reset_index(drop=True)
-    rows = []
+    rows: list[tuple[object, ...]] = []  # one per variable, category and arm: the columns below
     for column, label, kind in BASELINE_VARIABLES:
         if column not in fas:
             continue  # a study whose ADSL does not collect it

@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from markupsafe import Markup
 
 from analysis import plots
 from analysis.tlg import catalogue as tlg_catalogue
@@ -68,7 +67,6 @@ SMD_THRESHOLD = 0.1
 # Which patients each N counts, and by which arm variable (SPEC section 5: efficacy on the FAS by
 # planned arm, safety on those treated by actual treatment).
 FAS_POPULATION = "Full analysis set (FASFL = Y), by planned arm (TRT01P)"
-SAFETY_POPULATION = "Safety population (SAFFL = Y), by actual treatment (TRT01A)"
 FAS_POPULATION_IN_TEXT = "full analysis set (FASFL = Y), by planned arm (TRT01P)"
 
 
@@ -157,7 +155,7 @@ def _need(data: ReportData, *names: str) -> list[pd.DataFrame]:
     missing = [name for name in names if data.get(name) is None]
     if missing:
         raise MissingTables(missing)
-    return [data.get(name) for name in names]  # type: ignore[misc]
+    return [data.get(name) for name in names]
 
 
 def _qualified(name: str) -> str:
@@ -199,12 +197,6 @@ def _p(value: object) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
-def _count_pct(count: object, pct: object) -> str:
-    if not _finite(count):
-        return "–"
-    return f"{int(float(count))} ({_num(pct, 1, '–')} %)"  # type: ignore[arg-type]
-
-
 def _arms(data: ReportData, *frames: pd.DataFrame | None, column: str = "TRT01P") -> list[str]:
     """Arms in the study's order (TRT01PN in ADSL), then any others in order of appearance."""
     ordered: list[str] = []
@@ -219,23 +211,6 @@ def _arms(data: ReportData, *frames: pd.DataFrame | None, column: str = "TRT01P"
 
 def arm_colours(arms: Sequence[str]) -> dict[str, str]:
     return {arm: ARM_PALETTE[index % len(ARM_PALETTE)] for index, arm in enumerate(arms)}
-
-
-def _two(main: str, detail: str) -> Markup:
-    """A table cell with a second, smaller line; both parts are escaped."""
-    return (
-        Markup("{}<br><small>{}</small>").format(main, detail) if main else Markup("<small>{}</small>").format(detail)
-    )
-
-
-def _arm_header(arm: str, n: object) -> str:
-    return f"{arm} (N = {int(float(n))})" if _finite(n) else arm
-
-
-def population_label(population: str, n_by_arm: pd.Series, arms: Sequence[str]) -> str:
-    """`Safety population (SAFFL = Y), by actual treatment (TRT01A): N = 35 / 41 (LEN+SIRT / LEN)`."""
-    counts = " / ".join(str(int(float(n_by_arm.get(arm)))) if _finite(n_by_arm.get(arm)) else "–" for arm in arms)
-    return f"{population}: N = {counts} ({' / '.join(arms)})"
 
 
 # --- sections --------------------------------------------------------------------------------------
@@ -526,11 +501,16 @@ def forest_section(data: ReportData) -> list[Table | Figure | Note]:
                 if len(match):
                     row = match.iloc[0]
                     label = {"CRSP": "ORR", "CCB": "DCR", "RSP": "ORR unconf."}[paramcd]
+                    estimate, lower, upper = (
+                        float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)
+                    )
                     rate_differences.append(
                         plots.Effect(
                             label,
                             method,
-                            *(float(v) if _finite(v) else math.nan for v in (row.DIFF_PCT, row.LCL_PCT, row.UCL_PCT)),
+                            estimate,
+                            lower,
+                            upper,
                             f"{_num(row.DIFF_PCT)} ({_ci(row.LCL_PCT, row.UCL_PCT)}), {_p(row.P_VALUE)}",
                         )
                     )

@@ -108,18 +108,9 @@ def kaplan_meier_summary(durations: pd.Series, events: pd.Series, alpha: float =
     )
 
 
-def survival_at(fitter: KaplanMeierFitter, times: list[float]) -> list[float]:
-    return [float(v) for v in fitter.survival_function_at_times(times).to_numpy()]
-
-
 # --- Reporting tables (SPEC section 6, "Time to event"; SPEC section 7 columns) -------------------
 
 LANDMARK_MONTHS = (6, 12, 24, 36)
-
-
-def quartiles(fitter: KaplanMeierFitter) -> tuple[float, float]:
-    """First and third quartile of the event time: where S(t) falls to 0.75 and 0.25 (R quantile.survfit)."""
-    return survival_quantile(fitter, 0.25)[0], survival_quantile(fitter, 0.75)[0]
 
 
 def reverse_km_median_followup(durations: pd.Series, events: pd.Series) -> float:
@@ -308,7 +299,8 @@ def cox_hazard_ratio(
     if weights is None:
         se = float(model.standard_errors_["TREATED"])
     else:
-        se = math.sqrt(_robust_variance(*(frame[c].to_numpy() for c in ("T", "E", "TREATED", "W")), beta, variance))
+        durations, events, treated, w = (frame[c].to_numpy() for c in ("T", "E", "TREATED", "W"))
+        se = math.sqrt(_robust_variance(durations, events, treated, w, beta, variance))
     # Wald interval and p-value as lifelines' summary computes them.
     z = stats.norm.ppf(1 - alpha / 2)
     hazard_ratio = float(np.exp(beta))

@@ -119,6 +119,7 @@ def validate(frame: pd.DataFrame, suite_name: str, build: SuiteBuilder) -> Suite
         if outcome.success:
             continue
         config = outcome.expectation_config
+        assert config is not None  # a result of a suite run always names its expectation
         details = outcome.result or {}
         detail = ", ".join(
             f"{key}={details[key]}"

@@ -1,19 +1,20 @@
 """The `warehouse` command: parses the arguments and calls (SPEC section 8).
 
-A refresh is run by `orchestration.refresh`; this module only turns its outcome into words."""
+Each command calls the module that owns what it does: `refresh` (running and reporting a refresh,
+the Dagster UI), `publishing.snapshot` (which snapshot to read, the list of snapshots),
+`sql_output` (queries and their text), `changes.views`, `summary` and the generator."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 # Only light modules at the top: `warehouse sql` must answer in a fraction of a second, so Dagster,
 # pandas and the generator are imported by the commands that need them.
-from orchestration.refresh import RefreshOutcome, prepare_environment, run_refresh
-from orchestration.settings import DEFAULT_SEED, DEMO_PATIENTS, REPO_ROOT, WarehousePaths
+from orchestration.refresh import print_outcome, run_refresh, start_dagster_ui
+from orchestration.settings import DEFAULT_SEED, DEMO_PATIENTS, WarehousePaths
 
 
 def _say(message: str = "") -> None:
@@ -40,22 +41,19 @@ def refresh_command(args: argparse.Namespace) -> int:
             )
             return 0
     _say(f"Refreshing the warehouse in {paths.home}")
-    outcome = run_refresh(paths, Path(args.export) if args.export else None, args.cutoff, args.profile, args.config)
-    return _report_refresh(paths, outcome)
+    return _refresh(paths, Path(args.export) if args.export else None, args.cutoff, args.profile, args.config)
 
 
-def _report_refresh(paths: WarehousePaths, outcome: RefreshOutcome) -> int:
-    if outcome.published:
-        _say(f"\nPublished in {outcome.seconds:.1f} s: {outcome.snapshot}")
-        _say(
-            f'Query it with: warehouse sql "SELECT * FROM adam.adsl LIMIT 5"  (or open {paths.current_database} read-only)'
-        )
-        return 0
-    _say(f"\nNot published (run {outcome.run_id}, {outcome.seconds:.1f} s). The previous snapshot stays current.")
-    for problem in outcome.problems:
-        print(f"  - {problem}", file=sys.stderr)
-    print(f"  Full log: {outcome.log}", file=sys.stderr)
-    return 1
+def _refresh(
+    paths: WarehousePaths,
+    export: Path | None,
+    cutoff: str | None = None,
+    profile: str | None = None,
+    config: Path | None = None,
+) -> int:
+    outcome = run_refresh(paths, export, cutoff, profile, config)
+    print_outcome(paths, outcome)
+    return 0 if outcome.published else 1
 
 
 # --- generate, sql, demo, ui ------------------------------------------------------------------------
@@ -74,54 +72,21 @@ def generate_command(args: argparse.Namespace) -> int:
         return 0
     messiness = Messiness.none() if args.clean else Messiness()
     export = generate_export(Path(args.out), patients=args.patients, seed=args.seed, messiness=messiness)
-    total = sum(export.rows.values())
     _say(f"Wrote export {export.export_id} to {export.path} in {time.monotonic() - started:.1f} s")
-    for path, rows in export.rows.items():
-        bad = export.injected.get(path, 0)
-        _say(f"  {path:<24} {rows:>10,} rows" + (f"  ({bad} deliberately bad)" if bad else ""))
-    _say(f"  {'total':<24} {total:>10,} rows")
+    _say(export.describe())
     return 0
 
 
 def sql_command(args: argparse.Namespace) -> int:
-    import duckdb
+    from orchestration.publishing.snapshot import NoSnapshot, snapshot_database
+    from orchestration.sql_output import QueryError, run_query, write_result
 
-    from orchestration.sql_output import write_csv, write_table
-
-    paths = WarehousePaths.from_env()
-    database = _snapshot_database(paths, args.snapshot)
-    if database is None:
-        return 2
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
-            cursor = con.execute(args.query)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchall() if columns else []
-    except duckdb.Error as error:
-        return _fail(str(error).splitlines()[0], 2)
-    if args.format == "csv":
-        write_csv(sys.stdout, columns, rows)
-    else:
-        write_table(sys.stdout, columns, rows, args.max_rows)
+        columns, rows = run_query(snapshot_database(WarehousePaths.from_env(), args.snapshot), args.query)
+    except (NoSnapshot, QueryError) as error:
+        return _fail(str(error), 2)
+    write_result(sys.stdout, columns, rows, args.format, args.max_rows)
     return 0
-
-
-def _snapshot_database(paths: WarehousePaths, snapshot: str | None) -> Path | None:
-    """The current snapshot's DuckDB file, or an older one's (``--snapshot ID`` or a unique prefix)."""
-    if snapshot is None:
-        if not paths.current_database.exists():
-            _fail(f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first")
-            return None
-        return paths.current_database.resolve()
-    from orchestration.publishing.snapshot import published_snapshots
-
-    matches = [folder for folder in published_snapshots(paths) if folder.name.startswith(snapshot)]
-    if len(matches) != 1:
-        known = ", ".join(folder.name for folder in published_snapshots(paths)) or "none"
-        what = "matches no snapshot" if not matches else "matches several snapshots"
-        _fail(f"--snapshot {snapshot} {what} (`warehouse snapshots` lists them; known: {known})")
-        return None
-    return matches[0] / "warehouse.duckdb"
 
 
 def changes_command(args: argparse.Namespace) -> int:
@@ -129,12 +94,13 @@ def changes_command(args: argparse.Namespace) -> int:
 
     from orchestration.changes.records import published_export_id
     from orchestration.changes.views import changes_text
-    from orchestration.publishing.snapshot import current_snapshot
+    from orchestration.publishing.snapshot import NoSnapshot, current_snapshot, snapshot_database
 
     paths = WarehousePaths.from_env()
-    database = _snapshot_database(paths, None)
-    if database is None:
-        return 2
+    try:
+        database = snapshot_database(paths)
+    except NoSnapshot as error:
+        return _fail(str(error), 2)
     with duckdb.connect(str(database), read_only=True) as con:
         _say(changes_text(con, published_export_id(current_snapshot(paths)) or "?", args.since))
     return 0
@@ -145,48 +111,27 @@ def queries_command(args: argparse.Namespace) -> int:
 
     from orchestration.changes.records import published_export_id
     from orchestration.changes.views import WORK_LIST_STATUSES, query_list
-    from orchestration.publishing.snapshot import current_snapshot
-    from orchestration.sql_output import write_csv, write_table
+    from orchestration.publishing.snapshot import NoSnapshot, current_snapshot, snapshot_database
+    from orchestration.sql_output import write_result
 
     paths = WarehousePaths.from_env()
-    database = _snapshot_database(paths, None)
-    if database is None:
-        return 2
+    try:
+        database = snapshot_database(paths)
+    except NoSnapshot as error:
+        return _fail(str(error), 2)
     statuses = [s.strip().upper() for given in args.status or [] for s in given.split(",") if s.strip()]
     with duckdb.connect(str(database), read_only=True) as con:
         columns, rows = query_list(
             con, statuses or WORK_LIST_STATUSES, resolved_by=published_export_id(current_snapshot(paths))
         )
-    if args.format == "csv":
-        write_csv(sys.stdout, columns, rows)
-    else:
-        write_table(sys.stdout, columns, rows, args.max_rows)
+    write_result(sys.stdout, columns, rows, args.format, args.max_rows)
     return 0
 
 
 def snapshots_command(args: argparse.Namespace) -> int:
-    import json
+    from orchestration.publishing.snapshot import snapshot_listing
 
-    from orchestration.publishing.snapshot import current_snapshot, published_snapshots
-
-    paths = WarehousePaths.from_env()
-    current = current_snapshot(paths)
-    folders = published_snapshots(paths)
-    if not folders:
-        _say(f"no snapshots in {paths.snapshots}")
-        return 0
-    _say(f"{'':2}{'snapshot':<52} {'export':<28} {'cut-off':<10}  published (UTC)")
-    for folder in folders:
-        try:
-            meta = json.loads((folder / "snapshot.json").read_text())
-        except (OSError, ValueError):
-            meta = {}
-        mark = "* " if folder == current else "  "
-        published = str(meta.get("published_at", ""))[:19].replace("T", " ")
-        _say(
-            f"{mark}{folder.name:<52} {str(meta.get('export_id', '?')):<28} {str(meta.get('data_cutoff', '')):<10}  {published}"
-        )
-    _say(f"\n* current; {len(folders)} kept (WAREHOUSE_KEEP_SNAPSHOTS={paths.keep_snapshots})")
+    _say(snapshot_listing(WarehousePaths.from_env()))
     return 0
 
 
@@ -207,6 +152,7 @@ def submission_command(args: argparse.Namespace) -> int:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from orchestration.publishing.snapshot import unchanged_since_published
     from orchestration.summary import endpoint_summary
     from orchestration.synthetic.generator import generate_export
 
@@ -216,15 +162,13 @@ def demo_command(args: argparse.Namespace) -> int:
         paths.home / "exports" / f"demo-s{args.seed}-n{args.patients}", patients=args.patients, seed=args.seed
     )
     _say(f"  {export.export_id}: {sum(export.rows.values()):,} rows in {len(export.rows)} files")
-    from orchestration.publishing.snapshot import unchanged_since_published
-
     snapshot = unchanged_since_published(paths, export.path)
     if snapshot is not None:
         _say(f"Export {export.export_id} is already published, unchanged, in snapshot {snapshot}: nothing to rebuild.")
         status = 0
     else:
         _say(f"Refreshing the warehouse in {paths.home}")
-        status = _report_refresh(paths, run_refresh(paths, export.path))
+        status = _refresh(paths, export.path)
     if status == 0:
         _say("")
         _say(endpoint_summary(paths.current_database))
@@ -234,23 +178,8 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def ui_command(args: argparse.Namespace) -> int:
-    paths = WarehousePaths.from_env()
-    prepare_environment(paths)
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [
-        str(dagster if dagster.exists() else "dagster"),
-        "dev",
-        "-m",
-        "orchestration.definitions",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-    ]
-    _say(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    os.chdir(REPO_ROOT)
-    os.execv(command[0], command)
-    return 0  # not reached
+    start_dagster_ui(WarehousePaths.from_env(), args.host, args.port)
+    return 0  # not reached: the process is now `dagster dev`
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

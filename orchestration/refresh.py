@@ -1,5 +1,6 @@
-"""Running a refresh in this process: the environment Dagster and dbt need, the job, and the run's
-outcome recorded in the build database (also for runs the daemon started: see automation.py)."""
+"""Running Dagster in this process: the environment Dagster and dbt need, the refresh job, the
+run's outcome recorded in the build database (also for runs the daemon started: see automation.py)
+and told in words, and the Dagster UI (`dagster dev`) on the same warehouse."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.event_log import skip_fsync_below
-from orchestration.settings import WarehousePaths
+from orchestration.settings import REPO_ROOT, WarehousePaths
 
 REFRESH_BUSY = "another refresh is running"
 
@@ -48,10 +49,9 @@ def prepare_environment(paths: WarehousePaths) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
     os.environ.setdefault("DBT_LOG_PATH", str(paths.home / "dbt" / "logs"))
     dagster_yaml = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    written = dagster_yaml.read_text() if dagster_yaml.exists() else None
     # Ours is kept up to date; a dagster.yaml someone wrote by hand is left alone.
-    if not dagster_yaml.exists() or (
-        dagster_yaml.read_text().startswith(DAGSTER_YAML_MARK) and dagster_yaml.read_text() != DAGSTER_YAML
-    ):
+    if written is None or (written.startswith(DAGSTER_YAML_MARK) and written != DAGSTER_YAML):
         dagster_yaml.parent.mkdir(parents=True, exist_ok=True)
         dagster_yaml.write_text(DAGSTER_YAML)
     skip_fsync_below(Path(os.environ["DAGSTER_HOME"]))
@@ -85,6 +85,25 @@ def ensure_dbt_manifest() -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}{completed.stderr}")
+
+
+def start_dagster_ui(paths: WarehousePaths, host: str, port: int) -> None:
+    """Replace this process with `dagster dev` on this code location and warehouse."""
+    prepare_environment(paths)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [
+        str(dagster if dagster.exists() else "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", flush=True)
+    os.chdir(REPO_ROOT)
+    os.execv(command[0], command)
 
 
 # --- refresh --------------------------------------------------------------------------------------
@@ -163,6 +182,25 @@ def run_refresh(
     return RefreshOutcome(
         published, run_id, time.monotonic() - started, problems, snapshot, log_path, dict(printer.step_seconds)
     )
+
+
+def print_outcome(paths: WarehousePaths, outcome: RefreshOutcome) -> None:
+    """What a refresh did, in words: where to query the new snapshot, or why nothing was published
+    (the problems on standard error)."""
+    if outcome.published:
+        print(f"\nPublished in {outcome.seconds:.1f} s: {outcome.snapshot}", flush=True)
+        print(
+            f'Query it with: warehouse sql "SELECT * FROM adam.adsl LIMIT 5"  (or open {paths.current_database} read-only)',
+            flush=True,
+        )
+        return
+    print(
+        f"\nNot published (run {outcome.run_id}, {outcome.seconds:.1f} s). The previous snapshot stays current.",
+        flush=True,
+    )
+    for problem in outcome.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"  Full log: {outcome.log}", file=sys.stderr)
 
 
 def record_run_end(

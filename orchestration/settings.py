@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,9 @@ class WarehousePaths:
     home: Path
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> WarehousePaths:
-        environ = os.environ if environ is None else environ
-        raw = environ.get("WAREHOUSE_HOME") or str(REPO_ROOT / ".warehouse")
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WarehousePaths:
+        variables = os.environ if environ is None else environ
+        raw = variables.get("WAREHOUSE_HOME") or str(REPO_ROOT / ".warehouse")
         return cls(Path(raw).expanduser().resolve())
 
     @property

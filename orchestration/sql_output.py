@@ -1,4 +1,5 @@
-"""Query results as text for `warehouse sql`: NULL shown one way, numbers at full precision.
+"""Queries on a snapshot and their results as text for `warehouse sql` and `warehouse queries`:
+NULL shown one way, numbers at full precision.
 
 Plain Python over DuckDB's rows (no pandas), so that a query answers in a fraction of a second.
 """
@@ -10,6 +11,7 @@ import math
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TextIO
 
 NULL = "NULL"
@@ -64,3 +66,32 @@ def write_csv(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if v is None else cell(v) for v in row])
+
+
+class QueryError(Exception):
+    """DuckDB refused the query: the first line of its message (the rest is a long hint)."""
+
+
+def run_query(database: Path, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """One query on a snapshot's database, opened read-only: column names and rows (none for a
+    statement without a result)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            rows = cursor.fetchall() if columns else []
+    except duckdb.Error as error:
+        raise QueryError(str(error).splitlines()[0]) from error
+    return columns, rows
+
+
+def write_result(
+    out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str, max_rows: int
+) -> None:
+    """``csv`` (every row) or an aligned ``table`` (at most ``max_rows``)."""
+    if output_format == "csv":
+        write_csv(out, columns, rows)
+    else:
+        write_table(out, columns, rows, max_rows)

@@ -1,4 +1,5 @@
-"""The code stays clean: ruff's lint rules and its formatter (configured in pyproject.toml)."""
+"""The code stays clean: ruff's lint rules and its formatter, and mypy on the plain packages (all configured
+in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -20,4 +21,15 @@ def test_ruff(command):
     if not RUFF.exists():
         pytest.skip("ruff is not installed beside this Python (it is a dev dependency: uv sync)")
     completed = subprocess.run([str(RUFF), *command, "."], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+MYPY = Path(sys.executable).with_name("mypy")
+
+
+def test_mypy_on_the_plain_packages():
+    """The packages in [tool.mypy] `files` (analysis, expectations and the plain stages) type-check."""
+    if not MYPY.exists():
+        pytest.skip("mypy is not installed beside this Python (it is a dev dependency: uv sync)")
+    completed = subprocess.run([str(MYPY)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -8,7 +8,7 @@ import pandas as pd
 
 from analysis import efficacy, safety
 from analysis.tlg import adverse_events, demographics, disposition, exposure, response, time_to_event
-from analysis.tlg.catalogue import CATALOGUE, POPULATIONS, TableSpec, footnotes, title_lines
+from analysis.tlg.catalogue import CATALOGUE, POPULATIONS, footnotes, title_lines
 
 CATALOGUE_TABLE = "tlg_catalogue"
 ADSL_COLUMNS = tuple(
@@ -103,7 +103,3 @@ def catalogue_table(adsl: pd.DataFrame, arms: efficacy.Arms) -> pd.DataFrame:
             "FILE_STEM",
         ],
     )
-
-
-def spec_of(name: str) -> TableSpec:
-    return next(spec for spec in CATALOGUE if spec.name == name)

@@ -77,7 +77,7 @@ def printed_listing(listing: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(LISTING_WIDTHS))
 
 
-def _rtf_pages(spec: TableSpec, table: pd.DataFrame, notes: list[str]) -> tuple[list[str], list[dict]]:
+def _rtf_pages(spec: TableSpec, table: pd.DataFrame) -> tuple[list[str], list[dict]]:
     """The header and the pages to print: each a dict of body rows and their attributes."""
     if spec.kind == "listing":
         printed = printed_listing(table)
@@ -135,7 +135,7 @@ def rtf_documents(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: li
             f"reporting.{spec.name}.",
         ]
         table = table.head(LISTING_ROWS_PRINTED)
-    header, pages = _rtf_pages(spec, table, notes)
+    header, pages = _rtf_pages(spec, table)
     documents = []
     for number, page in enumerate(pages, start=1):
         size, widths, justify = page["size"], page["widths"], page["justify"]

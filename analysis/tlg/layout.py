@@ -9,7 +9,7 @@ the statistic (STATISTIC), its number (VALUE, the count or the estimate) and wha
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,7 +75,7 @@ class TableBuilder:
         self,
         section: str,
         label: str,
-        cells: dict[str, tuple[str, object, str]],
+        cells: Mapping[str, tuple[str, object, str]],
         indent: int = 1,
     ) -> None:
         """One display row; `cells` maps a column name to (statistic, value, display). A column

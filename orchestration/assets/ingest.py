@@ -1,6 +1,7 @@
 """Ingest: register the export, then load each file into `raw` and quarantine its bad rows."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -9,30 +10,16 @@ from orchestration.loading.contract import (
     ALL_INPUT_FILES,
     SUBJECT_FILES,
     InputFile,
-    file_path,
     subject_file,
 )
-from orchestration.loading.load import (
-    create_empty_raw_table,
-    current_export,
-    file_problems,
-    input_layout,
-    load_file,
-    read_export_file,
-    record_file_problem,
-    register_export,
-    resolve_export,
-    study_parameters,
-    subject_file_problem,
-)
-from orchestration.loading.readers import ExportError, newest_complete_export
+from orchestration.loading.load import register_export, resolve_export
+from orchestration.loading.readers import newest_complete_export
+from orchestration.loading.verdict import QUARANTINE_LIMIT, FileOutcome, ingest_file, judge_export
 from orchestration.resources import WarehouseResource
 from orchestration.version import code_version
 
 CURRENT_EXPORT = dg.AssetKey(["audit", "current_export"])
 QUARANTINE = dg.AssetKey(["quality", "quarantine"])
-# Above this share of a file's rows in quarantine the refresh stops (dm.csv: any row).
-QUARANTINE_LIMIT = 0.05
 
 
 class ExportConfig(dg.Config):
@@ -98,49 +85,43 @@ def raw_asset_key(spec: InputFile) -> dg.AssetKey:
     return dg.AssetKey(["raw", spec.raw_table])
 
 
-def _quarantine_preview(con, export_id: str, path: str) -> str:  # noqa: ANN001
-    frame = con.execute(
-        "select line, subjid as SUBJID, column_name, value, rule, message from quality.quarantine "
-        "where export_id = ? and file = ? order by line, rule limit 20",
-        [export_id, path],
-    ).df()
-    return frame.to_markdown(index=False) if len(frame) else "no quarantined rows"
+def _file_metadata(outcome: FileOutcome) -> dict[str, Any]:
+    result = outcome.loaded
+    if not outcome.in_layout:
+        status = f"not loaded: the profile's input layout is {outcome.layout}"
+        return {
+            "dagster/row_count": 0,
+            "input_layout": outcome.layout,
+            "status": status,
+            "export_id": outcome.export_id,
+        }
+    if result is None:
+        return {"dagster/row_count": 0, "status": f"NOT LOADED: {outcome.problem}", "export_id": outcome.export_id}
+    return {
+        "dagster/row_count": result.rows,
+        "staged_rows": result.staged_rows,
+        "quarantined_rows": result.quarantined_rows,
+        "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
+        "encoding": result.encoding,
+        "extra_columns_ignored": ", ".join(result.extra_columns) or "none",
+        "quarantined_preview": dg.MetadataValue.md(outcome.preview),
+        "export_id": outcome.export_id,
+        "file": result.path,
+    }
 
 
-FAILING_LINES_SHOWN = 50
-
-
-def _quarantined_lines(con, export_id: str, path: str) -> str:  # noqa: ANN001
-    """`line 7 (101-002): AGE out_of_range (150); ...` for the first quarantined lines of one file."""
-    lines = con.execute(
-        "select line, any_value(subjid), string_agg(coalesce(column_name || ' ', '') || rule "
-        "|| coalesce(' (' || value || ')', ''), ', ' order by rule, column_name) "
-        "from quality.quarantine where export_id = ? and file = ? group by line order by line",
-        [export_id, path],
-    ).fetchall()
-    shown = "; ".join(
-        f"line {line}{f' ({subject})' if subject else ''}: {problems}"
-        for line, subject, problems in lines[:FAILING_LINES_SHOWN]
-    )
-    more = f"; and {len(lines) - FAILING_LINES_SHOWN} more lines" if len(lines) > FAILING_LINES_SHOWN else ""
-    return f"{path} {shown}{more}" if lines else ""
-
-
-def _not_loaded(con, current, spec: InputFile, problem: str, evaluated: bool):  # noqa: ANN001, ANN202
-    """A file that could not be loaded: an empty raw table, and its check says why in words."""
-    create_empty_raw_table(con, spec)
-    if evaluated:  # the file itself is unusable
-        record_file_problem(con, current, file_path(spec, study_parameters(current)), problem)
-    status = f"NOT LOADED: {problem}"
-    yield dg.MaterializeResult(metadata={"dagster/row_count": 0, "status": status, "export_id": current.export_id})
-    yield dg.AssetCheckResult(
-        check_name="quarantine_within_limit",
-        passed=False,
-        # a check that could not run warns (and says so); it never pretends to have passed
-        severity=dg.AssetCheckSeverity.ERROR if evaluated else dg.AssetCheckSeverity.WARN,
-        description=problem if evaluated else f"not evaluated: {problem}",
-        metadata={"evaluated": evaluated, "file_problem": problem},
-    )
+def _check_metadata(outcome: FileOutcome) -> dict[str, Any]:
+    result = outcome.loaded
+    if not outcome.in_layout:
+        return {}
+    if result is None:
+        return {"evaluated": outcome.evaluated, "file_problem": outcome.problem}
+    return {
+        "quarantined_rows": result.quarantined_rows,
+        "allowed": outcome.allowed,
+        "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
+        "failing_rows": outcome.failing_lines or "none",
+    }
 
 
 def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
@@ -196,102 +177,31 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
     )
     def raw_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN202
         with warehouse.connect() as con:
-            current = current_export(con)
-            layout = input_layout(current)
-            if layout != spec.layout:
-                create_empty_raw_table(con, spec)
-        if layout != spec.layout:
-            context.log.info(f"{spec.path}: not part of a {layout} export; raw.{spec.raw_table} left empty")
-            yield dg.MaterializeResult(
-                metadata={
-                    "dagster/row_count": 0,
-                    "input_layout": layout,
-                    "status": f"not loaded: the profile's input layout is {layout}",
-                    "export_id": current.export_id,
-                }
+            outcome = ingest_file(con, spec)
+        result = outcome.loaded
+        if not outcome.in_layout:
+            context.log.info(f"{spec.path}: not part of a {outcome.layout} export; raw.{spec.raw_table} left empty")
+        elif result is not None:
+            context.log.info(
+                f"{result.path}: {result.rows} rows, {result.staged_rows} staged, "
+                f"{result.quarantined_rows} quarantined ({result.encoding})"
             )
-            yield dg.AssetCheckResult(
-                check_name="quarantine_within_limit",
-                passed=True,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=f"not part of a {layout} export: nothing loaded, nothing quarantined",
-            )
-            return
-        with warehouse.connect() as con:
-            subjects_missing = subject_file_problem(con, current, spec)
-            try:
-                if subjects_missing:
-                    # Without the patient list the row rules cannot run; the file itself is still checked.
-                    read_export_file(con, current, spec)
-                else:
-                    result = load_file(con, current, spec)
-            except ExportError as error:
-                context.log.error(str(error))
-                yield from _not_loaded(con, current, spec, str(error), evaluated=True)
-                return
-            if subjects_missing:
-                yield from _not_loaded(
-                    con,
-                    current,
-                    spec,
-                    f"row checks need {subject_file(spec).path}, which could not be loaded ({subjects_missing})",
-                    evaluated=False,
-                )
-                return
-            preview = _quarantine_preview(con, current.export_id, result.path)
-            failing_lines = _quarantined_lines(con, current.export_id, result.path)
-        context.log.info(
-            f"{result.path}: {result.rows} rows, {result.staged_rows} staged, "
-            f"{result.quarantined_rows} quarantined ({result.encoding})"
-        )
-        yield dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows,
-                "staged_rows": result.staged_rows,
-                "quarantined_rows": result.quarantined_rows,
-                "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
-                "encoding": result.encoding,
-                "extra_columns_ignored": ", ".join(result.extra_columns) or "none",
-                "quarantined_preview": dg.MetadataValue.md(preview),
-                "export_id": current.export_id,
-                "file": result.path,
-            }
-        )
-        allowed = 0 if is_subject_file else int(result.rows * QUARANTINE_LIMIT)
-        passed = result.own_problem_rows <= allowed
-        consequences = result.quarantined_rows - result.own_problem_rows
+        elif outcome.evaluated:
+            context.log.error(outcome.problem)
+        yield dg.MaterializeResult(metadata=_file_metadata(outcome))
         yield dg.AssetCheckResult(
             check_name="quarantine_within_limit",
-            passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"{result.own_problem_rows} of {result.rows} rows quarantined "
-                f"({result.quarantined_share:.1%}); allowed: {allowed}"
-                + (f" (and {consequences} of patients whose dm row is quarantined)" if consequences else "")
-                + ("" if passed else f". Quarantined: {failing_lines}")
-            ),
-            metadata={
-                "quarantined_rows": result.quarantined_rows,
-                "allowed": allowed,
-                "problems_by_rule": dg.MetadataValue.json(result.problems_by_rule),
-                "failing_rows": failing_lines or "none",
-            },
+            passed=outcome.passed,
+            # a check that could not run warns (and says so); it never pretends to have passed
+            severity=dg.AssetCheckSeverity.ERROR if outcome.evaluated else dg.AssetCheckSeverity.WARN,
+            description=outcome.check_description,
+            metadata=_check_metadata(outcome),
         )
 
     return raw_file
 
 
 RAW_ASSETS = [build_raw_asset(spec) for spec in ALL_INPUT_FILES]
-
-
-def export_refusals(con, current) -> list[str]:  # noqa: ANN001
-    """Why the export cannot be published: files that could not be loaded, quarantined subject rows."""
-    reasons = list(file_problems(con, current.export_id).values())
-    subjects = file_path(next(s for s in SUBJECT_FILES if s.layout == input_layout(current)), study_parameters(current))
-    lines = _quarantined_lines(con, current.export_id, subjects)
-    if lines:
-        reasons.append(f"every patient row must be usable, but {lines}")
-    return reasons
 
 
 @dg.asset(
@@ -316,21 +226,15 @@ def export_refusals(con, current) -> list[str]:  # noqa: ANN001
 )
 def quarantine_asset(warehouse: WarehouseResource):  # noqa: ANN201
     with warehouse.connect() as con:
-        current = current_export(con)
-        summary = con.execute(
-            "select file, rule, count(*) as problems, count(distinct line) as lines, "
-            "count(distinct subjid) as patients "
-            "from quality.quarantine where export_id = ? group by all order by file, rule",
-            [current.export_id],
-        ).df()
-        refusals = export_refusals(con, current)
+        verdict = judge_export(con)
+    summary, refusals = verdict.by_file_and_rule, verdict.refusals
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(summary["problems"].sum()) if len(summary) else 0,
             "by_file_and_rule": dg.MetadataValue.md(
                 summary.to_markdown(index=False) if len(summary) else "nothing quarantined"
             ),
-            "export_id": current.export_id,
+            "export_id": verdict.export_id,
         }
     )
     yield dg.AssetCheckResult(
@@ -339,6 +243,6 @@ def quarantine_asset(warehouse: WarehouseResource):  # noqa: ANN201
         severity=dg.AssetCheckSeverity.ERROR,
         description="every file loaded and every patient row usable"
         if not refusals
-        else f"export {current.export_id} refused: " + " | ".join(refusals),
+        else f"export {verdict.export_id} refused: " + " | ".join(refusals),
         metadata={"problems": len(refusals)},
     )

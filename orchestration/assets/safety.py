@@ -1,7 +1,8 @@
 """Safety and exposure reporting tables: TEAE overview, TEAEs by SOC and PT, exposure summary.
 
-Each asset reads the ADaM marts from the warehouse, calls a plain function of `analysis` and writes
-its table into the `reporting` schema (replaced on every refresh).
+Each asset calls the plain function of `orchestration.reporting.tables` that reads the ADaM marts,
+computes the table with `analysis` and writes it into the `reporting` schema (replaced on every
+refresh); the asset describes the result.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.assets.tables import column_schema, read_columns, write_reporting_table
-from orchestration.resources import WarehouseResource
+from orchestration.assets.tables import column_schema, reporting_table_asset
+from orchestration.reporting import tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
 ADSL = dg.AssetKey(["adam", "adsl"])
 ADAE = dg.AssetKey(["adam", "adae"])
 ADEX = dg.AssetKey(["adam", "adex"])
-AE_OVERVIEW = dg.AssetKey(["reporting", "ae_overview"])
-AE_BY_SOC_PT = dg.AssetKey(["reporting", "ae_by_soc_pt"])
-EXPOSURE_SUMMARY = dg.AssetKey(["reporting", "exposure_summary"])
+SAFETY_KINDS = ("duckdb", "pandas")
 
 
 def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
@@ -34,65 +33,41 @@ def _materialized(table: pd.DataFrame) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(
-    key=AE_OVERVIEW,
+ae_overview_asset = reporting_table_asset(
+    "ae_overview",
+    tables.ae_overview,
     deps=[ADSL, ADAE],
-    group_name="reporting",
+    kinds=SAFETY_KINDS,
     description=(
         "Overview of treatment-emergent adverse events (TEAEs) per actual treatment arm, safety "
         "population: patients with any TEAE, grade 3 or higher, serious, fatal, leading to a "
         "lenvatinib dose reduction, interruption or withdrawal, related to lenvatinib, related to SIRT."
     ),
-    kinds={"duckdb", "pandas"},
-)
-def ae_overview_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_overview
+)(_materialized)
 
-    with warehouse.connect() as con:
-        table = ae_overview(read_columns(con, "adam.adsl", ADSL_COLUMNS), read_columns(con, "adam.adae", ADAE_COLUMNS))
-        write_reporting_table(con, "ae_overview", table)
-    return _materialized(table)
-
-
-@dg.asset(
-    key=AE_BY_SOC_PT,
+ae_by_soc_pt_asset = reporting_table_asset(
+    "ae_by_soc_pt",
+    tables.ae_by_soc_pt,
     deps=[ADSL, ADAE],
-    group_name="reporting",
+    kinds=SAFETY_KINDS,
     description=(
         "Treatment-emergent adverse events by system organ class and preferred term per actual "
         "treatment arm, safety population: patients with any grade and with grade 3 or higher, "
         "and the worst grade among them."
     ),
-    kinds={"duckdb", "pandas"},
-)
-def ae_by_soc_pt_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.safety import ADAE_COLUMNS, ADSL_COLUMNS, ae_by_soc_pt
+)(_materialized)
 
-    with warehouse.connect() as con:
-        table = ae_by_soc_pt(read_columns(con, "adam.adsl", ADSL_COLUMNS), read_columns(con, "adam.adae", ADAE_COLUMNS))
-        write_reporting_table(con, "ae_by_soc_pt", table)
-    return _materialized(table)
-
-
-@dg.asset(
-    key=EXPOSURE_SUMMARY,
+exposure_summary_asset = reporting_table_asset(
+    "exposure_summary",
+    tables.exposure_summary,
     deps=[ADEX],
-    group_name="reporting",
+    kinds=SAFETY_KINDS,
     description=(
         "Study treatment exposure per actual treatment arm, safety population: lenvatinib duration, "
         "starting dose against the weight rule, cumulative dose, relative dose intensity, dose "
         "reductions and interruptions; SIRT activity and days from SIRT to lenvatinib."
     ),
-    kinds={"duckdb", "pandas"},
-)
-def exposure_summary_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.exposure import ADEX_COLUMNS, exposure_summary
-
-    with warehouse.connect() as con:
-        table = exposure_summary(read_columns(con, "adam.adex", ADEX_COLUMNS))
-        write_reporting_table(con, "exposure_summary", table)
-    return _materialized(table)
-
+)(_materialized)
 
 SAFETY_ASSETS = [ae_overview_asset, ae_by_soc_pt_asset, exposure_summary_asset]
-SAFETY_REPORTING_TABLES = [AE_OVERVIEW, AE_BY_SOC_PT, EXPOSURE_SUMMARY]
+SAFETY_REPORTING_TABLES = [asset.key for asset in SAFETY_ASSETS]

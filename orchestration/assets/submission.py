@@ -5,7 +5,7 @@ import time
 
 import dagster as dg
 
-from orchestration.assets.analysis import markdown
+from orchestration.assets.tables import markdown
 from orchestration.loading.load import current_export
 from orchestration.publishing.submission.conformance import BLOCKING, RULES
 from orchestration.resources import WarehouseResource

@@ -9,19 +9,13 @@ WAREHOUSE_HOME/build/tlf, which publishing copies into the snapshot's `tlf/` fol
 import json
 import shutil
 import time
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.assets.analysis import _baseline_sum, _study
-from orchestration.assets.tables import read_columns, write_reporting_table
 from orchestration.loading.load import current_export
+from orchestration.reporting.marts import read_study
+from orchestration.reporting.tlg import write_tlg_tables
 from orchestration.resources import WarehouseResource
-
-if TYPE_CHECKING:
-    import duckdb
-
-    from analysis.tlg.build import Inputs
 
 # The catalogue's table names, kept here so that loading the definitions does not import pandas.
 TLG_TABLES = (
@@ -55,50 +49,6 @@ TLG_INPUTS = [
         )
     ),
 ]
-
-
-def read_inputs(con: "duckdb.DuckDBPyConnection") -> "Inputs":
-    """The frames the tables are laid out from: the needed ADaM columns and the reporting tables."""
-    from analysis.exposure import ADEX_COLUMNS
-    from analysis.tlg import adverse_events
-    from analysis.tlg.build import ADRS_PARAMETERS, ADSL_COLUMNS, Inputs
-
-    def table(name: str):  # noqa: ANN202
-        return con.execute(f"select * from reporting.{name}").df()
-
-    def present(table: str, columns) -> list[str]:  # noqa: ANN001
-        # A study whose ADaM lacks a column (another profile) gets the tables without it.
-        described = {row[0] for row in con.execute(f"describe {table}").fetchall()}
-        return [column for column in columns if column in described]
-
-    return Inputs(
-        adsl=read_columns(con, "adam.adsl", present("adam.adsl", ADSL_COLUMNS), order_by="USUBJID"),
-        baseline_sum=_baseline_sum(con),
-        adrs=con.execute(
-            "select USUBJID, PARAMCD, AVALC from adam.adrs where list_contains(?, PARAMCD)", [list(ADRS_PARAMETERS)]
-        ).df(),
-        adae=read_columns(con, "adam.adae", present("adam.adae", adverse_events.ADAE_COLUMNS)),
-        adex=read_columns(con, "adam.adex", ADEX_COLUMNS),
-        response_rates=table("response_rates"),
-        response_differences=table("response_differences"),
-        tte_summary=table("tte_summary"),
-        tte_landmarks=table("tte_landmarks"),
-        tte_comparisons=table("tte_comparisons"),
-        baseline_characteristics=table("baseline_characteristics"),
-    )
-
-
-def write_tlg_tables(con: "duckdb.DuckDBPyConnection") -> dict[str, int]:
-    """Every catalogue table and the catalogue into `reporting`; rows per table."""
-    from analysis.tlg.build import CATALOGUE_TABLE, build_tables, catalogue_table
-
-    study = _study(con)
-    inputs = read_inputs(con)
-    tables = build_tables(inputs, study.arms)
-    tables[CATALOGUE_TABLE] = catalogue_table(inputs.adsl, study.arms)
-    for name, frame in tables.items():
-        write_reporting_table(con, name, frame)
-    return {name: len(frame) for name, frame in tables.items()}
 
 
 @dg.multi_asset(
@@ -150,7 +100,7 @@ def tlf_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     shutil.rmtree(partial, ignore_errors=True)
     with warehouse.connect() as con:
         export_id = current_export(con).export_id
-        study = _study(con)
+        study = read_study(con)
         tables = {name: con.execute(f"select * from reporting.{name}").df() for name in TLG_TABLES}
         current = current_export(con)
         provenance = Provenance("", export_id, current.data_cutoff.isoformat(), "", context.run.run_id, "")

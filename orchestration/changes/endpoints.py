@@ -176,7 +176,7 @@ def endpoint_changes(
             "select count(*), count(distinct USUBJID) from quality.endpoint_changes "
             "where EXPORT_ID = ? and PREVIOUS_EXPORT_ID = ?",
             [export_id, previous_export_id],
-        ).fetchone()
+        ).fetchall()[0]
         by_parameter = dict(
             con.execute(
                 "select DATASET || coalesce(' ' || PARAMCD, ''), count(*) from quality.endpoint_changes "

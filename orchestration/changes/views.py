@@ -39,7 +39,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
             "select count(*) from duckdb_tables() where database_name = current_database() "
             "and schema_name = ? and table_name = ?",
             [schema, table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -160,7 +160,7 @@ def changes_text(con: duckdb.DuckDBPyConnection, export_id: str, since: str | No
             parts.append(f"  ... and {len(endpoints) - SHOWN_ENDPOINT_CHANGES} more (quality.endpoint_changes)")
         parts.append("")
     queries = query_counts(con, export_id)
-    totals = [sum(row[i] for row in queries) for i in range(1, 5)]
+    totals = [sum(int(row[i]) for row in queries) for i in range(1, 5)]
     parts.append(
         f"Data queries in {export_id}: {totals[0]} new, {totals[1]} open, {totals[2]} resolved, {totals[3]} reopened"
     )

@@ -1,6 +1,7 @@
 """Loading one export into the ``raw`` schema and recording it in ``audit`` and ``quality``.
 
-Plain functions over a DuckDB connection; the Dagster assets in ``assets/ingest.py`` call them.
+Plain functions over a DuckDB connection; ``verdict.py`` and the Dagster assets in ``assets/ingest.py``
+call them.
 """
 
 from __future__ import annotations
@@ -253,8 +254,10 @@ class IngestResult:
 
 
 def registered_files(con: duckdb.DuckDBPyConnection, export_id: str) -> dict[str, dict]:
-    (files,) = con.execute("select files from audit.exports where export_id = ?", [export_id]).fetchone()
-    return {item["path"]: item for item in json.loads(files)}
+    row = con.execute("select files from audit.exports where export_id = ?", [export_id]).fetchone()
+    if row is None:
+        raise ExportError(f"export {export_id} is not registered: materialise audit/current_export first")
+    return {item["path"]: item for item in json.loads(row[0])}
 
 
 def subject_file_problem(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: InputFile) -> str | None:
@@ -350,5 +353,5 @@ def load_file(con: duckdb.DuckDBPyConnection, current: CurrentExport, spec: Inpu
         "select count(distinct line), count(distinct line) filter (where rule <> 'subject_quarantined') "
         "from quality.quarantine where export_id = ? and file = ?",
         [current.export_id, path],
-    ).fetchone()
+    ).fetchall()[0]
     return IngestResult(path, rows, rows - quarantined, quarantined, by_rule, encoding, extra_columns, own)

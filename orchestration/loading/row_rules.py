@@ -73,6 +73,7 @@ def column_checks(column: Column, export_date_sql: str) -> list[Check]:
             )
         )
     if column.kind == "code":
+        assert column.codelist is not None  # a code column always names its list (contract._code)
         allowed = codelists()[column.codelist]
         listed = ", ".join(_quote(code) for code in allowed)
         checks.append(

@@ -52,7 +52,7 @@ def connect_build(database: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _storage_version(con: duckdb.DuckDBPyConnection) -> str:
-    (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()
+    (tags,) = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchall()[0]
     return str((tags or {}).get("storage_version", "")).rstrip("+")
 
 
@@ -63,7 +63,7 @@ def _copy_database(con: duckdb.DuckDBPyConnection, database: Path, tables: list[
         con.execute("checkpoint")
         (build,) = con.execute(
             "select path from duckdb_databases() where database_name = current_database()"
-        ).fetchone()
+        ).fetchall()[0]
         shutil.copyfile(build, database)
         with duckdb.connect(str(database)) as copy:  # only the schemas analysts get
             kept = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
@@ -111,7 +111,7 @@ def publish(
     database = partial / "warehouse.duckdb"
     tables = _tables(con)
     counts = {
-        f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
         for schema, table in tables
     }
     _copy_database(con, database, tables)
@@ -190,6 +190,48 @@ def published_snapshots(paths: WarehousePaths) -> list[Path]:
     if not paths.snapshots.is_dir():
         return []
     return sorted(p for p in paths.snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+class NoSnapshot(LookupError):
+    """No snapshot to read: nothing is published yet, or no snapshot matches the id asked for."""
+
+
+def snapshot_database(paths: WarehousePaths, snapshot: str | None = None) -> Path:
+    """The current snapshot's DuckDB file, or an older one's (``snapshot``: its id or a unique prefix)."""
+    if snapshot is None:
+        if not paths.current_database.exists():
+            raise NoSnapshot(
+                f"nothing is published yet in {paths.home}: run `warehouse demo` or `warehouse refresh` first"
+            )
+        return paths.current_database.resolve()
+    folders = published_snapshots(paths)
+    matches = [folder for folder in folders if folder.name.startswith(snapshot)]
+    if len(matches) != 1:
+        known = ", ".join(folder.name for folder in folders) or "none"
+        what = "matches no snapshot" if not matches else "matches several snapshots"
+        raise NoSnapshot(f"--snapshot {snapshot} {what} (`warehouse snapshots` lists them; known: {known})")
+    return matches[0] / "warehouse.duckdb"
+
+
+def snapshot_listing(paths: WarehousePaths) -> str:
+    """Every published snapshot with its export, cut-off and publication time; the current one marked."""
+    current = current_snapshot(paths)
+    folders = published_snapshots(paths)
+    if not folders:
+        return f"no snapshots in {paths.snapshots}"
+    lines = [f"{'':2}{'snapshot':<52} {'export':<28} {'cut-off':<10}  published (UTC)"]
+    for folder in folders:
+        try:
+            meta = json.loads((folder / "snapshot.json").read_text())
+        except (OSError, ValueError):
+            meta = {}
+        mark = "* " if folder == current else "  "
+        published = str(meta.get("published_at", ""))[:19].replace("T", " ")
+        lines.append(
+            f"{mark}{folder.name:<52} {str(meta.get('export_id', '?')):<28} {str(meta.get('data_cutoff', '')):<10}  {published}"
+        )
+    lines.append(f"\n* current; {len(folders)} kept (WAREHOUSE_KEEP_SNAPSHOTS={paths.keep_snapshots})")
+    return "\n".join(lines)
 
 
 def prune_snapshots(paths: WarehousePaths, keep: int) -> list[str]:

@@ -154,20 +154,18 @@ def write_follow_up(
     rng = np.random.default_rng([seed, days])
 
     status = _patient_status(files)
-    changes: dict[str, object] = {}
-    changes["deleted_duplicate"] = _delete_duplicate(files)
-    changes["corrected_dose"] = _correct_starting_dose(files)
-    scanned, complete = _new_scans(files, status, old_cut, new_cut)
-    changes["new_scans"], changes["complete_response"] = scanned, complete
-    busy = set(scanned)
-    changes["corrected_grade"] = _correct_grade(files, rng, busy)
-    if changes["corrected_grade"]:
-        busy.add(changes["corrected_grade"][0])
-    changes["new_adverse_events"] = _new_adverse_events(files, status, rng, old_cut, new_cut, busy)
-    busy |= set(changes["new_adverse_events"])
-    changes["late_death"] = _late_death(files, status, rng, old_cut, new_cut, busy)
-    if changes["late_death"]:
-        busy.add(changes["late_death"][0])
+    deleted_duplicate = _delete_duplicate(files)
+    corrected_dose = _correct_starting_dose(files)
+    new_scans, complete_response = _new_scans(files, status, old_cut, new_cut)
+    busy = set(new_scans)
+    corrected_grade = _correct_grade(files, rng, busy)
+    if corrected_grade:
+        busy.add(corrected_grade[0])
+    new_adverse_events = _new_adverse_events(files, status, rng, old_cut, new_cut, busy)
+    busy |= set(new_adverse_events)
+    late_death = _late_death(files, status, rng, old_cut, new_cut, busy)
+    if late_death:
+        busy.add(late_death[0])
     _new_contacts(files, status, rng, old_cut, new_cut, busy)
 
     manifest_path = out_dir / "manifest.json"
@@ -181,7 +179,20 @@ def write_follow_up(
     temporary = manifest_path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(new_manifest, indent=2) + "\n", encoding="utf-8")
     temporary.replace(manifest_path)
-    return FollowUpExport(out_dir, export_id, manifest["export_id"], exported_at, rows, **changes)  # type: ignore[arg-type]
+    return FollowUpExport(
+        out_dir,
+        export_id,
+        manifest["export_id"],
+        exported_at,
+        rows,
+        new_scans=new_scans,
+        complete_response=complete_response,
+        new_adverse_events=new_adverse_events,
+        corrected_grade=corrected_grade,
+        corrected_dose=corrected_dose,
+        deleted_duplicate=deleted_duplicate,
+        late_death=late_death,
+    )
 
 
 # --- who is where in the trial ------------------------------------------------------------------------
@@ -246,11 +257,11 @@ def _correct_starting_dose(files: dict[str, _File]) -> tuple[str, str, str, str]
     weights = {r["SUBJID"]: r["WEIGHT_KG"] for r in files["edc/dm.csv"].records()}
     ex = files["edc/ex.csv"]
     first: dict[str, int] = {}
-    for index, row in enumerate(ex.records()):
-        if row["EXTRT"] == "LENVATINIB":
-            seq = _int(row["EXSEQ"], 10**9)
-            if row["SUBJID"] not in first or seq < _int(ex.rows[first[row["SUBJID"]]][ex.column("EXSEQ")], 10**9):
-                first[row["SUBJID"]] = index
+    for index, record in enumerate(ex.records()):
+        if record["EXTRT"] == "LENVATINIB":
+            seq = _int(record["EXSEQ"], 10**9)
+            if record["SUBJID"] not in first or seq < _int(ex.rows[first[record["SUBJID"]]][ex.column("EXSEQ")], 10**9):
+                first[record["SUBJID"]] = index
     for subject in sorted(first):
         row = ex.rows[first[subject]]
         try:
@@ -275,8 +286,8 @@ def _new_scans(
     """
     lesions, timepoints = files["imaging/lesions.csv"], files["imaging/timepoints.csv"]
     by_scan: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for row in lesions.records():
-        by_scan.setdefault((row["SUBJID"], row["SCAN_DAT"]), []).append(row)
+    for record in lesions.records():
+        by_scan.setdefault((record["SUBJID"], record["SCAN_DAT"]), []).append(record)
     planned = {}
     for subject, rows in sorted(status.scans.items()):
         if not status.still_scanned(subject):
@@ -342,8 +353,8 @@ def _correct_grade(
     """One adverse event of grade 1-3 that is its patient's worst is corrected one grade up."""
     ae = files["edc/ae.csv"]
     worst: dict[str, int] = {}
-    for row in ae.records():
-        worst[row["SUBJID"]] = max(worst.get(row["SUBJID"], 0), _int(row["AETOXGR"]))
+    for record in ae.records():
+        worst[record["SUBJID"]] = max(worst.get(record["SUBJID"], 0), _int(record["AETOXGR"]))
     candidates = [
         index
         for index, row in enumerate(ae.records())

@@ -111,7 +111,15 @@ class GeneratedExport:
     exported_at: datetime
     rows: dict[str, int]  # file path -> data rows written (injected rows included)
     injected: dict[str, int]  # file path -> deliberately bad rows (duplicates + out-of-range values)
-    partial_dates: dict[str, int]  # file path -> dates written partial
+
+    def describe(self) -> str:
+        """Rows per file (and how many are deliberately bad), then the total."""
+        lines = []
+        for path, rows in self.rows.items():
+            bad = self.injected.get(path, 0)
+            lines.append(f"  {path:<24} {rows:>10,} rows" + (f"  ({bad} deliberately bad)" if bad else ""))
+        lines.append(f"  {'total':<24} {sum(self.rows.values()):>10,} rows")
+        return "\n".join(lines)
 
 
 def default_exported_at(cutoff: date = DEFAULT_CUTOFF) -> datetime:
@@ -149,8 +157,7 @@ def generate_export(
     cut = (cutoff - EPOCH).days
     trial = _simulate(rng, patients, cut)
     dates = _DateText(cut - ENROLMENT_FIRST_DAYS_BEFORE_CUTOFF - 400, cut + 800)
-    partial_counts: dict[str, int] = {}
-    tables = _build_tables(trial, rng, mess_rng, dates, messiness, partial_counts)
+    tables = _build_tables(trial, rng, mess_rng, dates, messiness)
 
     rows: dict[str, int] = {}
     injected: dict[str, int] = {}
@@ -175,7 +182,7 @@ def generate_export(
     tmp = manifest_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     tmp.replace(manifest_path)
-    return GeneratedExport(out_dir, export_id, exported_at, rows, injected, partial_counts)
+    return GeneratedExport(out_dir, export_id, exported_at, rows, injected)
 
 
 def lenvatinib_starting_dose(weight_kg):
@@ -263,7 +270,87 @@ class _DateText:
 
 
 class _Trial:
-    """Arrays describing the simulated trial; patient arrays have one entry per patient (SUBJID order)."""
+    """Arrays describing the simulated trial; patient arrays have one entry per patient (SUBJID order).
+
+    Filled in step by step by the `_simulate_*` functions (and the table builders), in this order.
+    """
+
+    n: int  # patients
+    cut: int  # the data cut-off (day number)
+    # patients (_simulate_patients)
+    site_no: np.ndarray
+    patient_no: np.ndarray
+    french_site: np.ndarray
+    enrol: np.ndarray
+    arm: np.ndarray
+    male: np.ndarray
+    age: np.ndarray
+    weight_tenths: np.ndarray
+    ecog: np.ndarray
+    child_pugh: np.ndarray
+    mvi: np.ndarray
+    ehs: np.ndarray
+    bclc: np.ndarray
+    etiology: np.ndarray
+    afp: np.ndarray
+    prior_tace: np.ndarray
+    # outcomes (_simulate_outcomes)
+    score: np.ndarray
+    treated: np.ndarray
+    sirt_rx: np.ndarray
+    start: np.ndarray
+    len_start: np.ndarray
+    cutoff_day: np.ndarray
+    responder: np.ndarray
+    nadir_ratio: np.ndarray
+    nadir_day: np.ndarray
+    lesion_growth: np.ndarray
+    progression_day: np.ndarray
+    death_day: np.ndarray
+    died_before_progression: np.ndarray
+    dropout_day: np.ndarray
+    dropout_lost: np.ndarray
+    pd_type: np.ndarray
+    # imaging schedule (_simulate_imaging_schedule): s_* have one entry per scan
+    visit_week: np.ndarray
+    has_pd_scan: np.ndarray
+    pd_scan_day: np.ndarray
+    s_pat: np.ndarray
+    s_day: np.ndarray
+    s_kind: np.ndarray
+    s_visit: np.ndarray
+    s_is_pd: np.ndarray
+    has_baseline: np.ndarray
+    s_rank: np.ndarray
+    early_ct_day: np.ndarray
+    early_ct: np.ndarray
+    # treatment (_simulate_treatment)
+    eot_reason: np.ndarray
+    stopped: np.ndarray
+    len_given: np.ndarray
+    last_dose: np.ndarray
+    start_dose: np.ndarray
+    dose_events: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (patient, day, kind) per dose change
+    periods: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # start, end, dose, reason, ok
+    sirt_gbq: np.ndarray
+    # follow-up (_simulate_follow_up)
+    death_known: np.ndarray
+    dropped: np.ndarray
+    fatal_ae: np.ndarray
+    contacts: np.ndarray
+    contacts_ok: np.ndarray
+    dead_contact: np.ndarray
+    death_cause: np.ndarray
+    ct1: np.ndarray
+    ct1_day: np.ndarray
+    ct2: np.ndarray
+    ct2_day: np.ndarray
+    # the tables (_build_tables, _ae_table)
+    subjid: np.ndarray
+    ae_fatal: np.ndarray
+    # set by the imaging tables but read by nothing (left to the rewrite of the reader's verdict)
+    computed_overall: np.ndarray
+    reader_overall: np.ndarray
 
 
 def _simulate(rng: np.random.Generator, n: int, cut: int) -> _Trial:
@@ -813,7 +900,6 @@ def _build_tables(
     mess_rng: np.random.Generator,
     dates: _DateText,
     mess: Messiness,
-    partial_counts: dict[str, int],
 ) -> dict[str, dict[str, np.ndarray]]:
     subjid = _obj([f"{s:03d}-{p:03d}" for s, p in zip(t.site_no.tolist(), t.patient_no.tolist())])
     t.subjid = subjid
@@ -822,13 +908,11 @@ def _build_tables(
         "edc/ex.csv": _ex_table(t, dates),
     }
     tables["edc/ae.csv"] = _ae_table(t, rng, dates)
-    partial_counts["edc/ae.csv"] = sum(
+    for column in ("AESTDAT", "AEENDAT"):
         _make_partial(tables["edc/ae.csv"][column], ~t.ae_fatal, mess_rng, mess.partial_date_rate)
-        for column in ("AESTDAT", "AEENDAT")
-    )
     death_partial = t.death_known & (mess_rng.random(t.n) < mess.partial_date_rate)
     tables["edc/ds.csv"] = _ds_table(t, dates, death_partial)
-    tables["edc/surv.csv"] = _surv_table(t, mess_rng, dates, death_partial, partial_counts)
+    tables["edc/surv.csv"] = _surv_table(t, mess_rng, dates, death_partial)
     tables["edc/ct.csv"] = _ct_table(t, rng, dates)
     tables["imaging/lesions.csv"], tables["imaging/timepoints.csv"] = _imaging_tables(t, rng, dates)
     return tables
@@ -1047,14 +1131,13 @@ def _ae_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
     }
 
 
-def _make_partial(text: np.ndarray, eligible: np.ndarray, rng: np.random.Generator, rate: float) -> int:
+def _make_partial(text: np.ndarray, eligible: np.ndarray, rng: np.random.Generator, rate: float) -> None:
     """Rewrite a share of the (non-empty) `dd MMM yyyy` dates in place as `UN MMM yyyy` or `UN UNK yyyy`."""
     chosen = np.flatnonzero(eligible & (text != "") & (rng.random(text.size) < rate))
     no_month = rng.random(chosen.size) < 0.2
     for i, drop_month in zip(chosen.tolist(), no_month.tolist()):
         value = text[i]
         text[i] = f"UN UNK {value[-4:]}" if drop_month else f"UN {value[3:]}"
-    return int(chosen.size)
 
 
 def _ds_table(t: _Trial, dates: _DateText, death_partial: np.ndarray) -> dict[str, np.ndarray]:
@@ -1085,7 +1168,6 @@ def _surv_table(
     mess_rng: np.random.Generator,
     dates: _DateText,
     death_partial: np.ndarray,
-    partial_counts: dict[str, int],
 ) -> dict[str, np.ndarray]:
     ok = t.contacts_ok
     pat_a = np.nonzero(ok)[0]
@@ -1097,7 +1179,7 @@ def _surv_table(
     order = np.lexsort((dead, day, pat))
     pat, day, dead = pat[order], day[order], dead[order]
     death_text = dates.edc_or_empty(t.start[pat] + t.death_day[pat], dead)
-    partial_counts["edc/surv.csv"] = _make_partial(death_text, dead & death_partial[pat], mess_rng, 1.0)
+    _make_partial(death_text, dead & death_partial[pat], mess_rng, 1.0)
     cause = np.full(pat.size, "", dtype=object)
     cause[dead] = _lookup(_obj(DEATH_CAUSE), t.death_cause[pat[dead]])
     return {
@@ -1149,8 +1231,10 @@ def _ct_table(t: _Trial, rng: np.random.Generator, dates: _DateText) -> dict[str
         names[systemic] = _lookup(
             _obj(SYSTEMIC_NAMES), _choice(rng, (0.25, 0.15, 0.3, 0.1, 0.12, 0.05, 0.03), int(systemic.sum()))
         )
-        rows_pat.append(pat), rows_day.append(day)
-        rows_type.append(_obj([c[0] for c in catalogue])[which]), rows_name.append(names)
+        rows_pat.append(pat)
+        rows_day.append(day)
+        rows_type.append(_obj([c[0] for c in catalogue])[which])
+        rows_name.append(names)
 
     p1 = np.flatnonzero(t.ct1)
     add(p1, t.ct1_day[p1], CT_AFTER_PD)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis.efficacy import Arms, tte_summary
-from analysis.survival import fit_kaplan_meier, kaplan_meier_summary, quartiles, reverse_km_median_followup
+from analysis.survival import fit_kaplan_meier, kaplan_meier_summary, reverse_km_median_followup, survival_quantile
 
 NA = float("nan")
 
@@ -108,7 +108,14 @@ DAYS_PER_MONTH = 30.4375
 def summary_and_quartiles(durations: list[float], events: list[int]) -> tuple[float, ...]:
     durations_, events_ = pd.Series(durations, dtype=float), pd.Series(events).astype(bool)
     km = kaplan_meier_summary(durations_, events_)
-    return (km.median, km.median_lower, km.median_upper, *quartiles(fit_kaplan_meier(durations_, events_)))
+    fitter = fit_kaplan_meier(durations_, events_)  # the quartiles as tte_summary reads them
+    return (
+        km.median,
+        km.median_lower,
+        km.median_upper,
+        survival_quantile(fitter, 0.25)[0],
+        survival_quantile(fitter, 0.75)[0],
+    )
 
 
 def same(found: tuple[float, ...], expected: tuple[float, ...]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from orchestration.assets.safety import write_reporting_table
+from orchestration.reporting.marts import write_reporting_table
 
 
 def test_write_reporting_table_creates_the_schema_and_replaces_the_table():

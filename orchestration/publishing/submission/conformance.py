@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from orchestration.publishing.submission.datasets import XPORT_MAX_CHARACTER_BYTES
 from orchestration.publishing.submission.spec import Dataset
 
 BLOCKING, WARNING = "blocking", "warning"
@@ -259,8 +260,8 @@ def xport_limits(con, dataset, schema):  # noqa: ANN001
             (longest,) = con.execute(
                 f'select max(octet_length(encode("{name}"))) from {_q(schema, dataset)}'
             ).fetchall()[0]
-            if longest and longest > 200:
-                problems.append(f"{name} has a value of {longest} bytes (at most 200)")
+            if longest and longest > XPORT_MAX_CHARACTER_BYTES:
+                problems.append(f"{name} has a value of {longest} bytes (at most {XPORT_MAX_CHARACTER_BYTES})")
     return problems
 
 

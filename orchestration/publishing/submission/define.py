@@ -344,6 +344,7 @@ def render_html(specification: list[Dataset], facts: dict[str, DatasetFacts], st
                 codelist = dataset.value_level.get("AVALC", {}).get(code)
                 if codelist:
                     codelist = _codelist_with_terms(codelist, data, f"AVALC.{code}")
+                if codelist:  # a code list without terms (a parameter never populated) is left out
                     codelists.setdefault(codelist.oid, codelist)
                 parts.append(
                     f"<tr><td>{e(code)}</td><td>{e(label)}</td>"

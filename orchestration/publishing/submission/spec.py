@@ -121,7 +121,7 @@ class Dataset:
     variables: tuple[Variable, ...]
     subclass: str | None = None
     # BDS value-level metadata: variable -> PARAMCD -> the code list of its values for that parameter
-    value_level: dict[str, dict[str, CodeList]] = field(default_factory=dict)
+    value_level: dict[str, dict[str, CodeList | None]] = field(default_factory=dict)
 
     @property
     def upper(self) -> str:

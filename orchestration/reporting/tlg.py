@@ -1,0 +1,55 @@
+"""The clinical study report tables (TLGs): every table of `analysis.tlg.catalogue` as a tidy
+table in the `reporting` schema, plus `reporting.tlg_catalogue` (numbers, titles, populations)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orchestration.reporting.marts import (
+    adrs,
+    baseline_sum,
+    present_columns,
+    read_columns,
+    read_study,
+    reporting_table,
+    write_reporting_table,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from analysis.tlg.build import Inputs
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
+    """The frames the tables are laid out from: the needed ADaM columns and the reporting tables."""
+    from analysis.exposure import ADEX_COLUMNS
+    from analysis.tlg import adverse_events
+    from analysis.tlg.build import ADRS_PARAMETERS, ADSL_COLUMNS, Inputs
+
+    return Inputs(
+        adsl=read_columns(con, "adam.adsl", present_columns(con, "adam.adsl", ADSL_COLUMNS), order_by="USUBJID"),
+        baseline_sum=baseline_sum(con),
+        adrs=adrs(con, ADRS_PARAMETERS),
+        adae=read_columns(con, "adam.adae", present_columns(con, "adam.adae", adverse_events.ADAE_COLUMNS)),
+        adex=read_columns(con, "adam.adex", ADEX_COLUMNS),
+        response_rates=reporting_table(con, "response_rates"),
+        response_differences=reporting_table(con, "response_differences"),
+        tte_summary=reporting_table(con, "tte_summary"),
+        tte_landmarks=reporting_table(con, "tte_landmarks"),
+        tte_comparisons=reporting_table(con, "tte_comparisons"),
+        baseline_characteristics=reporting_table(con, "baseline_characteristics"),
+    )
+
+
+def write_tlg_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Every catalogue table and the catalogue into `reporting`; rows per table."""
+    from analysis.tlg.build import CATALOGUE_TABLE, build_tables, catalogue_table
+
+    study = read_study(con)
+    inputs = read_inputs(con)
+    tables = build_tables(inputs, study.arms)
+    tables[CATALOGUE_TABLE] = catalogue_table(inputs.adsl, study.arms)
+    for name, frame in tables.items():
+        write_reporting_table(con, name, frame)
+    return {name: len(frame) for name, frame in tables.items()}
