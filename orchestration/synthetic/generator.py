@@ -348,9 +348,6 @@ class _Trial:
     # the tables (_build_tables, _ae_table)
     subjid: np.ndarray
     ae_fatal: np.ndarray
-    # set by the imaging tables but read by nothing (left to the rewrite of the reader's verdict)
-    computed_overall: np.ndarray
-    reader_overall: np.ndarray
 
 
 def _simulate(rng: np.random.Generator, n: int, cut: int) -> _Trial:
