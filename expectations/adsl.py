@@ -16,7 +16,6 @@ def suite(arms: list[str], enrolled: int) -> Any:
             gxe.ExpectColumnValuesToBeInSet(column="FASFL", value_set=["Y"]),
             gxe.ExpectColumnValuesToBeInSet(column="SAFFL", value_set=["Y", "N"]),
             gxe.ExpectColumnValuesToNotBeNull(column="STARTDT"),
-            gxe.ExpectColumnValuesToBeBetween(column="AGE", min_value=18, max_value=100),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A="LSTALVDT", column_B="ENRLDT", or_equal=True, ignore_row_if="either_value_is_missing"
             ),
