@@ -41,7 +41,7 @@ staged_rows as (
 quarantined_rows as (
     select q.file, count(distinct q.line) as quarantined_rows
     from {{ source('quality', 'quarantine') }} as q
-    where q.export_id in (select _export_id from {{ source('raw', subject_table) }})
+    where q.export_id in (select subjects._export_id from {{ source('raw', subject_table) }} as subjects)
     group by q.file
 )
 
