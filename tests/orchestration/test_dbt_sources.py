@@ -1,4 +1,5 @@
-"""dbt's `_sources.yml` is generated from the input contract; the committed file is the generated one."""
+"""dbt's `_sources.yml` and macro `input_files` are generated from the input contract; the committed
+files are the generated ones."""
 
 from __future__ import annotations
 
@@ -9,14 +10,25 @@ import pytest
 import yaml
 
 from orchestration.loading import dbt_sources
-from orchestration.loading.contract import ALL_INPUT_FILES, INPUT_FILES_BY_PATH, SUBJECT_FILE
+from orchestration.loading.contract import ALL_INPUT_FILES, INPUT_FILES_BY_PATH, LAYOUTS, SUBJECT_FILE, layout_files
 
 
-def test_committed_sources_yml_is_the_generated_one() -> None:
+def test_committed_files_are_the_generated_ones() -> None:
     """Fails after a change to the contract, a code list or the quarantine table until
     `python -m orchestration.loading.dbt_sources` has been run and its output committed."""
-    committed = dbt_sources.SOURCES_YML.read_text(encoding="utf-8")
-    assert committed == dbt_sources.render(), "run: python -m orchestration.loading.dbt_sources"
+    for path, generate in dbt_sources.GENERATED.items():
+        assert path.read_text(encoding="utf-8") == generate(), (
+            f"{path}: run python -m orchestration.loading.dbt_sources"
+        )
+
+
+def test_input_files_macro_lists_each_layout_in_contract_order() -> None:
+    macro = dbt_sources.render_macro()
+    for layout in LAYOUTS:
+        block = macro.split(f"'{layout}': [", 1)[1].split("],", 1)[0]
+        listed = [line.split("'raw_table': '", 1)[1].split("'", 1)[0] for line in block.strip().splitlines()]
+        assert listed == [f.raw_table for f in layout_files(layout)]
+    assert macro.count("'subject_file': true") == 2
 
 
 def test_sources_list_the_contract_columns_and_the_quarantine_table() -> None:
@@ -44,9 +56,10 @@ def test_rules_are_described_from_the_contract() -> None:
 
 
 def test_check_mode_reports_a_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stale = tmp_path / "_sources.yml"
-    stale.write_text(dbt_sources.render().replace("Integer 18-100", "Integer 18-99"), encoding="utf-8")
-    monkeypatch.setattr(dbt_sources, "SOURCES_YML", stale)
+    sources, macro = tmp_path / "_sources.yml", tmp_path / "input_files.sql"
+    sources.write_text(dbt_sources.render().replace("Integer 18-100", "Integer 18-99"), encoding="utf-8")
+    macro.write_text(dbt_sources.render_macro(), encoding="utf-8")
+    monkeypatch.setattr(dbt_sources, "GENERATED", {sources: dbt_sources.render, macro: dbt_sources.render_macro})
     assert dbt_sources.main(["--check"]) == 1
     assert dbt_sources.main([]) == 0 and dbt_sources.main(["--check"]) == 0
-    assert "Integer 18-100" in stale.read_text(encoding="utf-8")
+    assert "Integer 18-100" in sources.read_text(encoding="utf-8")
