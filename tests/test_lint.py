@@ -1,5 +1,5 @@
-"""The code stays clean: ruff's lint rules and its formatter, and mypy on the plain packages (all configured
-in pyproject.toml)."""
+"""The code stays clean: ruff's lint rules and its formatter and mypy on the plain packages
+(configured in pyproject.toml), and sqlfluff on the dbt SQL (configured in .sqlfluff)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,23 @@ def test_mypy_on_the_plain_packages():
     if not MYPY.exists():
         pytest.skip("mypy is not installed beside this Python (it is a dev dependency: uv sync)")
     completed = subprocess.run([str(MYPY)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
+SQL_FOLDERS = ["dbt_project/models", "dbt_project/macros", "dbt_project/tests"]
+
+
+def test_sqlfluff():
+    """The dbt SQL is clean by the rules of .sqlfluff (jinja templater with dbt's builtins: no
+    database, no profile). One process: two hung the CI once."""
+    if not SQLFLUFF.exists():
+        pytest.skip("sqlfluff is not installed beside this Python (it is a dev dependency: uv sync)")
+    completed = subprocess.run(
+        [str(SQLFLUFF), "lint", *SQL_FOLDERS, "--processes", "1", "--disable-progress-bar", "--nocolor"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -30,7 +30,8 @@ class Column:
     when ``partial_ok``), ``iso_date`` (``yyyy-mm-dd``) and ``iso8601`` (an SDTM --DTC value:
     ``yyyy``, ``yyyy-mm``, ``yyyy-mm-dd`` or a date-time, partial only when ``partial_ok``).
     ``may_be_absent``: the column may be missing from the header (read as empty), for SDTM
-    columns that are permissible rather than required.
+    columns that are permissible rather than required. ``description`` says what the value means;
+    the rule is described from the fields above (``dbt_sources.py`` writes both for dbt).
     """
 
     name: str
@@ -42,6 +43,7 @@ class Column:
     pattern: str | None = None
     partial_ok: bool = False
     may_be_absent: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class InputFile:
     source: str  # "edc", "imaging" or "sdtm"
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    title: str = ""  # what one row is, for a reader of the dbt docs
     # (column, condition on other columns) pairs: column must be filled when condition holds.
     required_when: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # The column naming the patient (checked against the layout's subject file).
@@ -83,13 +86,18 @@ class InputFile:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
 
 def _subjid() -> Column:
-    return Column("SUBJID", pattern=SUBJID_PATTERN)
+    return Column(
+        "SUBJID", pattern=SUBJID_PATTERN, description="Subject identifier, `<site>-<patient>` (e.g. `101-001`)"
+    )
 
 
-def _code(name: str, codelist: str, required: bool = True) -> Column:
-    return Column(name, "code", required=required, codelist=codelist)
+def _code(name: str, codelist: str, description: str, required: bool = True) -> Column:
+    return Column(name, "code", required=required, codelist=codelist, description=description)
 
 
 EDC_FILES: tuple[InputFile, ...] = (
@@ -97,22 +105,25 @@ EDC_FILES: tuple[InputFile, ...] = (
         "dm",
         "edc",
         key=("SUBJID",),
+        title="Enrolment and baseline",
         columns=(
             _subjid(),
-            Column("SITEID", pattern=r"^[0-9]{3}$"),
-            _code("ARM", "ARM"),
-            Column("ENRLDAT", "edc_date"),
-            Column("AGE", "int", minimum=18, maximum=100),
-            _code("SEX", "SEX"),
-            Column("WEIGHT_KG", "decimal", minimum=25, maximum=250),
-            Column("ECOG", "int", minimum=0, maximum=2),
-            _code("CHILD_PUGH", "CHILD_PUGH"),
-            _code("BCLC", "BCLC"),
-            _code("ETIOLOGY", "ETIOLOGY"),
-            Column("AFP_NGML", "decimal", minimum=0, maximum=10_000_000),
-            Column("PRIOR_TACE_N", "int", minimum=1, maximum=50),
-            _code("MVI", "NY"),
-            _code("EHS", "NY"),
+            Column("SITEID", pattern=r"^[0-9]{3}$", description="Site identifier"),
+            _code("ARM", "ARM", "Planned arm"),
+            Column("ENRLDAT", "edc_date", description="Enrolment date"),
+            Column("AGE", "int", minimum=18, maximum=100, description="Age at enrolment, years"),
+            _code("SEX", "SEX", "Sex"),
+            Column("WEIGHT_KG", "decimal", minimum=25, maximum=250, description="Baseline body weight, kg"),
+            Column("ECOG", "int", minimum=0, maximum=2, description="Baseline ECOG performance status"),
+            _code("CHILD_PUGH", "CHILD_PUGH", "Baseline Child-Pugh class and score"),
+            _code("BCLC", "BCLC", "Baseline BCLC stage"),
+            _code("ETIOLOGY", "ETIOLOGY", "Liver disease aetiology"),
+            Column(
+                "AFP_NGML", "decimal", minimum=0, maximum=10_000_000, description="Baseline alpha-fetoprotein, ng/mL"
+            ),
+            Column("PRIOR_TACE_N", "int", minimum=1, maximum=50, description="Number of prior TACE procedures"),
+            _code("MVI", "NY", "Macrovascular invasion incl. portal vein tumour thrombus"),
+            _code("EHS", "NY", "Extrahepatic spread"),
         ),
         enrolment_column="ENRLDAT",
     ),
@@ -120,59 +131,90 @@ EDC_FILES: tuple[InputFile, ...] = (
         "ex",
         "edc",
         key=("SUBJID", "EXSEQ"),
+        title="Study treatment, one row per SIRT procedure or constant-dose lenvatinib period",
         columns=(
             _subjid(),
-            Column("EXSEQ", "int", minimum=1, maximum=999),
-            _code("EXTRT", "EXTRT"),
-            Column("EXDOSE", "decimal", minimum=0, maximum=100),
-            _code("EXDOSU", "EXDOSU"),
-            Column("EXSTDAT", "edc_date"),
-            Column("EXENDAT", "edc_date", required=False),
-            _code("EXADJ", "EXADJ", required=False),
+            Column(
+                "EXSEQ",
+                "int",
+                minimum=1,
+                maximum=999,
+                description="Sequence number of the treatment record within the subject",
+            ),
+            _code("EXTRT", "EXTRT", "Treatment"),
+            Column(
+                "EXDOSE",
+                "decimal",
+                minimum=0,
+                maximum=100,
+                description="Dose: mg per day (lenvatinib) or GBq activity (SIRT)",
+            ),
+            _code("EXDOSU", "EXDOSU", "Dose unit"),
+            Column("EXSTDAT", "edc_date", description="Start date of the dosing period (SIRT: procedure date)"),
+            Column(
+                "EXENDAT",
+                "edc_date",
+                required=False,
+                description="End date of the lenvatinib dosing period; empty while ongoing",
+            ),
+            _code("EXADJ", "EXADJ", "Dose adjustment", required=False),
         ),
     ),
     InputFile(
         "ae",
         "edc",
         key=("SUBJID", "AESPID"),
+        title="Adverse events",
         columns=(
             _subjid(),
-            Column("AESPID", "int", minimum=1, maximum=9999),
-            Column("AETERM"),
-            Column("AEDECOD"),
-            Column("AESOC"),
-            Column("AESTDAT", "edc_date", partial_ok=True),
-            Column("AEENDAT", "edc_date", required=False, partial_ok=True),
-            Column("AETOXGR", "int", minimum=1, maximum=5),
-            _code("AESER", "NY"),
-            _code("AEREL_LEN", "AEREL"),
-            _code("AEREL_SIRT", "AEREL"),
-            _code("AEACN_LEN", "AEACN"),
-            _code("AEOUT", "AEOUT"),
+            Column(
+                "AESPID", "int", minimum=1, maximum=9999, description="Sponsor-defined AE identifier within the subject"
+            ),
+            Column("AETERM", description="Reported (verbatim) AE term"),
+            Column("AEDECOD", description="MedDRA preferred term"),
+            Column("AESOC", description="MedDRA system organ class"),
+            Column("AESTDAT", "edc_date", partial_ok=True, description="AE start date"),
+            Column(
+                "AEENDAT", "edc_date", required=False, partial_ok=True, description="AE end date; empty while ongoing"
+            ),
+            Column("AETOXGR", "int", minimum=1, maximum=5, description="NCI CTCAE v5.0 grade"),
+            _code("AESER", "NY", "Serious AE"),
+            _code("AEREL_LEN", "AEREL", "Relationship to lenvatinib"),
+            _code("AEREL_SIRT", "AEREL", "Relationship to SIRT"),
+            _code("AEACN_LEN", "AEACN", "Action taken with lenvatinib"),
+            _code("AEOUT", "AEOUT", "Outcome of the AE"),
         ),
     ),
     InputFile(
         "ds",
         "edc",
         key=("SUBJID", "DSCAT"),
+        title="Disposition: end of treatment and end of study",
         columns=(
             _subjid(),
-            _code("DSCAT", "DSCAT"),
-            _code("DSDECOD", "DSDECOD"),
-            Column("DSSTDAT", "edc_date"),
+            _code("DSCAT", "DSCAT", "Disposition category"),
+            _code("DSDECOD", "DSDECOD", "Disposition reason (standardised)"),
+            Column("DSSTDAT", "edc_date", description="Disposition date"),
         ),
     ),
     InputFile(
         "surv",
         "edc",
         key=("SUBJID", "CONTACT_SEQ"),
+        title="Survival follow-up contacts",
         columns=(
             _subjid(),
-            Column("CONTACT_SEQ", "int", minimum=1, maximum=999),
-            Column("CONTACT_DAT", "edc_date"),
-            _code("STATUS", "STATUS"),
-            Column("DEATH_DAT", "edc_date", required=False, partial_ok=True),
-            _code("DEATH_CAUSE", "DEATH_CAUSE", required=False),
+            Column(
+                "CONTACT_SEQ",
+                "int",
+                minimum=1,
+                maximum=999,
+                description="Sequence number of the survival follow-up contact",
+            ),
+            Column("CONTACT_DAT", "edc_date", description="Date of the contact"),
+            _code("STATUS", "STATUS", "Vital status at the contact"),
+            Column("DEATH_DAT", "edc_date", required=False, partial_ok=True, description="Date of death"),
+            _code("DEATH_CAUSE", "DEATH_CAUSE", "Cause of death", required=False),
         ),
         required_when=(("DEATH_DAT", "STATUS = 'DEAD'"),),
         not_before_enrolment=("DEATH_DAT",),
@@ -181,12 +223,13 @@ EDC_FILES: tuple[InputFile, ...] = (
         "ct",
         "edc",
         key=("SUBJID", "CTSEQ"),
+        title="New anticancer therapy after study treatment",
         columns=(
             _subjid(),
-            Column("CTSEQ", "int", minimum=1, maximum=999),
-            _code("CTTYPE", "CTTYPE"),
-            Column("CTNAME"),
-            Column("CTSTDAT", "edc_date"),
+            Column("CTSEQ", "int", minimum=1, maximum=999, description="Sequence number of the new anticancer therapy"),
+            _code("CTTYPE", "CTTYPE", "Type of new anticancer therapy"),
+            Column("CTNAME", description="Name of the new anticancer therapy"),
+            Column("CTSTDAT", "edc_date", description="Start date of the new anticancer therapy"),
         ),
     ),
 )
@@ -196,33 +239,60 @@ IMAGING_FILES: tuple[InputFile, ...] = (
         "lesions",
         "imaging",
         key=("SUBJID", "SCAN_DAT", "LESION_ID"),
+        title="One row per lesion per assessment",
         columns=(
             _subjid(),
-            Column("VISIT", pattern=VISIT_PATTERN),
-            Column("SCAN_DAT", "iso_date"),
-            Column("LESION_ID", pattern=LESION_ID_PATTERN),
-            _code("LESION_CLASS", "LESION_CLASS"),
-            _code("ORGAN", "ORGAN"),
-            Column("LOCATION", required=False),
-            Column("VIABLE_DIAM_MM", "decimal", required=False, minimum=0, maximum=400),
-            Column("TOTAL_DIAM_MM", "decimal", required=False, minimum=0, maximum=400),
-            _code("NT_STATUS", "NT_STATUS", required=False),
-            _code("TYPICAL", "NY", required=False),
-            Column("NE_REASON", required=False),
+            Column("VISIT", pattern=VISIT_PATTERN, description="Imaging visit"),
+            Column("SCAN_DAT", "iso_date", description="Scan date"),
+            Column(
+                "LESION_ID",
+                pattern=LESION_ID_PATTERN,
+                description="Lesion identifier, stable over time: `Tnn` target, `NTnn` non-target, `Nnn` new",
+            ),
+            _code("LESION_CLASS", "LESION_CLASS", "Lesion class"),
+            _code("ORGAN", "ORGAN", "Organ of the lesion"),
+            Column("LOCATION", required=False, description="Free-text location (e.g. `segment VII`, `portal vein`)"),
+            Column(
+                "VIABLE_DIAM_MM",
+                "decimal",
+                required=False,
+                minimum=0,
+                maximum=400,
+                description="Targets: longest diameter of the viable (arterially enhancing) tumour, mm; 0 when no "
+                "enhancement remains; lymph-node targets: short axis",
+            ),
+            Column(
+                "TOTAL_DIAM_MM",
+                "decimal",
+                required=False,
+                minimum=0,
+                maximum=400,
+                description="Longest total diameter, mm (RECIST 1.1 style); new lesions: size",
+            ),
+            _code("NT_STATUS", "NT_STATUS", "Non-target status", required=False),
+            _code(
+                "TYPICAL", "NY", "New liver lesions: `Y` when arterial hyper-enhancement with washout", required=False
+            ),
+            Column(
+                "NE_REASON",
+                required=False,
+                description="Why the lesion could not be assessed (its measurement is then empty)",
+            ),
         ),
     ),
     InputFile(
         "timepoints",
         "imaging",
         key=("SUBJID", "SCAN_DAT"),
+        title="The core-lab reader's own timepoint verdicts",
         columns=(
             _subjid(),
-            Column("VISIT", pattern=VISIT_PATTERN),
-            Column("SCAN_DAT", "iso_date"),
-            _code("READER_TARGET", "TARGET_RESPONSE"),
-            _code("READER_NONTARGET", "NONTARGET_RESPONSE"),
-            _code("READER_NEW", "NEW_LESION"),
-            _code("READER_OVERALL", "OVERALL_RESPONSE"),
+            Column("VISIT", pattern=VISIT_PATTERN, description="Imaging visit"),
+            Column("SCAN_DAT", "iso_date", description="Scan date"),
+            _code("READER_TARGET", "TARGET_RESPONSE", "Core-lab reader's target response"),
+            _code("READER_NONTARGET", "NONTARGET_RESPONSE", "Core-lab reader's non-target response"),
+            _code("READER_NEW", "NEW_LESION", "Core-lab reader's new-lesion verdict"),
+            _code("READER_OVERALL", "OVERALL_RESPONSE", "Core-lab reader's overall timepoint response"),
         ),
     ),
 )
@@ -243,15 +313,21 @@ def _dtc(name: str, required: bool = True) -> Column:
     return Column(name, "iso8601", required=required, partial_ok=True)
 
 
-def _sdtm(domain: str, key: tuple[str, ...], *columns: Column) -> InputFile:
+def _sdtm(domain: str, title: str, key: tuple[str, ...], *columns: Column) -> InputFile:
     return InputFile(
-        domain, "sdtm", key=key, columns=(Column("STUDYID"), _usubjid(), *columns), subject_column="USUBJID"
+        domain,
+        "sdtm",
+        key=key,
+        columns=(Column("STUDYID"), _usubjid(), *columns),
+        title=title,
+        subject_column="USUBJID",
     )
 
 
 SDTM_FILES: tuple[InputFile, ...] = (
     _sdtm(
         "dm",
+        "Demographics",
         ("USUBJID",),
         Column("SUBJID"),
         Column("SITEID"),
@@ -268,6 +344,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "ex",
+        "Exposure",
         ("USUBJID", "EXSEQ"),
         Column("EXSEQ", "int", minimum=1, maximum=99999),
         Column("EXTRT"),
@@ -278,6 +355,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "ae",
+        "Adverse events",
         ("USUBJID", "AESEQ"),
         Column("AESEQ", "int", minimum=1, maximum=99999),
         Column("AETERM"),
@@ -294,6 +372,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "ds",
+        "Disposition",
         ("USUBJID", "DSSEQ"),
         Column("DSSEQ", "int", minimum=1, maximum=99999),
         Column("DSDECOD"),
@@ -302,6 +381,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "tu",
+        "Tumor/lesion identification",
         ("USUBJID", "TUSEQ"),
         Column("TUSEQ", "int", minimum=1, maximum=99999),
         Column("TULNKID"),
@@ -315,6 +395,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "tr",
+        "Tumor/lesion results",
         ("USUBJID", "TRSEQ"),
         Column("TRSEQ", "int", minimum=1, maximum=9999999),
         Column("TRGRPID", required=False),
@@ -330,6 +411,7 @@ SDTM_FILES: tuple[InputFile, ...] = (
     ),
     _sdtm(
         "rs",
+        "Disease response",
         ("USUBJID", "RSSEQ"),
         Column("RSSEQ", "int", minimum=1, maximum=9999999),
         Column("RSTESTCD"),

@@ -48,7 +48,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from orchestration.loading.contract import INPUT_FILES
+from orchestration.loading.contract import INPUT_FILES, SUBJECT_FILE
 from orchestration.settings import DEFAULT_SEED, dbt_project_vars
 
 # --- schedule ---------------------------------------------------------------------------------------
@@ -383,7 +383,8 @@ def _simulate_patients(t: _Trial, rng: np.random.Generator) -> None:
     lensirt = t.arm == 0
 
     t.male = rng.random(n) < 0.80
-    t.age = np.clip(np.rint(rng.normal(65.0 - 1.5 * lensirt, 10.0)), 18, 100).astype(np.int64)
+    age = SUBJECT_FILE.column("AGE")  # the eligible ages are the contract's
+    t.age = np.clip(np.rint(rng.normal(65.0 - 1.5 * lensirt, 10.0)), age.minimum, age.maximum).astype(np.int64)
     weight = np.clip(rng.normal(np.where(t.male, 71.0, 60.0), 12.0), 38.0, 160.0)
     whole_kg = rng.random(n) < 0.4  # many sites record whole kilograms
     t.weight_tenths = np.where(whole_kg, np.rint(weight) * 10, np.rint(weight * 10)).astype(np.int64)

@@ -67,6 +67,39 @@ def test_a_broken_row_expression_names_its_rows(staged: Path) -> None:
     assert found == {"expression(TRTSDT <= TRTEDT)": "1 failing rows: USUBJID=LENSIRT-101-001, SUBJID=101-001"}
 
 
+def _failing_rules(staged: Path, *checks: str) -> set[str]:
+    run_dbt(staged, "test", "--select", *checks)
+    results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        return {rule for outcome in results for rule in rule_failures(con, outcome["compiled_code"])}
+
+
+def test_rules_that_were_great_expectations_checks_name_their_rows(staged: Path) -> None:
+    """The ADAE worst-grade flag (once per patient), FATALFL's codes and ADSL's LSTALVDT >= ENRLDT
+    are dbt rules only (docs/data_quality.md): each names the rows that break it."""
+    checks = ("column_rules_adae", "column_rules_adsl")
+    before = _failing_rules(staged, *checks)  # what earlier tests of this module left broken
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        con.execute("create table adae_before as select * from adam.adae")
+        con.execute("create table adsl_before as select * from adam.adsl")
+        # A second worst-grade flag for the first flagged patient (a copy of the AE under a new AESPID).
+        con.execute(
+            "insert into adam.adae select * replace (AESPID + 1000 as AESPID, 'X' as FATALFL) from adam.adae "
+            "where AOCCIFL = 'Y' order by USUBJID limit 1"
+        )
+        con.execute("update adam.adsl set LSTALVDT = ENRLDT - 1 where SUBJID = '101-001'")
+    try:
+        found = _failing_rules(staged, *checks) - before
+    finally:
+        with duckdb.connect(str(staged / "warehouse.duckdb")) as con:  # the other tests see the rows as they were
+            con.execute("create or replace table adam.adae as select * from adae_before")
+            con.execute("create or replace table adam.adsl as select * from adsl_before")
+            con.execute("drop table adae_before; drop table adsl_before")
+    once_per_patient = {rule for rule in found if rule.startswith("expression(AOCCIFL is null or USUBJID not in")}
+    assert len(once_per_patient) == 1, found
+    assert found - once_per_patient == {"accepted_values(FATALFL)", "expression(LSTALVDT >= ENRLDT)"}
+
+
 def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
     arguments = {
         "expressions": ["AGE >= 18\n  and AGE <= 100"],

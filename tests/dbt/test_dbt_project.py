@@ -656,15 +656,6 @@ def test_build_on_empty_raw_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert con.execute("select count(*) from adam.adsl").fetchone() == (0,)
 
 
-def test_sources_mirror_the_input_contract() -> None:
-    """_sources.yml lists exactly the contract's columns (plus lineage) for each raw table."""
-    sources = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/_sources.yml").read_text())
-    raw = next(s for s in sources["sources"] if s["name"] == "raw")
-    declared = {t["name"]: [c["name"] for c in t["columns"]] for t in raw["tables"]}
-    expected = {table: [*f.column_names, "_export_id", "_file", "_line"] for table, f in FILES.items()}
-    assert declared == expected
-
-
 def test_study_configuration_vars() -> None:
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
     study = project["vars"]

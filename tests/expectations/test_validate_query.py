@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import duckdb
 import great_expectations as gx
 import pandas as pd
 
-from expectations import adae, columns_read, raw_files, validate_query
+from expectations import columns_read, raw_files, validate_query
 from orchestration.loading.contract import INPUT_FILES
-from tests.expectations.test_safety_suites import ARMS, _adae
 
 DM = next(spec for spec in INPUT_FILES if spec.domain == "dm")
+ARMS = ["LEN+SIRT", "LEN"]
+
+
+def _flag_suite(arms: list[str]) -> Any:
+    """A suite of the kinds validate_query must serve: codes read as categoricals, row conditions,
+    column pairs (the shapes the ADAE suite had before its rules became dbt tests)."""
+
+    def build(gxe: Any) -> list[Any]:
+        from great_expectations.expectations.row_conditions import Column  # noqa: PLC0415 - gx is loaded now
+
+        return [
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["USUBJID", "AESPID"]),
+            gxe.ExpectColumnValuesToBeInSet(column="TRT01A", value_set=arms),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="ASTDT", column_B="TRTSDT", or_equal=True, row_condition=Column("TRTEMFL") == "Y"
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="TRTEMFL", row_condition=Column("AOCCPIFL") == "Y"),
+            gxe.ExpectColumnValuesToBeUnique(column="USUBJID", row_condition=Column("AOCCIFL") == "Y"),
+        ]
+
+    return build
+
+
+def _adae() -> pd.DataFrame:
+    start = dt.date(2025, 1, 10)
+    common = dict(USUBJID="S-1", TRT01A="LEN", TRTSDT=start, AEDECOD="Fatigue", AESOC="General disorders")
+    return pd.DataFrame(
+        [
+            dict(common, AESPID=1, ASTDT=dt.date(2025, 1, 12), TRTEMFL="Y", AOCCIFL="Y", AOCCPIFL="Y"),
+            dict(common, AESPID=2, ASTDT=dt.date(2025, 1, 1), TRTEMFL=None, AOCCIFL=None, AOCCPIFL=None),
+        ]
+    )
 
 
 def _raw_dm(con: duckdb.DuckDBPyConnection, extra_column: bool = False, duplicate_line: bool = False) -> None:
@@ -24,7 +58,7 @@ def _raw_dm(con: duckdb.DuckDBPyConnection, extra_column: bool = False, duplicat
 
 
 def test_columns_read_include_row_conditions_and_exclude_column_name_checks():
-    read = columns_read(adae.suite(["LEN"])(gx.expectations))
+    read = columns_read(_flag_suite(["LEN"])(gx.expectations))
     assert {"USUBJID", "AESPID", "ASTDT", "TRTSDT", "TRTEMFL", "AOCCIFL", "AOCCPIFL"} <= read
     assert columns_read(raw_files.suite(DM.column_names, DM.path, 3)(gx.expectations)) == {
         "_line",
@@ -69,9 +103,9 @@ def _adae_table(con: duckdb.DuckDBPyConnection, changes: dict[tuple[int, str], s
 def test_coded_columns_read_as_categoricals_still_pass_and_fail_as_they_should():
     con = duckdb.connect()
     _adae_table(con)
-    assert validate_query(con, "select * from adae", "adae", adae.suite(ARMS)).success
+    assert validate_query(con, "select * from adae", "adae", _flag_suite(ARMS)).success
     _adae_table(con, {(0, "TRT01A"): "PLACEBO", (1, "AOCCIFL"): "Y"})  # an unknown arm; S-0 flagged twice
-    failed = validate_query(con, "select * from adae", "adae", adae.suite(ARMS)).failures
+    failed = validate_query(con, "select * from adae", "adae", _flag_suite(ARMS)).failures
     assert {(f.expectation, f.column) for f in failed} == {
         ("expect_column_values_to_be_in_set", "TRT01A"),
         ("expect_column_values_to_be_unique", "USUBJID"),

@@ -75,4 +75,4 @@ select
     end as NTRGRESP
 from followup_scans
 left join per_scan using (USUBJID, SCAN_ID)
-order by USUBJID, SCAN_DT, SCAN_ID
+order by USUBJID, followup_scans.SCAN_DT, SCAN_ID

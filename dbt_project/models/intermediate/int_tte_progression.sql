@@ -114,7 +114,7 @@ gaps as (
 -- otherwise censored (1) at the last assessment of any result, STARTDT when there is none.
 outcome as (
     select
-        gaps.*,
+        *,
         {%- if pfs_censoring == 'last_assessment' %}
         case when EVNTDT is not null then 0 else 1 end as CNSR
         {%- else %}

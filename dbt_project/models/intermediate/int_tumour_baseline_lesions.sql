@@ -63,4 +63,4 @@ select
     source_file,
     source_line
 from baseline_lesions
-order by USUBJID, LESION_CLASS desc, LESION_ID
+order by USUBJID asc, LESION_CLASS desc, LESION_ID asc

@@ -83,7 +83,7 @@ inner join lesions
    and lesions.TULNKID = results.TRLNKID
 where results.SCAN_DT is not null
 group by all
-order by USUBJID, SCAN_DT, LESION_ID
+order by results.USUBJID, results.SCAN_DT, LESION_ID
 
 {%- else %}
 {{ unsupported_input_source('int_tumour_lesions') }}

@@ -113,7 +113,7 @@ resolved as (
         end as RESOLVED_DATE,
         previous.REOPENED_EXPORT
     from previous
-    where previous.QUERY_ID not in (select QUERY_ID from identified)
+    where previous.QUERY_ID not in (select identified.QUERY_ID from identified)
 ),
 
 every_query as (

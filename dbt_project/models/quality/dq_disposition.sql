@@ -170,7 +170,7 @@ treated_without_ae as (
         cast(null as date) as QUERY_DATE
     from subjects
     where SAFFL = 'Y'
-      and USUBJID not in (select USUBJID from {{ ref('int_adverse_events') }})
+      and USUBJID not in (select adverse_events.USUBJID from {{ ref('int_adverse_events') }} as adverse_events)
 ),
 
 -- sdtmchecks check_ae_ds_partial_death_dates: a partial death date is imputed (SPEC 5); ask for the full date.

@@ -1,26 +1,16 @@
 {{ config(schema='quality', materialized='table') }}
 -- Proves, per input file, that every raw row is either staged or quarantined (SPEC section 4).
--- The files of the run's input layout (var input_source); the file name is the one loaded
--- (SDTM: the profile's sdtm_files name when set).
-{% if var('input_source') == 'sdtm' %}
+-- The files of the run's input layout (var input_source), from the input contract (macro
+-- input_files, generated from it); the file name is the one loaded (SDTM: the profile's
+-- sdtm_files name when set).
 {% set files = [] %}
-{% for domain in ['dm', 'ex', 'ae', 'ds', 'tu', 'tr', 'rs'] %}
-{% do files.append(((var('sdtm_files') or {}).get(domain, domain ~ '.csv'), 'sdtm_' ~ domain, 'stg_sdtm__' ~ domain)) %}
+{% set subject_table = [] %}
+{% for file in input_files('sdtm' if var('input_source') == 'sdtm' else 'edc') %}
+{% set path = (var('sdtm_files') or {}).get(file.domain, file.path) if var('input_source') == 'sdtm' else file.path %}
+{% do files.append((path, file.raw_table, file.staging_model)) %}
+{% if file.subject_file %}{% do subject_table.append(file.raw_table) %}{% endif %}
 {% endfor %}
-{% set subject_table = 'sdtm_dm' %}
-{% else %}
-{% set files = [
-    ('edc/dm.csv', 'edc_dm', 'stg_edc__dm'),
-    ('edc/ex.csv', 'edc_ex', 'stg_edc__ex'),
-    ('edc/ae.csv', 'edc_ae', 'stg_edc__ae'),
-    ('edc/ds.csv', 'edc_ds', 'stg_edc__ds'),
-    ('edc/surv.csv', 'edc_surv', 'stg_edc__surv'),
-    ('edc/ct.csv', 'edc_ct', 'stg_edc__ct'),
-    ('imaging/lesions.csv', 'imaging_lesions', 'stg_imaging__lesions'),
-    ('imaging/timepoints.csv', 'imaging_timepoints', 'stg_imaging__timepoints'),
-] %}
-{% set subject_table = 'edc_dm' %}
-{% endif %}
+{% set subject_table = subject_table[0] %}
 
 with raw_rows as (
     {% for path, raw_table, staging_model in files %}
@@ -41,7 +31,7 @@ staged_rows as (
 quarantined_rows as (
     select q.file, count(distinct q.line) as quarantined_rows
     from {{ source('quality', 'quarantine') }} as q
-    where q.export_id in (select _export_id from {{ source('raw', subject_table) }})
+    where q.export_id in (select subjects._export_id from {{ source('raw', subject_table) }} as subjects)
     group by q.file
 )
 

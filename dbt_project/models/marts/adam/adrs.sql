@@ -65,15 +65,17 @@ responders as (
 ),
 
 -- Step 5. PD: any counted assessment is PD, dated at the first (counting stops there).
+first_pd as (
+    select USUBJID, min(ADT) as ADT from counted where AVALC = 'PD' group by USUBJID
+),
+
 progression as (
     select
         patients.USUBJID, 'PD' as PARAMCD,
         case when first_pd.ADT is not null then 'Y' else 'N' end as AVALC,
         first_pd.ADT
     from patients
-    left join (
-        select USUBJID, min(ADT) as ADT from counted where AVALC = 'PD' group by USUBJID
-    ) as first_pd using (USUBJID)
+    left join first_pd using (USUBJID)
 ),
 
 -- Step 6. DEATH: death on or before the cut-off (ADSL DTHDT, partial dates imputed there).
@@ -87,18 +89,20 @@ death as (
 
 -- Step 7. LSTA: the last adequate assessment (the latest counted one other than NE), with its
 -- response; MISSING without a date when there is none.
+last_adequate as (
+    select USUBJID, AVALC, ADT
+    from counted
+    where ADEQFL = 'Y'
+    qualify row_number() over (partition by USUBJID order by ADT desc) = 1
+),
+
 last_adequate_assessment as (
     select
         patients.USUBJID, 'LSTA' as PARAMCD,
         coalesce(last_adequate.AVALC, 'MISSING') as AVALC,
         last_adequate.ADT
     from patients
-    left join (
-        select USUBJID, AVALC, ADT
-        from counted
-        where ADEQFL = 'Y'
-        qualify row_number() over (partition by USUBJID order by ADT desc) = 1
-    ) as last_adequate using (USUBJID)
+    left join last_adequate using (USUBJID)
 ),
 
 -- Step 8. MDIS: measurable disease at baseline, dated at the baseline assessment.
