@@ -139,3 +139,46 @@ def test_the_csr_tables_cover_the_three_arms_with_placebo_as_reference(published
         assert con.execute("select count(*) from reporting.tlg_ttet01_pfs").fetchone()[0] > 0
     tlf = sorted(p.name for p in (paths.current / "tlf").iterdir())
     assert all(f"{spec.file_stem}.rtf" in tlf for spec in CATALOGUE)
+
+
+def test_an_sdtm_death_with_a_partial_or_missing_date_is_a_query_not_a_stop(tmp_path, monkeypatch):
+    """SPEC 4 and 5: a partial death date is imputed and flagged, a death flag without a date is a
+    data query; neither stops the refresh of an SDTM export."""
+    import shutil
+
+    import pandas as pd
+
+    export = tmp_path / "sdtm"
+    shutil.copytree(REFERENCE / "sdtm", export)
+    dm = pd.read_csv(export / "dm.csv", dtype=str, keep_default_na=False)
+    deaths = dm[dm.DTHFL == "Y"].USUBJID.tolist()
+    partial, undated = deaths[0], deaths[1]
+    dm.loc[dm.USUBJID == partial, "DTHDTC"] = dm.loc[dm.USUBJID == partial, "DTHDTC"].str[:7]  # YYYY-MM
+    dm.loc[dm.USUBJID == undated, "DTHDTC"] = ""
+    dm.to_csv(export / "dm.csv", index=False, quoting=1)
+    home = tmp_path / "warehouse"
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    paths = WarehousePaths(home).ensure()
+    outcome = run_refresh(paths, export, profile="pharmaverse", progress=False)
+    assert outcome.published, outcome.problems
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        adsl = dict(
+            (row[0], row[1:])
+            for row in con.execute(
+                "select USUBJID, strftime(DTHDT, '%Y-%m'), DTHDTF from adam.adsl where USUBJID in (?, ?)",
+                [partial, undated],
+            ).fetchall()
+        )
+        queries = {
+            (subject, rule)
+            for subject, rule in con.execute("select USUBJID, RULE from quality.data_queries").fetchall()
+            if subject in (partial, undated)
+        }
+    month = dm.loc[dm.USUBJID == partial, "DTHDTC"].iloc[0]
+    if partial in adsl:  # a randomised patient
+        assert adsl[partial] == (month, "D")
+        assert (partial, "DEATH_DATE_PARTIAL") in queries
+    if undated in adsl:
+        assert (undated, "DEATH_FLAG_DATE_INCONSISTENT") in queries
+    assert partial in adsl or undated in adsl
