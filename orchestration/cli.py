@@ -7,6 +7,7 @@ the Dagster UI), `publishing.snapshot` (which snapshot to read, the list of snap
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -313,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except ValueError as error:  # configuration mistakes (unknown profile, bad dates)
         return _fail(str(error), 2)
+    except BrokenPipeError:  # the reader went away (`warehouse changes | head`): stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout again at exit
+        return 141
 
 
 if __name__ == "__main__":

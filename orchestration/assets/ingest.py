@@ -171,7 +171,7 @@ def build_raw_asset(spec: InputFile) -> dg.AssetsDefinition:
                 "quarantine_within_limit",
                 asset=raw_asset_key(spec),
                 blocking=not is_subject_file,
-                description=f"Fails when {spec.path} cannot be loaded or {limit_text} of it is quarantined.{gate_text}",
+                description=f"Fails when {spec.path} cannot be loaded or {limit_text} is quarantined.{gate_text}",
             )
         ],
     )

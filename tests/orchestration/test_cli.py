@@ -65,6 +65,31 @@ def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
     assert "42" in completed.stdout
 
 
+def test_output_piped_into_head_stops_without_a_traceback(tmp_path):
+    """`warehouse sql ... | head -1`: when the reader goes away the command ends quietly (exit 141)."""
+    import duckdb
+
+    home = tmp_path / "home"
+    snapshot = home / "snapshots" / "20260101T000000Z_x"
+    snapshot.mkdir(parents=True)
+    duckdb.connect(str(snapshot / "warehouse.duckdb")).close()
+    (home / "current").symlink_to("snapshots/20260101T000000Z_x")
+    command = [sys.executable, "-c", "import sys; from orchestration.cli import main; sys.exit(main(sys.argv[1:]))"]
+    writer = subprocess.Popen(
+        [*command, "sql", "select range as n from range(200000)", "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"WAREHOUSE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    first = writer.stdout.readline()
+    writer.stdout.close()  # what `head -1` does after its line
+    status = writer.wait(timeout=60)
+    errors = writer.stderr.read().decode()
+    assert first.strip() and "Traceback" not in errors, errors
+    assert status == 141
+
+
 def test_cells_are_null_one_way_and_numbers_at_full_precision():
     assert cell(None) == "NULL"
     assert cell(1 / 3) == "0.3333333333333333"
