@@ -39,8 +39,7 @@ def test_version_names_the_package_and_commit(capsys):
     assert capsys.readouterr().out.startswith("warehouse 0.1.0")
 
 
-def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
-    """`warehouse sql` answers a trivial query without the heavy libraries (about 0.2 s)."""
+def home_with_an_empty_snapshot(tmp_path: Path) -> Path:
     import duckdb
 
     home = tmp_path / "home"
@@ -48,6 +47,12 @@ def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
     snapshot.mkdir(parents=True)
     duckdb.connect(str(snapshot / "warehouse.duckdb")).close()
     (home / "current").symlink_to("snapshots/20260101T000000Z_x")
+    return home
+
+
+def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
+    """`warehouse sql` answers a trivial query without the heavy libraries (about 0.2 s)."""
+    home = home_with_an_empty_snapshot(tmp_path)
     script = (
         "import sys; from orchestration.cli import main; status = main(['sql', 'select 42 as answer']); "
         "heavy = [m for m in ('dagster', 'pandas', 'numpy', 'great_expectations', 'lifelines') if m in sys.modules]; "
@@ -67,13 +72,7 @@ def test_sql_path_imports_neither_dagster_nor_pandas(tmp_path):
 
 def test_output_piped_into_head_stops_without_a_traceback(tmp_path):
     """`warehouse sql ... | head -1`: when the reader goes away the command ends quietly (exit 141)."""
-    import duckdb
-
-    home = tmp_path / "home"
-    snapshot = home / "snapshots" / "20260101T000000Z_x"
-    snapshot.mkdir(parents=True)
-    duckdb.connect(str(snapshot / "warehouse.duckdb")).close()
-    (home / "current").symlink_to("snapshots/20260101T000000Z_x")
+    home = home_with_an_empty_snapshot(tmp_path)
     command = [sys.executable, "-c", "import sys; from orchestration.cli import main; sys.exit(main(sys.argv[1:]))"]
     writer = subprocess.Popen(
         [*command, "sql", "select range as n from range(200000)", "--format", "csv"],
