@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.changes.records import already_published
+
 PREVIOUS = "previous_snapshot"
 ADSL_VARIABLES = (
     "TRT01A",
@@ -153,9 +155,8 @@ def endpoint_changes(
     if snapshot_database is None or previous_export_id is None or not snapshot_database.exists():
         return EndpointChanges(export_id, None, 0, 0, {}, "no export published before: nothing to compare with")
     if previous_export_id == export_id:
-        return EndpointChanges(
-            export_id, None, 0, 0, {}, f"export {export_id} is the one already published: no changes"
-        )
+        reason = already_published(con, "endpoint_changes", export_id, "patients' endpoints")
+        return EndpointChanges(export_id, None, 0, 0, {}, reason)
     con.execute(f"attach '{snapshot_database}' as {PREVIOUS} (read_only)")
     try:
         con.execute("begin transaction")

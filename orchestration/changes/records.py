@@ -133,6 +133,20 @@ def _file_sql(spec: InputFile) -> str:
     """
 
 
+def already_published(con: duckdb.DuckDBPyConnection, table: str, export_id: str, what: str) -> str:
+    """Why a re-run of the published export compares nothing, and where its own comparison is kept."""
+    earlier = con.execute(
+        f"select PREVIOUS_EXPORT_ID, count(distinct {'RECORD_KEY' if table == 'record_changes' else 'USUBJID'}) "
+        f"from quality.{table} where EXPORT_ID = ? and PREVIOUS_EXPORT_ID <> ? "
+        "group by all order by PREVIOUS_EXPORT_ID desc limit 1",
+        [export_id, export_id],
+    ).fetchone()
+    reason = f"export {export_id} is the one already published: nothing new to compare"
+    if earlier is None:
+        return reason
+    return f"{reason}; its comparison with {earlier[0]} ({earlier[1]:,} {what} changed) stays in quality.{table}"
+
+
 def record_changes(
     con: duckdb.DuckDBPyConnection,
     export_id: str,
@@ -149,7 +163,7 @@ def record_changes(
     if snapshot_database is None or previous_export_id is None or not snapshot_database.exists():
         return RecordChanges(export_id, None, {}, "no export published before: nothing to compare with")
     if previous_export_id == export_id:
-        return RecordChanges(export_id, None, {}, f"export {export_id} is the one already published: no changes")
+        return RecordChanges(export_id, None, {}, already_published(con, "record_changes", export_id, "records"))
     file_paths = file_paths or {}
     con.execute(f"attach '{snapshot_database}' as {PREVIOUS} (read_only)")
     try:

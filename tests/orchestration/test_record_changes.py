@@ -113,3 +113,16 @@ def test_an_identical_export_under_a_new_id_has_no_changes(tmp_path):
     with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
         result = record_changes(con, "E2", tmp_path / "snapshot.duckdb", "E1")
         assert result.compared and result.total == 0
+
+
+def test_a_rerun_of_the_published_export_says_where_its_own_comparison_is(databases):
+    build_db, snapshot = databases
+    with duckdb.connect(str(build_db)) as con:
+        record_changes(con, "E2", snapshot, "E1")  # E2 compared with E1 and published
+        again = record_changes(con, "E2", snapshot, "E2")  # then refreshed again (--force)
+        assert not again.compared
+        assert again.reason == (
+            "export E2 is the one already published: nothing new to compare; its comparison with E1 "
+            "(5 records changed) stays in quality.record_changes"
+        )
+        assert con.execute("select count(*) from quality.record_changes where EXPORT_ID = 'E2'").fetchone() == (6,)
