@@ -209,10 +209,10 @@ class _Status:
     scans: dict[str, list[dict[str, str]]]  # SUBJID -> timepoint rows, oldest first
 
     def on_study(self, subject: str) -> bool:
-        return subject not in self.dead | self.off_study
+        return subject not in self.dead and subject not in self.off_study
 
     def still_scanned(self, subject: str) -> bool:
-        return self.on_study(subject) and subject not in self.progressed | self.new_therapy
+        return self.on_study(subject) and subject not in self.progressed and subject not in self.new_therapy
 
 
 def _patient_status(files: dict[str, _File]) -> _Status:
