@@ -155,7 +155,7 @@ def endpoint_changes(
     if snapshot_database is None or previous_export_id is None or not snapshot_database.exists():
         return EndpointChanges(export_id, None, 0, 0, {}, "no export published before: nothing to compare with")
     if previous_export_id == export_id:
-        reason = already_published(con, "endpoint_changes", export_id, "patients' endpoints")
+        reason = already_published(con, "endpoint_changes", "USUBJID", export_id, "patients' endpoints")
         return EndpointChanges(export_id, None, 0, 0, {}, reason)
     con.execute(f"attach '{snapshot_database}' as {PREVIOUS} (read_only)")
     try:

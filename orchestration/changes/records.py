@@ -133,10 +133,11 @@ def _file_sql(spec: InputFile) -> str:
     """
 
 
-def already_published(con: duckdb.DuckDBPyConnection, table: str, export_id: str, what: str) -> str:
-    """Why a re-run of the published export compares nothing, and where its own comparison is kept."""
+def already_published(con: duckdb.DuckDBPyConnection, table: str, counted: str, export_id: str, what: str) -> str:
+    """Why a re-run of the published export compares nothing, and where its own comparison is kept
+    (``counted``: the column whose distinct values the comparison changed, e.g. RECORD_KEY)."""
     earlier = con.execute(
-        f"select PREVIOUS_EXPORT_ID, count(distinct {'RECORD_KEY' if table == 'record_changes' else 'USUBJID'}) "
+        f"select PREVIOUS_EXPORT_ID, count(distinct {counted}) "
         f"from quality.{table} where EXPORT_ID = ? and PREVIOUS_EXPORT_ID <> ? "
         "group by all order by PREVIOUS_EXPORT_ID desc limit 1",
         [export_id, export_id],
@@ -163,7 +164,9 @@ def record_changes(
     if snapshot_database is None or previous_export_id is None or not snapshot_database.exists():
         return RecordChanges(export_id, None, {}, "no export published before: nothing to compare with")
     if previous_export_id == export_id:
-        return RecordChanges(export_id, None, {}, already_published(con, "record_changes", export_id, "records"))
+        return RecordChanges(
+            export_id, None, {}, already_published(con, "record_changes", "RECORD_KEY", export_id, "records")
+        )
     file_paths = file_paths or {}
     con.execute(f"attach '{snapshot_database}' as {PREVIOUS} (read_only)")
     try:

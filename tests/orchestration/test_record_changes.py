@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from orchestration.changes.endpoints import ENDPOINT_CHANGES_DDL, endpoint_changes
 from orchestration.changes.records import record_changes
 from orchestration.loading.contract import ALL_INPUT_FILES, INPUT_FILES_BY_PATH
 from orchestration.loading.load import create_empty_raw_table
@@ -126,3 +127,19 @@ def test_a_rerun_of_the_published_export_says_where_its_own_comparison_is(databa
             "(5 records changed) stays in quality.record_changes"
         )
         assert con.execute("select count(*) from quality.record_changes where EXPORT_ID = 'E2'").fetchone() == (6,)
+
+
+def test_a_rerun_of_the_published_export_says_where_its_endpoint_comparison_is(tmp_path):
+    database = tmp_path / "build.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(ENDPOINT_CHANGES_DDL)
+        con.execute(
+            "insert into quality.endpoint_changes (EXPORT_ID, PREVIOUS_EXPORT_ID, USUBJID, DATASET, VARIABLE) values "
+            "('E2', 'E1', 'P1', 'ADSL', 'DTHFL'), ('E2', 'E1', 'P1', 'ADTTE', 'CNSR'), ('E2', 'E1', 'P2', 'ADSL', 'LSTALVDT')"
+        )
+        again = endpoint_changes(con, "E2", database, "E2")
+        assert not again.compared
+        assert again.reason == (
+            "export E2 is the one already published: nothing new to compare; its comparison with E1 "
+            "(2 patients' endpoints changed) stays in quality.endpoint_changes"
+        )
