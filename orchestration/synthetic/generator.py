@@ -38,6 +38,7 @@ and values outside the contract) are controlled by ``Messiness`` and counted in
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -185,15 +186,25 @@ def generate_export(
     return GeneratedExport(out_dir, export_id, exported_at, rows, injected)
 
 
+@functools.cache
+def _weight_rule() -> tuple[float, int, int]:
+    """(threshold kg, high dose mg, low dose mg), read once per process from the study's dbt vars."""
+    rule = dbt_project_vars()
+    return (
+        float(rule["lenvatinib_weight_threshold_kg"]),
+        int(rule["lenvatinib_dose_high_mg"]),
+        int(rule["lenvatinib_dose_low_mg"]),
+    )
+
+
 def lenvatinib_starting_dose(weight_kg):
     """The protocol's lenvatinib starting dose in mg for a baseline weight in kg (scalar or array).
 
     The study's rule (dbt vars ``lenvatinib_*``, SPEC section 1), the one ADEX checks against:
     the high dose at or above the weight threshold, the low dose below it.
     """
-    rule = dbt_project_vars()
-    heavy = np.asarray(weight_kg) >= float(rule["lenvatinib_weight_threshold_kg"])
-    return np.where(heavy, int(rule["lenvatinib_dose_high_mg"]), int(rule["lenvatinib_dose_low_mg"]))
+    threshold, high, low = _weight_rule()
+    return np.where(np.asarray(weight_kg) >= threshold, high, low)
 
 
 # --- small helpers ----------------------------------------------------------------------------------
@@ -542,8 +553,8 @@ def _simulate_treatment(t: _Trial, rng: np.random.Generator) -> None:
     # The weight rule is the study's (dbt var lenvatinib_*, SPEC section 1), the one ADEX checks against.
     deviant = rng.random(n) < 0.02  # about 2 % start on the other dose (data query LEN_START_DOSE)
     expected = lenvatinib_starting_dose(t.weight_tenths / 10)
-    low, high = lenvatinib_starting_dose(np.array([-np.inf, np.inf]))
-    t.start_dose = np.where(deviant, low + high - expected, expected)
+    _, high, low = _weight_rule()
+    t.start_dose = np.where(deviant, low + high - expected, expected)  # the other of the two doses
     P = 5
     p_start = np.zeros((n, P), dtype=np.int64)
     p_end = np.zeros((n, P), dtype=np.int64)
