@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import ANALYSIS_ASSETS, ANALYSIS_CHECKS
 from orchestration.assets.changes import CHANGE_ASSETS, CHANGE_CHECKS
 from orchestration.assets.checks import EXPECTATION_CHECKS
-from orchestration.assets.dbt import DBT_PROJECT, dbt_executable, dbt_models
+from orchestration.assets.dbt import DBT_PROJECT, dbt_models
 from orchestration.assets.ingest import RAW_ASSETS, current_export_asset, quarantine_asset
 from orchestration.assets.publish import snapshot_asset
 from orchestration.assets.report import report_asset
@@ -16,6 +15,7 @@ from orchestration.assets.safety import SAFETY_ASSETS
 from orchestration.assets.submission import conformance_asset, submission_package_asset
 from orchestration.assets.tlg import TLG_ASSETS
 from orchestration.automation import new_export_sensor, nightly_refresh, record_failed_refresh, refresh_job
+from orchestration.dbt_runner import InProcessDbtResource
 from orchestration.progress import progress_logger
 from orchestration.resources import WarehouseResource
 
@@ -41,6 +41,6 @@ defs = dg.Definitions(
     loggers={"progress": progress_logger},
     resources={
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
+        "dbt": InProcessDbtResource.for_project(DBT_PROJECT),
     },
 )

@@ -31,7 +31,7 @@ WIRING = tuple(
         "event_log",
         "cli",
         "refresh",
-        "dbt_child",
+        "dbt_runner",
         "summary",
     )
 )

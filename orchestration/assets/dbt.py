@@ -7,7 +7,6 @@ feeds the marts or the published snapshot.
 import hashlib
 import os
 import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,24 +14,14 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from orchestration.check_history import rule_failures
+from orchestration.dbt_runner import InProcessDbtResource
 from orchestration.loading.contract import DBT_PROJECT_DIR
 from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
 from orchestration.settings import dbt_invocation
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (so `.venv/bin/warehouse` works without an activated
-    venv), as `warehouse-dbt`: dbt that exits when the refresh running it is killed."""
-    for name in ("warehouse-dbt", "dbt"):
-        beside = Path(sys.executable).with_name(name)
-        if beside.exists():
-            return str(beside)
-    return "dbt"
-
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -104,28 +93,28 @@ TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_models"
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):  # noqa: ANN201
+def dbt_models(context: dg.AssetExecutionContext, dbt: InProcessDbtResource, warehouse: WarehouseResource):  # noqa: ANN201
     """Build the selected models and run their tests with this run's study parameters."""
     with warehouse.connect() as con:
         current = current_export(con)
-    warehouse.release()  # dbt opens the build file in its own process: DuckDB allows one writer
+    warehouse.release()  # dbt opens the build file with its own connection and settings
     target = warehouse.paths.dbt_target / context.run.run_id
     cli_vars, run_values = dbt_invocation(current.dbt_vars)
     parse_state = reuse_parse_state(warehouse.paths.home / "dbt", cli_vars, target)
     # dbt unit tests prove the SQL logic in the test suite; a refresh runs models and data tests.
     # dbt.log at info level: its debug level writes every statement, 11 MB and seconds per refresh.
     args = ["build", "--vars", cli_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
-    with environment(run_values):  # dbt's process starts with this process's environment
+    with environment(run_values):  # dbt reads them while it runs, on a thread of this process
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
-    failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
-    for event in invocation.stream():
-        rules = column_rules_of(event, invocation.manifest)
-        if rules is None:
-            yield event
-        elif event.passed:
-            yield with_rule_outcomes(event, dict.fromkeys(rules))
-        else:  # its rows are read once dbt has exited and released the database
-            failed.append((event, rules))
+        failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
+        for event in invocation.stream():
+            rules = column_rules_of(event, invocation.manifest)
+            if rules is None:
+                yield event
+            elif event.passed:
+                yield with_rule_outcomes(event, dict.fromkeys(rules))
+            else:  # its rows are read once dbt has exited and released the database
+                failed.append((event, rules))
     if failed:
         try:
             results = invocation.get_artifact("run_results.json")["results"]
