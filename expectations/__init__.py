@@ -6,6 +6,7 @@ a pandas DataFrame read from DuckDB. The library is imported lazily: it costs se
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,19 @@ class SuiteResult:
 SuiteBuilder = Callable[[Any], Sequence[Any]]
 
 
+@dataclass(frozen=True)
+class SuiteRef:
+    """A suite named by its module and arguments: `SuiteRef("expectations.adsl", (78,))` is
+    `expectations.adsl.suite(78)`. Unlike the builder that call returns, it can be sent to the
+    worker process (worker.py)."""
+
+    module: str
+    args: tuple[Any, ...] = ()
+
+    def builder(self) -> SuiteBuilder:
+        return importlib.import_module(self.module).suite(*self.args)  # type: ignore[no-any-return]
+
+
 # Expectations about the table's column names (they never read values).
 COLUMN_NAME_EXPECTATIONS = (
     "expect_table_columns_to_match_set",
@@ -73,20 +87,40 @@ def columns_read(expectations: Sequence[Any]) -> set[str]:
     return found
 
 
-def validate_query(con: duckdb.DuckDBPyConnection, query: str, suite_name: str, build: SuiteBuilder) -> SuiteResult:
-    """Run one suite on the rows of a DuckDB query, reading only the columns the suite reads.
+def plan(build: SuiteBuilder) -> tuple[set[str], bool]:
+    """The columns whose values the suite reads, and whether it checks column names."""
+    import great_expectations as gx  # noqa: PLC0415 - slow import, only when a check runs
+
+    expectations = list(build(gx.expectations))
+    return columns_read(expectations), any(e.expectation_type in COLUMN_NAME_EXPECTATIONS for e in expectations)
+
+
+def validate_query(
+    con: duckdb.DuckDBPyConnection, query: str, suite_name: str, build: SuiteBuilder | SuiteRef
+) -> SuiteResult:
+    """Run one suite on the rows of a DuckDB query, reading only the columns the suite reads; in
+    the worker process when one runs and the suite is a `SuiteRef` (worker.py), else here.
 
     A mart at 100,000 patients has millions of cells in columns no expectation looks at; reading
     them into pandas would cost seconds and gigabytes. A column whose name is checked but whose
     values are not is carried as a one-byte placeholder, so column-set expectations still see it.
     """
-    import great_expectations as gx  # noqa: PLC0415 - slow import, only when a check runs
+    from expectations import worker  # noqa: PLC0415 - imports only the standard library
+
+    helper = worker.active() if isinstance(build, SuiteRef) else None
+    builder = build.builder() if isinstance(build, SuiteRef) else build
+    planned = helper.ask("plan", build) if helper else None
+    used, checks_names = planned or plan(builder)
+    frame = _read(con, query, used, checks_names)
+    result = helper.ask("validate", frame, suite_name, build) if helper else None
+    return result or validate(frame, suite_name, builder)
+
+
+def _read(con: duckdb.DuckDBPyConnection, query: str, used: set[str], checks_names: bool) -> pd.DataFrame:
     import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
-    expectations = list(build(gx.expectations))
     names = [row[0] for row in con.execute(f"describe {query}").fetchall()]
-    used = columns_read(expectations)
     wanted = [name for name in names if name in used]
     listed = ", ".join(f'"{name}"' for name in wanted) or "1 as _no_columns"
     frame = con.execute(f"select {listed} from ({query})").df()
@@ -95,10 +129,10 @@ def validate_query(con: duckdb.DuckDBPyConnection, query: str, suite_name: str, 
             frame[name] = frame[name].astype("category")
     if not wanted:
         frame = frame.drop(columns="_no_columns")
-    if any(e.expectation_type in COLUMN_NAME_EXPECTATIONS for e in expectations):
+    if checks_names:
         placeholder = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=["unread"])
         frame = frame.assign(**{name: placeholder for name in names if name not in used})[names]
-    return validate(frame, suite_name, lambda _: expectations)
+    return frame
 
 
 def validate(frame: pd.DataFrame, suite_name: str, build: SuiteBuilder) -> SuiteResult:

@@ -7,6 +7,8 @@ the Dagster UI), `publishing.snapshot` (which snapshot to read, the list of snap
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
 import sys
 import time
@@ -52,7 +54,13 @@ def _refresh(
     profile: str | None = None,
     config: Path | None = None,
 ) -> int:
-    outcome = run_refresh(paths, export, cutoff, profile, config)
+    from expectations import worker
+
+    worker.start()  # Great Expectations is imported on the other core while the refresh starts
+    try:
+        outcome = run_refresh(paths, export, cutoff, profile, config)
+    finally:
+        worker.stop()
     print_outcome(paths, outcome)
     return 0 if outcome.published else 1
 
@@ -319,5 +327,18 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+def run() -> None:
+    """The `warehouse` console script: `main`, then exit without tearing the interpreter down.
+    After a refresh, freeing the objects of Dagster, dbt and pandas one by one took 1.4 s of a
+    20-second refresh; the exit handlers still run and the output is flushed, and every file and
+    database the command wrote is closed by then."""
+    status = main()
+    atexit._run_exitfuncs()  # logging's flush among them
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -39,8 +39,7 @@ RAW_DESCRIPTION = "Great Expectations suite on raw {path}: contract columns, lin
 def raw_expectations_result(con, key: dg.AssetCheckKey, spec: InputFile) -> dg.AssetCheckResult:  # noqa: ANN001
     """The raw file's suite, or why it was not run (a file outside the export's layout, a file
     that could not be loaded)."""
-    from expectations import validate_query
-    from expectations.raw_files import suite
+    from expectations import SuiteRef, validate_query
 
     current = current_export(con)
     layout = input_layout(current)
@@ -69,7 +68,7 @@ def raw_expectations_result(con, key: dg.AssetCheckKey, spec: InputFile) -> dg.A
             metadata={"evaluated": False},
         )
     rows = int(registered_files(con, current.export_id)[path]["rows"])
-    build = suite(spec.column_names, path, rows if rows >= 0 else None)
+    build = SuiteRef("expectations.raw_files", (tuple(spec.column_names), path, rows if rows >= 0 else None))
     return _result(key, validate_query(con, f"select * from raw.{spec.raw_table}", f"raw_{spec.raw_table}", build))
 
 
@@ -115,20 +114,18 @@ def _count(con, sql: str) -> int:  # noqa: ANN001
 
 
 # A blocking Great Expectations check on the marts where a suite checks what dbt's tests do not
-# (docs/data_quality.md): (table, what the suite promises, the rows it validates, the suite built
-# from the warehouse's own counts). The marts' own rules are dbt tests, each in one layer only.
+# (docs/data_quality.md): (table, what the suite promises, the rows it validates, the arguments of
+# its suite, from the warehouse's own counts). The marts' own rules are dbt tests, each in one layer only.
 MART_SUITES = {
     "adsl": (
         "one row per enrolled patient (counted in intermediate.int_subjects)",
         "select * from adam.adsl",
-        lambda con, module: module.suite(
-            _count(con, "select count(*) from intermediate.int_subjects where ENRLDT is not null")
-        ),
+        lambda con: (_count(con, "select count(*) from intermediate.int_subjects where ENRLDT is not null"),),
     ),
     "adex": (
         "plausible starting doses, relative dose intensities and SIRT activities",
         "select * from adam.adex",
-        lambda con, module: module.suite(),
+        lambda con: (),
     ),
 }
 
@@ -136,7 +133,7 @@ MART_SUITES = {
 def build_mart_expectations_check(table: str) -> dg.AssetChecksDefinition:
     """The mart's suite as a blocking check of its own step. (One step for all the marts would
     make Dagster split the dbt build in two around it, a second dbt start-up that costs far more.)"""
-    promise, query, build_suite = MART_SUITES[table]
+    promise, query, suite_arguments = MART_SUITES[table]
     key = dg.AssetCheckKey(dg.AssetKey(["adam", table]), "great_expectations")
 
     @dg.asset_check(
@@ -146,13 +143,12 @@ def build_mart_expectations_check(table: str) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite on {table.upper()}: {promise}.",
     )
     def mart_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        import importlib
+        from expectations import SuiteRef, validate_query
 
-        from expectations import validate_query
-
-        module = importlib.import_module(f"expectations.{table}")
         with warehouse.connect() as con:
-            return _result(key, validate_query(con, query, table, build_suite(con, module)))
+            return _result(
+                key, validate_query(con, query, table, SuiteRef(f"expectations.{table}", suite_arguments(con)))
+            )
 
     return mart_expectations
 
