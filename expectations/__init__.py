@@ -55,7 +55,7 @@ class SuiteRef:
     args: tuple[Any, ...] = ()
 
     def builder(self) -> SuiteBuilder:
-        return importlib.import_module(self.module).suite(*self.args)  # type: ignore[no-any-return]
+        return importlib.import_module(self.module).suite(*self.args)
 
 
 # Expectations about the table's column names (they never read values).
