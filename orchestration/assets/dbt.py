@@ -36,6 +36,11 @@ GROUPS = {
 }
 
 
+def ref_name(text: object) -> str:
+    """`ref('adsl')` -> `adsl`."""
+    return str(text or "").strip().removeprefix("ref(").removesuffix(")").strip("'\" ")
+
+
 def check_description(test: Mapping[str, Any], model: str) -> str:
     """What a dbt test guards, in words, for the Dagster UI (a test's own description wins)."""
     if test.get("description"):
@@ -45,12 +50,11 @@ def check_description(test: Mapping[str, Any], model: str) -> str:
     column = kwargs.get("column_name")
     if name == "column_rules":
         return (
-            f"Every column rule of {model} holds: types, required values, code lists, ranges and keys as "
-            "its .yml declares (the rules metadata lists them; a failing rule names its rows)."
+            f"Every column rule of {model} holds: types, required values, code lists, ranges, keys and "
+            "patients known to the parent model as its .yml declares (the rules metadata lists them; a failing rule names its rows)."
         )
     if name == "relationships":
-        parent = str(kwargs.get("to", "")).removeprefix("ref('").removeprefix('ref("').rstrip("')\"")
-        return f"Every {column} of {model} exists as {kwargs.get('field')} in {parent}."
+        return f"Every {column} of {model} exists as {kwargs.get('field')} in {ref_name(kwargs.get('to'))}."
     if name == "expression_is_true":
         return f"On every row of {model}: {kwargs.get('expression')}."
     if name == "not_null":
@@ -179,11 +183,15 @@ COLUMN_RULE_KINDS = ("not_null", "unique", "accepted_values", "in_codelist")
 
 
 def column_rule_labels(arguments: Mapping[str, Any]) -> list[str]:
-    """`not_null(SUBJID)`, `unique_combination(USUBJID, PARAMCD)`, `expression(ADY >= 2)`, ...:
-    the names column_rules gives its rules."""
+    """`not_null(SUBJID)`, `unique_combination(USUBJID, PARAMCD)`, `expression(ADY >= 2)`,
+    `relationship(USUBJID in adsl.USUBJID)`, ...: the names column_rules gives its rules."""
     labels = [f"{kind}({column})" for kind in COLUMN_RULE_KINDS for column in (arguments.get(kind) or [])]
     labels += [f"unique_combination({', '.join(columns)})" for columns in arguments.get("unique_combinations") or []]
     labels += [f"expression({' '.join(str(expression).split())})" for expression in arguments.get("expressions") or []]
+    labels += [
+        f"relationship({link['column']} in {ref_name(link['to'])}.{link['field']})"
+        for link in arguments.get("relationships") or []
+    ]
     return labels
 
 

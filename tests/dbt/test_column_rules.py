@@ -100,8 +100,33 @@ def test_rules_that_were_great_expectations_checks_name_their_rows(staged: Path)
     assert found - once_per_patient == {"accepted_values(FATALFL)", "expression(LSTALVDT >= ENRLDT)"}
 
 
+def test_a_relationship_names_the_rows_whose_parent_is_missing(staged: Path) -> None:
+    """Every USUBJID of int_alive_dates must be an int_subjects patient: an unknown patient fails the
+    relationship; a known one passes, and so does a null one (the not-null rule's business)."""
+    check = "column_rules_int_alive_dates"
+    assert _failing_rules(staged, check) == set()
+    with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+        for usubjid in ("'LENSIRT-999-999'", "null"):
+            con.execute(
+                f"insert into intermediate.int_alive_dates select * replace ({usubjid} as USUBJID) "
+                "from intermediate.int_alive_dates order by all limit 1"
+            )
+    try:
+        run_dbt(staged, "test", "--select", check)
+        results = json.loads((staged / "target" / "run_results.json").read_text())["results"]
+        with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+            found = rule_failures(con, results[0]["compiled_code"])
+    finally:
+        with duckdb.connect(str(staged / "warehouse.duckdb")) as con:
+            con.execute("delete from intermediate.int_alive_dates where USUBJID is null or USUBJID = 'LENSIRT-999-999'")
+    assert set(found) == {"relationship(USUBJID in int_subjects.USUBJID)", "not_null(USUBJID)"}
+    assert found["relationship(USUBJID in int_subjects.USUBJID)"].startswith("1 failing rows: USUBJID=LENSIRT-999-999")
+    assert found["not_null(USUBJID)"].startswith("1 failing rows")
+
+
 def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
     arguments = {
+        "relationships": [{"column": "USUBJID", "to": "ref('adsl')", "field": "USUBJID"}],
         "expressions": ["AGE >= 18\n  and AGE <= 100"],
         "unique_combinations": [["SUBJID", "SITEID"]],
         "in_codelist": {"SEX": "SEX"},
@@ -117,6 +142,7 @@ def test_rule_labels_follow_the_order_the_test_checks_them() -> None:
         "in_codelist(SEX)",
         "unique_combination(SUBJID, SITEID)",
         "expression(AGE >= 18 and AGE <= 100)",
+        "relationship(USUBJID in adsl.USUBJID)",
     ]
 
 

@@ -63,14 +63,14 @@ def test_every_asset_and_check_says_what_it_is_in_words():
     for check_key in graph.asset_check_keys:
         description = graph.get_check_spec(check_key).description
         assert description and not description.startswith("dbt test "), check_key
-    adrs_checks = {
+    exposure_checks = {
         k.name: graph.get_check_spec(k).description
         for k in graph.asset_check_keys
-        if k.asset_key.path == ["adam", "adrs"]
+        if k.asset_key.path == ["intermediate", "int_exposure"]
     }
     assert (
-        adrs_checks["relationships_adrs_USUBJID__USUBJID__ref_adsl_"]
-        == "Every USUBJID of adrs exists as USUBJID in adsl."
+        exposure_checks["relationships_int_exposure_USUBJID__USUBJID__ref_int_subjects_"]
+        == "Every USUBJID of int_exposure exists as USUBJID in int_subjects."
     )
 
 
