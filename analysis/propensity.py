@@ -123,7 +123,8 @@ def propensity_weights(treated: pd.Series, design: pd.DataFrame) -> PropensityFi
     what weighting could not fix. A model that cannot be fitted at all gives no weights (null):
     the adjusted results are then empty rather than silently unadjusted.
     """
-    import statsmodels.api as sm
+    # The model's own module: `statsmodels.api` imports all of statsmodels (0.3 s per refresh).
+    from statsmodels.discrete.discrete_model import Logit
 
     treated = treated.astype(float)
     matrix = model_matrix(design)
@@ -131,13 +132,13 @@ def propensity_weights(treated: pd.Series, design: pd.DataFrame) -> PropensityFi
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.Logit(treated, matrix).fit(disp=0, maxiter=200)
+            result = Logit(treated, matrix).fit(disp=0, maxiter=200)
         except np.linalg.LinAlgError as error:
             # Newton needs an invertible Hessian; a rare level seen in one arm only (quasi-separation)
             # or collinear covariates break it. BFGS still gives the fitted probabilities.
             problems.append(f"Newton fit failed ({error}), fitted by BFGS")
             try:
-                result = sm.Logit(treated, matrix).fit(disp=0, maxiter=2000, method="bfgs")
+                result = Logit(treated, matrix).fit(disp=0, maxiter=2000, method="bfgs")
             except Exception as second:  # noqa: BLE001 - no usable fit at all
                 nothing = pd.Series(np.nan, index=treated.index)
                 return PropensityFit(nothing, nothing, False, f"propensity model failed ({second})")
@@ -196,12 +197,13 @@ def weighted_rate_difference(
     HC0 sandwich, the robust variance of the weighted estimating equations (the propensity score
     is treated as known, which is conservative for IPTW). Normal-theory CI and p-value.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import WLS
+    from statsmodels.tools.tools import add_constant
 
     y = responded.astype(float).to_numpy()
     x = treated.astype(float).to_numpy()
     if len(np.unique(x)) < 2 or weights.isna().any():
         return WeightedDifference(*(float("nan"),) * 4)
-    result = sm.WLS(y, sm.add_constant(x), weights=weights.astype(float).to_numpy()).fit(cov_type="HC0")
+    result = WLS(y, add_constant(x), weights=weights.astype(float).to_numpy()).fit(cov_type="HC0")
     lower, upper = result.conf_int(alpha=alpha)[1]
     return WeightedDifference(float(result.params[1]), float(lower), float(upper), float(result.pvalues[1]))

@@ -14,6 +14,7 @@ PHARMAVERSE_SDTM = Path(__file__).resolve().parents[2].parent / "shared" / "refe
 pyreadstat = pytest.importorskip("pyreadstat")
 
 
+@pytest.mark.skipif(not PHARMAVERSE_SDTM.exists(), reason="the pharmaverse reference is not beside the repository")
 @pytest.mark.parametrize("domain", ["dm", "ae"])
 def test_xpt_dataset_reads_like_its_csv(tmp_path, domain):
     spec = next(s for s in SDTM_FILES if s.domain == domain)
