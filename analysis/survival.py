@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
+
+if TYPE_CHECKING:  # lifelines (and the scipy it imports) costs seconds: imported where a curve is fitted
+    from lifelines import KaplanMeierFitter
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class KaplanMeierSummary:
 
 
 def fit_kaplan_meier(durations: pd.Series, events: pd.Series, alpha: float = 0.05) -> KaplanMeierFitter:
+    from lifelines import KaplanMeierFitter
+
     return KaplanMeierFitter(alpha=alpha).fit(durations.astype(float), event_observed=events.astype(bool))
 
 

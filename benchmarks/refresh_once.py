@@ -1,7 +1,8 @@
 """One `warehouse refresh` of an export, writing its outcome and per-step seconds as JSON.
 
 The benchmark runs this in a fresh process per size, so the timing includes start-up and imports
-as a user's refresh does.
+as a user's refresh does, and it refreshes as `warehouse refresh` does: with its
+worker process (orchestration/worker.py) started first, and an exit without interpreter teardown.
 
     python -m benchmarks.refresh_once EXPORT OUTCOME.json
 """
@@ -12,13 +13,19 @@ import json
 import sys
 from pathlib import Path
 
+from orchestration import worker
+from orchestration.cli import exit_now
 from orchestration.refresh import ensure_dbt_manifest, run_refresh
 from orchestration.settings import WarehousePaths
 
 
 def main(export: str, outcome_json: str) -> int:
-    ensure_dbt_manifest()
-    outcome = run_refresh(WarehousePaths.from_env(), Path(export))
+    worker.start()  # as orchestration/cli.py's _refresh does
+    try:
+        ensure_dbt_manifest()
+        outcome = run_refresh(WarehousePaths.from_env(), Path(export))
+    finally:
+        worker.stop()
     Path(outcome_json).write_text(
         json.dumps(
             {
@@ -37,4 +44,4 @@ def main(export: str, outcome_json: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    exit_now(main(*sys.argv[1:]))

@@ -48,8 +48,8 @@ SuiteBuilder = Callable[[Any], Sequence[Any]]
 @dataclass(frozen=True)
 class SuiteRef:
     """A suite named by its module and arguments: `SuiteRef("expectations.adsl", (78,))` is
-    `expectations.adsl.suite(78)`. Unlike the builder that call returns, it can be sent to the
-    worker process (worker.py)."""
+    `expectations.adsl.suite(78)`. Unlike the builder that call returns, it can be sent to
+    another process (orchestration/worker.py)."""
 
     module: str
     args: tuple[Any, ...] = ()
@@ -95,25 +95,43 @@ def plan(build: SuiteBuilder) -> tuple[set[str], bool]:
     return columns_read(expectations), any(e.expectation_type in COLUMN_NAME_EXPECTATIONS for e in expectations)
 
 
+# How a suite is run: `run(module, function, *args)` is `module.function(*args)`, here or in another
+# process (orchestration/worker.py's `call`).
+Runner = Callable[..., Any]
+
+
+def _here(module: str, function: str, *args: Any) -> Any:
+    return getattr(importlib.import_module(module), function)(*args)
+
+
+def plan_suite(ref: SuiteRef) -> tuple[set[str], bool]:
+    return plan(ref.builder())
+
+
+def validate_suite(frame: pd.DataFrame, suite_name: str, ref: SuiteRef) -> SuiteResult:
+    return validate(frame, suite_name, ref.builder())
+
+
 def validate_query(
-    con: duckdb.DuckDBPyConnection, query: str, suite_name: str, build: SuiteBuilder | SuiteRef
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    suite_name: str,
+    build: SuiteBuilder | SuiteRef,
+    run: Runner = _here,
 ) -> SuiteResult:
-    """Run one suite on the rows of a DuckDB query, reading only the columns the suite reads; in
-    the worker process when one runs and the suite is a `SuiteRef` (worker.py), else here.
+    """Run one suite on the rows of a DuckDB query, reading only the columns the suite reads. A
+    suite named by a `SuiteRef` is planned and validated through `run` (the refresh passes its
+    worker process's), a builder here.
 
     A mart at 100,000 patients has millions of cells in columns no expectation looks at; reading
     them into pandas would cost seconds and gigabytes. A column whose name is checked but whose
     values are not is carried as a one-byte placeholder, so column-set expectations still see it.
     """
-    from expectations import worker  # noqa: PLC0415 - imports only the standard library
-
-    helper = worker.active() if isinstance(build, SuiteRef) else None
-    builder = build.builder() if isinstance(build, SuiteRef) else build
-    planned = helper.ask("plan", build) if helper else None
-    used, checks_names = planned or plan(builder)
-    frame = _read(con, query, used, checks_names)
-    result = helper.ask("validate", frame, suite_name, build) if helper else None
-    return result or validate(frame, suite_name, builder)
+    if isinstance(build, SuiteRef):
+        used, checks_names = run(__name__, "plan_suite", build)
+        return run(__name__, "validate_suite", _read(con, query, used, checks_names), suite_name, build)
+    used, checks_names = plan(build)
+    return validate(_read(con, query, used, checks_names), suite_name, build)
 
 
 def _read(con: duckdb.DuckDBPyConnection, query: str, used: set[str], checks_names: bool) -> pd.DataFrame:

@@ -54,9 +54,9 @@ def _refresh(
     profile: str | None = None,
     config: Path | None = None,
 ) -> int:
-    from expectations import worker
+    from orchestration import worker
 
-    worker.start()  # Great Expectations is imported on the other core while the refresh starts
+    worker.start()  # Great Expectations and the statistics are imported on the other core
     try:
         outcome = run_refresh(paths, export, cutoff, profile, config)
     finally:
@@ -328,11 +328,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The `warehouse` console script: `main`, then exit without tearing the interpreter down.
-    After a refresh, freeing the objects of Dagster, dbt and pandas one by one took 1.4 s of a
-    20-second refresh; the exit handlers still run and the output is flushed, and every file and
-    database the command wrote is closed by then."""
-    status = main()
+    """The `warehouse` console script: `main`, then `exit_now`."""
+    exit_now(main())
+
+
+def exit_now(status: int) -> None:
+    """Exit without tearing the interpreter down. After a refresh, freeing the objects of Dagster,
+    dbt and pandas one by one took 1.4 s of a 20-second refresh; the exit handlers still run and
+    the output is flushed, and every file and database the command wrote is closed by then."""
     atexit._run_exitfuncs()  # logging's flush among them
     with contextlib.suppress(BrokenPipeError):
         sys.stdout.flush()

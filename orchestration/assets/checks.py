@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration import worker
 from orchestration.assets.ingest import raw_asset_key
 from orchestration.loading.contract import ALL_INPUT_FILES, SUBJECT_FILES, InputFile, file_path
 from orchestration.loading.load import (
@@ -69,7 +70,8 @@ def raw_expectations_result(con, key: dg.AssetCheckKey, spec: InputFile) -> dg.A
         )
     rows = int(registered_files(con, current.export_id)[path]["rows"])
     build = SuiteRef("expectations.raw_files", (tuple(spec.column_names), path, rows if rows >= 0 else None))
-    return _result(key, validate_query(con, f"select * from raw.{spec.raw_table}", f"raw_{spec.raw_table}", build))
+    query = f"select * from raw.{spec.raw_table}"
+    return _result(key, validate_query(con, query, f"raw_{spec.raw_table}", build, worker.call))
 
 
 def _raw_spec(spec: InputFile) -> dg.AssetCheckSpec:
@@ -147,7 +149,8 @@ def build_mart_expectations_check(table: str) -> dg.AssetChecksDefinition:
 
         with warehouse.connect() as con:
             return _result(
-                key, validate_query(con, query, table, SuiteRef(f"expectations.{table}", suite_arguments(con)))
+                key,
+                validate_query(con, query, table, SuiteRef(f"expectations.{table}", suite_arguments(con)), worker.call),
             )
 
     return mart_expectations

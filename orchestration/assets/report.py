@@ -108,7 +108,8 @@ def read_report_data(
     kinds={"html"},
 )
 def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from analysis.report import Provenance, build_report, generated_at
+    from analysis.report import Provenance, generated_at
+    from orchestration import worker
 
     paths = warehouse.paths
     started = time.monotonic()
@@ -142,7 +143,7 @@ def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         )
         data = read_report_data(con, provenance, float(parameters.get("days_per_month", 30.4375)))
     data.tables["check_results"] = checks_pending_at_report_time(data.get("check_results"))
-    report = build_report(data)
+    report = worker.call("analysis.report", "build_report", data)  # in the worker, which imported matplotlib
     paths.build.mkdir(parents=True, exist_ok=True)
     partial = paths.report.with_suffix(".html.partial")
     partial.write_text(report.html, encoding="utf-8")

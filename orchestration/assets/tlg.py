@@ -91,7 +91,7 @@ def tlg_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 )
 def tlf_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from analysis.report import Provenance
-    from analysis.tlg.files import write_tlf_folder
+    from orchestration import worker
     from orchestration.assets.report import read_report_data
 
     paths = warehouse.paths
@@ -105,7 +105,8 @@ def tlf_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         current = current_export(con)
         provenance = Provenance("", export_id, current.data_cutoff.isoformat(), "", context.run.run_id, "")
         figures = read_report_data(con, provenance, study.days_per_month)
-    written = write_tlf_folder(partial, tables, study.arms, figures)
+    # In the refresh's worker process, which imported matplotlib and rtflite while dbt ran.
+    written = worker.call("analysis.tlg.files", "write_tlf_folder", partial, tables, study.arms, figures)
     (partial / "tlf.json").write_text(json.dumps({"export_id": export_id, "run_id": context.run.run_id}) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)

@@ -8,8 +8,9 @@ Dagster definitions must not wait for them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from orchestration import worker
 from orchestration.reporting.marts import (
     adrs,
     adsl,
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     from analysis.efficacy import Adjustment
 
 
+def _compute(module: str, function: str, *args: Any) -> Any:
+    """An analysis function of the table, in the refresh's worker process (orchestration/worker.py),
+    which imported the statistics libraries while dbt ran; here when there is none."""
+    return worker.call(module, function, *args)
+
+
 def _written(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> pd.DataFrame:
     write_reporting_table(con, name, table)
     return table
@@ -38,27 +45,28 @@ def _written(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> 
 
 def iptw_weights(con: duckdb.DuckDBPyConnection) -> Adjustment:
     """Propensity score and stabilised IPTW weight per FAS patient; the weights are the table."""
-    from analysis import efficacy
 
     study = read_study(con)
-    adjustment = efficacy.iptw(adsl(con), baseline_sum(con), study.arms)
+    adjustment = _compute("analysis.efficacy", "iptw", adsl(con), baseline_sum(con), study.arms)
     write_reporting_table(con, "iptw_weights", adjustment.weights)
     return adjustment
 
 
 def balance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
     weights = reporting_table(con, "iptw_weights")
-    return _written(con, "balance", efficacy.balance(adsl(con), baseline_sum(con), weights, study.arms))
+    return _written(
+        con, "balance", _compute("analysis.efficacy", "balance", adsl(con), baseline_sum(con), weights, study.arms)
+    )
 
 
 def response_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from analysis import efficacy
 
     study = read_study(con)
-    table = efficacy.response_rates(adrs(con, efficacy.RESPONSE_PARAMETERS), adsl(con), study.arms)
+    table = _compute(
+        "analysis.efficacy", "response_rates", adrs(con, efficacy.RESPONSE_PARAMETERS), adsl(con), study.arms
+    )
     return _written(con, "response_rates", table)
 
 
@@ -66,57 +74,64 @@ def response_differences(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from analysis import efficacy
 
     study = read_study(con)
-    table = efficacy.response_differences(
-        adrs(con, efficacy.RESPONSE_PARAMETERS), adsl(con), reporting_table(con, "iptw_weights"), study.arms
+    table = _compute(
+        "analysis.efficacy",
+        "response_differences",
+        adrs(con, efficacy.RESPONSE_PARAMETERS),
+        adsl(con),
+        reporting_table(con, "iptw_weights"),
+        study.arms,
     )
     return _written(con, "response_differences", table)
 
 
 def tte_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    table = efficacy.tte_summary(adtte(con), adsl(con), study.arms, study.days_per_month)
+    table = _compute("analysis.efficacy", "tte_summary", adtte(con), adsl(con), study.arms, study.days_per_month)
     return _written(con, "tte_summary", table)
 
 
 def tte_landmarks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    table = efficacy.tte_landmarks(adtte(con), adsl(con), study.arms, study.days_per_month)
+    table = _compute("analysis.efficacy", "tte_landmarks", adtte(con), adsl(con), study.arms, study.days_per_month)
     return _written(con, "tte_landmarks", table)
 
 
 def tte_comparisons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    table = efficacy.tte_comparisons(
-        adtte(con), adsl(con), reporting_table(con, "iptw_weights"), study.arms, study.days_per_month
+    table = _compute(
+        "analysis.efficacy",
+        "tte_comparisons",
+        adtte(con),
+        adsl(con),
+        reporting_table(con, "iptw_weights"),
+        study.arms,
+        study.days_per_month,
     )
     return _written(con, "tte_comparisons", table)
 
 
 def km_curves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    return _written(con, "km_curves", efficacy.km_curves(adtte(con), adsl(con), study.arms, study.days_per_month))
+    return _written(
+        con,
+        "km_curves",
+        _compute("analysis.efficacy", "km_curves", adtte(con), adsl(con), study.arms, study.days_per_month),
+    )
 
 
 def ttr_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    return _written(con, "ttr_summary", efficacy.ttr_summary(adtte(con), adsl(con), study.arms, study.days_per_month))
+    return _written(
+        con,
+        "ttr_summary",
+        _compute("analysis.efficacy", "ttr_summary", adtte(con), adsl(con), study.arms, study.days_per_month),
+    )
 
 
 def baseline_characteristics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from analysis import efficacy
-
     study = read_study(con)
-    table = efficacy.baseline_characteristics(adsl(con), baseline_sum(con), study.arms)
+    table = _compute("analysis.efficacy", "baseline_characteristics", adsl(con), baseline_sum(con), study.arms)
     return _written(con, "baseline_characteristics", table)
 
 

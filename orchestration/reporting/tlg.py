@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orchestration import worker
 from orchestration.reporting.marts import (
     adrs,
     baseline_sum,
@@ -44,12 +45,13 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
 
 def write_tlg_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Every catalogue table and the catalogue into `reporting`; rows per table."""
-    from analysis.tlg.build import CATALOGUE_TABLE, build_tables, catalogue_table
+    from analysis.tlg.build import CATALOGUE_TABLE
 
     study = read_study(con)
     inputs = read_inputs(con)
-    tables = build_tables(inputs, study.arms)
-    tables[CATALOGUE_TABLE] = catalogue_table(inputs.adsl, study.arms)
+    # In the refresh's worker process, which imported the statistics while dbt ran (orchestration/worker.py).
+    tables = worker.call("analysis.tlg.build", "build_tables", inputs, study.arms)
+    tables[CATALOGUE_TABLE] = worker.call("analysis.tlg.build", "catalogue_table", inputs.adsl, study.arms)
     for name, frame in tables.items():
         write_reporting_table(con, name, frame)
     return {name: len(frame) for name, frame in tables.items()}

@@ -1,0 +1,119 @@
+"""The refresh's worker process (orchestration/worker.py) gives the answers the refresh's own
+process would; a worker that fails leaves the work to the refresh's process instead of failing
+the step."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import duckdb
+import pandas as pd
+import pytest
+
+from expectations import SuiteRef, validate_query
+from orchestration import worker
+from orchestration.loading.contract import INPUT_FILES
+
+DM = next(spec for spec in INPUT_FILES if spec.domain == "dm")
+RAW_SUITE = SuiteRef("expectations.raw_files", (tuple(DM.column_names), DM.path, 3))
+
+
+@pytest.fixture(scope="module")
+def helper() -> Iterator[worker.Worker]:
+    """One worker for the tests that leave it serving (each start imports Great Expectations)."""
+    started = worker.start()
+    yield started
+    worker.stop()
+
+
+@pytest.fixture
+def own_worker(monkeypatch) -> Iterator[worker.Worker]:
+    """A worker of the test's own, the active one while the test runs, for tests that break it."""
+    own = worker.Worker()
+    monkeypatch.setattr(worker, "_ACTIVE", [own])
+    yield own
+    own.close()
+
+
+def _raw_dm(extra_column: bool = False, rows: int = 3) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    columns = ", ".join(f"'x' as \"{c}\"" for c in DM.column_names)
+    extra = ", 'surprise' as EXTRA" if extra_column else ""
+    con.execute(
+        f"create table raw_dm as select {columns}{extra}, 'E1' as _export_id, "
+        f"'edc/dm.csv' as _file, cast(i + 1 as integer) as _line from range({rows}) t(i)"
+    )
+    return con
+
+
+def test_the_worker_validates_in_its_own_process(helper):
+    asked = []
+    ask = helper.ask
+    helper.ask = lambda *request: asked.append(request[:2]) or ask(*request)  # type: ignore[method-assign]
+    result = validate_query(_raw_dm(), "select * from raw_dm", "raw_dm", RAW_SUITE, worker.call)
+    assert result.success, result.summary()
+    assert asked == [("expectations", "plan_suite"), ("expectations", "validate_suite")]
+    assert helper.process.poll() is None
+
+
+@pytest.mark.parametrize(("extra_column", "rows"), [(False, 3), (True, 3), (False, 4)])
+def test_the_worker_and_this_process_give_the_same_result(helper, extra_column, rows):
+    here = validate_query(_raw_dm(extra_column, rows), "select * from raw_dm", "raw_dm", RAW_SUITE.builder())
+    there = validate_query(_raw_dm(extra_column, rows), "select * from raw_dm", "raw_dm", RAW_SUITE, worker.call)
+    assert there == here
+    assert there.success is (not extra_column and rows == 3)
+
+
+def test_without_a_runner_a_suite_runs_here():
+    result = validate_query(_raw_dm(extra_column=True), "select * from raw_dm", "raw_dm", RAW_SUITE)
+    assert [f.expectation for f in result.failures] == ["expect_table_columns_to_match_set"]
+
+
+def test_a_dead_worker_leaves_the_suite_to_this_process(own_worker):
+    own_worker.process.kill()
+    own_worker.process.wait()
+    result = validate_query(_raw_dm(extra_column=True), "select * from raw_dm", "raw_dm", RAW_SUITE, worker.call)
+    assert [f.expectation for f in result.failures] == ["expect_table_columns_to_match_set"]
+
+
+def test_a_suite_that_raises_in_the_worker_raises_here(helper):
+    broken = SuiteRef("expectations.raw_files", ("not", "enough", "arguments", "given", "here"))
+    with pytest.raises(TypeError):
+        validate_query(_raw_dm(), "select * from raw_dm", "raw_dm", broken, worker.call)
+    assert helper.process.poll() is None  # the worker goes on serving
+
+
+def test_statistics_in_the_worker_equal_those_computed_here(helper):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 4.0]})
+    done, there = helper.ask("analysis.rates", "rate_difference", 12, 30, 5, 28)
+    assert done
+    from analysis.rates import rate_difference
+
+    assert there == rate_difference(12, 30, 5, 28)
+    assert worker.call("pandas", "concat", [frame, frame]).equals(pd.concat([frame, frame]))
+
+
+def test_what_the_worker_logs_is_logged_here(helper, caplog):
+    with caplog.at_level(logging.WARNING):
+        worker.call("logging", "warning", "a section of the report failed")
+        worker.call("logging", "info", "below the level the worker passes on")
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "a section of the report failed")
+    ]
+
+
+def test_arguments_the_worker_cannot_take_are_handled_here(own_worker):
+    unpicklable = lambda: 7  # noqa: E731 - a lambda cannot be pickled
+    assert worker.call("builtins", "callable", unpicklable) is True
+    assert own_worker.process.poll() is not None  # not reused: its input may hold half a request
+    assert worker.call("builtins", "len", [1, 2]) == 2  # and the next call runs here
+
+
+def test_the_worker_ends_when_its_refresh_closes_its_input(monkeypatch):
+    monkeypatch.setattr(worker, "_ACTIVE", [])
+    started = worker.start()
+    assert worker.start() is started  # one worker per process
+    worker.stop()
+    assert started.process.returncode == 0
+    assert worker.active() is None
