@@ -132,3 +132,22 @@ def test_warehouse_submission_copies_the_current_package_and_prints_its_summary(
     assert (tmp_path / "out" / "define.xml").read_bytes() == (built.folder / "define.xml").read_bytes()
     assert main(["submission"]) == 0  # default folder: WAREHOUSE_HOME/submission/<snapshot id>
     assert (paths.home / "submission" / snapshot.name / "adsl.xpt").exists()
+
+
+def test_dataset_json_written_in_chunks_is_the_same_file(package, tmp_path, monkeypatch):
+    """The rows reach the file a chunk at a time (memory at 100,000 patients); how many rows a
+    chunk holds changes nothing in the file."""
+    from orchestration.publishing.submission import datasets
+
+    con, _, specification = package
+    dataset = next(d for d in specification if d.name == "adrs")
+    frame = datasets.read_dataset(con, dataset)
+    lengths = datasets.character_lengths(con, dataset)
+    datasets.write_dataset_json(frame, dataset, STUDY, lengths, tmp_path / "whole.json")
+    monkeypatch.setattr(datasets, "JSON_CHUNK_ROWS", 2)  # 3 rows: two chunks
+    datasets.write_dataset_json(frame, dataset, STUDY, lengths, tmp_path / "chunks.json")
+    whole = (tmp_path / "whole.json").read_bytes()
+    assert (tmp_path / "chunks.json").read_bytes() == whole
+    document = json.loads(whole)
+    assert document["records"] == len(document["rows"]) == 3
+    assert list(document)[-1] == "rows"

@@ -22,7 +22,6 @@ import duckdb
 from orchestration.publishing.submission.datasets import (
     Study,
     character_lengths,
-    dataset_json,
     read_dataset,
     write_dataset_json,
     write_xport,
@@ -101,7 +100,7 @@ def build_package(
         frame = read_dataset(con, dataset, schema)
         lengths = character_lengths(con, dataset, schema)
         write_xport(frame, dataset, partial / f"{dataset.name}.xpt")
-        write_dataset_json(dataset_json(frame, dataset, study, lengths), partial / f"{dataset.name}.json")
+        write_dataset_json(frame, dataset, study, lengths, partial / f"{dataset.name}.json")
         facts[dataset.name] = dataset_facts(frame, dataset, lengths)
         records[dataset.name] = len(frame)
     (partial / "define.xml").write_bytes(build_define(specification, facts, study))
