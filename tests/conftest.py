@@ -21,8 +21,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # The modules that take longest (whole refreshes, fresh installs, linters), longest first. The two
-# xdist workers take modules in collection order (`--dist loadscope`); in file order these came
-# last, and one worker ran the last of them alone for a minute while the other sat idle.
+# xdist workers take modules in collection order (`--dist loadscope --no-loadscope-reorder`; by
+# default xdist puts the modules with most tests first, and these few-test modules came last:
+# one worker ran the last of them alone for a minute while the other sat idle).
 LONGEST_FIRST = (
     "tests/test_newcomer.py",
     "tests/test_reliability.py",
@@ -78,22 +79,44 @@ class DemoWarehouse:
         return iter((self.paths, self.export, self.outcome))
 
 
+@contextmanager
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder shared by every xdist worker of this test run, and whether it still has to be
+    built: the first worker to ask builds it while the others wait on a lock, then they read it."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder
+    folder = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = folder / ".built"
+        yield folder, not built.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        built.touch()
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
-    """One published demo warehouse for the whole test run. Read it; never refresh into it (take
-    `demo_warehouse_copy` for that), so that every test sees the same first snapshot."""
-    from orchestration.refresh import run_refresh
-    from orchestration.settings import DEFAULT_SEED, WarehousePaths
-    from orchestration.synthetic.generator import generate_export
+    """One published demo warehouse for the whole test run, built by the first xdist worker that
+    needs it. Read it; never refresh into it (take `demo_warehouse_copy` for that), so that every
+    test sees the same first snapshot."""
+    import pickle
 
-    root = tmp_path_factory.mktemp("demo")
-    home = root / "warehouse"
-    with warehouse_environment(home):
-        paths = WarehousePaths(home).ensure()
-        export = generate_export(root / "exports" / "demo", patients=78, seed=DEFAULT_SEED)
-        outcome = run_refresh(paths, export.path, progress=False)
-    assert outcome.published, outcome.problems
-    return DemoWarehouse(paths, export, outcome)
+    with built_once(tmp_path_factory, "demo") as (root, to_build):
+        if to_build:
+            from orchestration.refresh import run_refresh
+            from orchestration.settings import DEFAULT_SEED, WarehousePaths
+            from orchestration.synthetic.generator import generate_export
+
+            home = root / "warehouse"
+            with warehouse_environment(home):
+                paths = WarehousePaths(home).ensure()
+                export = generate_export(root / "exports" / "demo", patients=78, seed=DEFAULT_SEED)
+                outcome = run_refresh(paths, export.path, progress=False)
+            assert outcome.published, outcome.problems
+            (root / "demo.pickle").write_bytes(pickle.dumps(DemoWarehouse(paths, export, outcome)))
+        return pickle.loads((root / "demo.pickle").read_bytes())
 
 
 def copy_demo_warehouse(demo: DemoWarehouse, target: Path) -> DemoWarehouse:
