@@ -20,26 +20,6 @@ def pytest_configure(config: pytest.Config) -> None:
     ensure_dbt_manifest()
 
 
-# The modules that take longest (whole refreshes, fresh installs, linters), longest first. The two
-# xdist workers take modules in collection order (`--dist loadscope --no-loadscope-reorder`; by
-# default xdist puts the modules with most tests first, and these few-test modules came last:
-# one worker ran the last of them alone for a minute while the other sat idle).
-LONGEST_FIRST = (
-    "tests/test_newcomer.py",
-    "tests/test_reliability.py",
-    "tests/test_end_to_end.py",
-    "tests/test_lint.py",
-    "tests/test_change_audit.py",
-    "tests/test_benchmark_smoke.py",
-    "tests/test_pharmaverse_reference.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {module: position for position, module in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order otherwise
-
-
 @pytest.fixture
 def warehouse_home(tmp_path, monkeypatch):
     """A fresh WAREHOUSE_HOME (and DAGSTER_HOME inside it) for one test."""
