@@ -16,7 +16,7 @@ It writes ``RESULTS.md`` (with the machine it ran on) and ``results.csv``. Every
 its own process, so one size's caches and imports never help the next.
 
     uv run python -m benchmarks.run                          # 78, 1,000, 10,000 and 100,000
-    uv run python -m benchmarks.run --patients 1000 --out /tmp/bench   # a smoke run
+    uv run python -m benchmarks.run --patients 300 --out /tmp/bench    # a smoke run
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The benchmark at 1,000 patients, as CI's smoke run: it completes, the plain-SQL lower bound
+"""The benchmark at 300 patients, as CI's smoke run: it completes, the plain-SQL lower bound
 builds the same ADaM tables as the refresh, and the table has every figure. Nothing is timed
 against a threshold here; the figures are for benchmarks/RESULTS.md."""
 
@@ -40,10 +40,10 @@ COLUMNS = {
 }
 
 
-def test_benchmark_smoke_run_at_1000_patients(tmp_path):
+def test_benchmark_smoke_run_at_300_patients(tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--patients", "1000", "--out", str(out), "--work", str(work)],
+        [sys.executable, "-m", "benchmarks.run", "--patients", "300", "--out", str(out), "--work", str(work)],
         capture_output=True,
         text=True,
         timeout=1200,
@@ -51,17 +51,17 @@ def test_benchmark_smoke_run_at_1000_patients(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     (row,) = list(csv.DictReader((out / "results.csv").open()))
     assert set(row) == COLUMNS
-    assert row["patients"] == "1000" and row["same_adam"] == "True"
-    assert int(row["adam_rows"]) > 1000 * 10  # every mart, not just ADSL
+    assert row["patients"] == "300" and row["same_adam"] == "True"
+    assert int(row["adam_rows"]) > 300 * 10  # every mart, not just ADSL
     layers = sum(float(row[f"{layer}_s"]) for layer in ("ingest", "dbt_models", "checks", "analysis", "tlg", "publish"))
     assert 0 < layers <= float(row["refresh_s"])
     assert float(row["lower_bound_s"]) > 0 and float(row["refresh_peak_GiB"]) > 0
     assert row["repeat_refresh_s"] == ""  # measured at the real study's 78 patients only
     assert abs(float(row["above_lower_bound_s"]) - (float(row["refresh_s"]) - float(row["lower_bound_s"]))) <= 0.11
     results_md = (out / "RESULTS.md").read_text()
-    assert "| 1,000 |" in results_md
+    assert "| 300 |" in results_md
     assert (
-        f"**Fixed cost** (refresh at 1,000 patients minus its plain-SQL lower bound): {row['above_lower_bound_s']} s"
+        f"**Fixed cost** (refresh at 300 patients minus its plain-SQL lower bound): {row['above_lower_bound_s']} s"
         in results_md
     )
 
