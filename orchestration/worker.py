@@ -106,6 +106,10 @@ def active() -> Worker | None:
     return _ACTIVE[0] if _ACTIVE else None
 
 
+def _run_here(module: str, function: str, args: tuple[Any, ...]) -> Any:
+    return getattr(importlib.import_module(module), function)(*args)
+
+
 def call(module: str, function: str, *args: Any) -> Any:
     """`module.function(*args)`: in the worker when one runs, else (or when it failed) here."""
     helper = active()
@@ -113,7 +117,7 @@ def call(module: str, function: str, *args: Any) -> Any:
         done, result = helper.ask(module, function, *args)
         if done:
             return result
-    return getattr(importlib.import_module(module), function)(*args)
+    return _run_here(module, function, args)
 
 
 class _Collect(logging.Handler):
@@ -157,7 +161,7 @@ def _serve() -> None:
         try:
             reply: tuple[str, Any, list[tuple[str, int, str]]] = (
                 "ok",
-                getattr(importlib.import_module(module), function)(*args),
+                _run_here(module, function, args),
                 collect.records,
             )
         except Exception as error:  # noqa: BLE001 - the refresh runs the function itself and sees the error

@@ -2,8 +2,9 @@
 function of `analysis/`, write it as reporting.<table> (replaced on every refresh) and return it.
 
 Arms, the reference arm and days_per_month are this run's study configuration. `analysis` is
-imported inside each function: statsmodels, scipy and lifelines load slowly, and loading the
-Dagster definitions must not wait for them.
+imported inside each function, and the efficacy statistics run in the refresh's worker process
+(`_efficacy`): statsmodels, scipy and lifelines load slowly, and loading the Dagster definitions
+must not wait for them.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
     from analysis.efficacy import Adjustment
 
 
-def _compute(module: str, function: str, *args: Any) -> Any:
-    """An analysis function of the table, in the refresh's worker process (orchestration/worker.py),
-    which imported the statistics libraries while dbt ran; here when there is none."""
-    return worker.call(module, function, *args)
+def _efficacy(function: str, *args: Any) -> Any:
+    """`analysis.efficacy.<function>(*args)` in the refresh's worker process
+    (orchestration/worker.py), which imported the statistics libraries while dbt ran; here when
+    there is none."""
+    return worker.call("analysis.efficacy", function, *args)
 
 
 def _written(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -45,9 +47,8 @@ def _written(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> 
 
 def iptw_weights(con: duckdb.DuckDBPyConnection) -> Adjustment:
     """Propensity score and stabilised IPTW weight per FAS patient; the weights are the table."""
-
     study = read_study(con)
-    adjustment = _compute("analysis.efficacy", "iptw", adsl(con), baseline_sum(con), study.arms)
+    adjustment = _efficacy("iptw", adsl(con), baseline_sum(con), study.arms)
     write_reporting_table(con, "iptw_weights", adjustment.weights)
     return adjustment
 
@@ -55,18 +56,14 @@ def iptw_weights(con: duckdb.DuckDBPyConnection) -> Adjustment:
 def balance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     study = read_study(con)
     weights = reporting_table(con, "iptw_weights")
-    return _written(
-        con, "balance", _compute("analysis.efficacy", "balance", adsl(con), baseline_sum(con), weights, study.arms)
-    )
+    return _written(con, "balance", _efficacy("balance", adsl(con), baseline_sum(con), weights, study.arms))
 
 
 def response_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from analysis import efficacy
 
     study = read_study(con)
-    table = _compute(
-        "analysis.efficacy", "response_rates", adrs(con, efficacy.RESPONSE_PARAMETERS), adsl(con), study.arms
-    )
+    table = _efficacy("response_rates", adrs(con, efficacy.RESPONSE_PARAMETERS), adsl(con), study.arms)
     return _written(con, "response_rates", table)
 
 
@@ -74,8 +71,7 @@ def response_differences(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from analysis import efficacy
 
     study = read_study(con)
-    table = _compute(
-        "analysis.efficacy",
+    table = _efficacy(
         "response_differences",
         adrs(con, efficacy.RESPONSE_PARAMETERS),
         adsl(con),
@@ -87,20 +83,19 @@ def response_differences(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def tte_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     study = read_study(con)
-    table = _compute("analysis.efficacy", "tte_summary", adtte(con), adsl(con), study.arms, study.days_per_month)
+    table = _efficacy("tte_summary", adtte(con), adsl(con), study.arms, study.days_per_month)
     return _written(con, "tte_summary", table)
 
 
 def tte_landmarks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     study = read_study(con)
-    table = _compute("analysis.efficacy", "tte_landmarks", adtte(con), adsl(con), study.arms, study.days_per_month)
+    table = _efficacy("tte_landmarks", adtte(con), adsl(con), study.arms, study.days_per_month)
     return _written(con, "tte_landmarks", table)
 
 
 def tte_comparisons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     study = read_study(con)
-    table = _compute(
-        "analysis.efficacy",
+    table = _efficacy(
         "tte_comparisons",
         adtte(con),
         adsl(con),
@@ -116,7 +111,7 @@ def km_curves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _written(
         con,
         "km_curves",
-        _compute("analysis.efficacy", "km_curves", adtte(con), adsl(con), study.arms, study.days_per_month),
+        _efficacy("km_curves", adtte(con), adsl(con), study.arms, study.days_per_month),
     )
 
 
@@ -125,13 +120,13 @@ def ttr_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _written(
         con,
         "ttr_summary",
-        _compute("analysis.efficacy", "ttr_summary", adtte(con), adsl(con), study.arms, study.days_per_month),
+        _efficacy("ttr_summary", adtte(con), adsl(con), study.arms, study.days_per_month),
     )
 
 
 def baseline_characteristics(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     study = read_study(con)
-    table = _compute("analysis.efficacy", "baseline_characteristics", adsl(con), baseline_sum(con), study.arms)
+    table = _efficacy("baseline_characteristics", adsl(con), baseline_sum(con), study.arms)
     return _written(con, "baseline_characteristics", table)
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from orchestration.publishing.submission.datasets import XPORT_MAX_CHARACTER_BYTES
 from orchestration.publishing.submission.spec import Dataset
+from orchestration.publishing.submission.xport import MAX_CHARACTER_BYTES as XPORT_MAX_CHARACTER_BYTES
 
 BLOCKING, WARNING = "blocking", "warning"
 MAX_EXAMPLES = 5

@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from orchestration.publishing.submission import xport
 from orchestration.publishing.submission.spec import Dataset, Variable
 
 DATASET_JSON_VERSION = "1.1.0"
-XPORT_MAX_CHARACTER_BYTES = 200
 SAS_EPOCH = dt.date(1960, 1, 1)
 
 
@@ -80,8 +80,6 @@ def _sas_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 def write_xport(frame: pd.DataFrame, dataset: Dataset, target: Path) -> None:
     """XPORT version 5: names upper case, the dataset label, variable labels and SAS formats
     (xport.py: the files pyreadstat writes, byte for byte, in a fraction of its time)."""
-    from orchestration.publishing.submission import xport
-
     xport.write_xport(
         _sas_frame(frame, dataset),
         target,

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-MAX_CHARACTER_BYTES = 200
+MAX_CHARACTER_BYTES = 200  # the longest text value XPORT version 5 holds
 _MISSING = np.uint64(0x2E << 56)  # a SAS missing value: '.' followed by seven zero bytes
 _FORMAT = re.compile(r"^([A-Z$]*?)(\d*)\.(\d*)$")
 
