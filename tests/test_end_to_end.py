@@ -190,10 +190,10 @@ def test_snapshot_is_readable_by_duckdb_1x(published):
 READER = textwrap.dedent(
     """
     import sys, time, duckdb, pathlib
-    current, deadline = pathlib.Path(sys.argv[1]), time.time() + float(sys.argv[2])
+    current, stop = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     ok = failed = 0
     exports = set()
-    while time.time() < deadline:
+    while not stop.exists():
         try:
             with duckdb.connect(str(current.resolve() / "warehouse.duckdb"), read_only=True) as con:
                 exports.add(con.execute("select max(export_id) from audit.exports").fetchone()[0])
@@ -211,15 +211,18 @@ READER = textwrap.dedent(
 def test_readers_never_fail_while_a_refresh_publishes(published, tmp_path):
     paths, _, _ = published
     second = generate_export(tmp_path / "second", patients=78, seed=8, messiness=Messiness.none())
+    stop = tmp_path / "stop-reader"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(paths.current), "40"],
+        [sys.executable, "-c", READER, str(paths.current), str(stop)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1)
-    outcome = run_refresh(paths, second.path, progress=False)
-    reader.terminate() if outcome is None else None
+    try:
+        time.sleep(1)
+        outcome = run_refresh(paths, second.path, progress=False)
+    finally:
+        stop.touch()  # the reader stops when the refresh has ended, not after a fixed 40 s
     out, err = reader.communicate(timeout=120)
     assert outcome.published, outcome.problems
     ok, failed, _ = (int(x) for x in out.split())
