@@ -134,20 +134,22 @@ def test_warehouse_submission_copies_the_current_package_and_prints_its_summary(
     assert (paths.home / "submission" / snapshot.name / "adsl.xpt").exists()
 
 
-def test_dataset_json_written_in_chunks_is_the_same_file(package, tmp_path, monkeypatch):
-    """The rows reach the file a chunk at a time (memory at 100,000 patients); how many rows a
-    chunk holds changes nothing in the file."""
-    from orchestration.publishing.submission import datasets
+def test_files_written_in_batches_are_the_same_files(package, tmp_path, monkeypatch):
+    """The rows reach both files a batch at a time (memory at 100,000 patients); how many rows a
+    batch holds changes nothing in either file."""
+    from orchestration.publishing.submission import datasets, xport
 
+    monkeypatch.setattr(xport, "_sas_datetime", lambda _moment: "01JAN26:00:00:00")
     con, _, specification = package
     dataset = next(d for d in specification if d.name == "adrs")
-    frame = datasets.read_dataset(con, dataset)
-    lengths = datasets.character_lengths(con, dataset)
-    datasets.write_dataset_json(frame, dataset, STUDY, lengths, tmp_path / "whole.json")
-    monkeypatch.setattr(datasets, "JSON_CHUNK_ROWS", 2)  # 3 rows: two chunks
-    datasets.write_dataset_json(frame, dataset, STUDY, lengths, tmp_path / "chunks.json")
-    whole = (tmp_path / "whole.json").read_bytes()
-    assert (tmp_path / "chunks.json").read_bytes() == whole
-    document = json.loads(whole)
-    assert document["records"] == len(document["rows"]) == 3
+    longest = datasets.longest_values(con, dataset)
+    whole, batches = tmp_path / "whole", tmp_path / "batches"
+    for folder in (whole, batches):
+        folder.mkdir()
+        records = datasets.write_dataset_files(con, dataset, STUDY, longest, folder / "x.xpt", folder / "x.json")
+        monkeypatch.setattr(datasets, "BATCH_ROWS", 2)  # 3 rows: two batches the second time
+    for name in ("x.xpt", "x.json"):
+        assert (batches / name).read_bytes() == (whole / name).read_bytes()
+    document = json.loads((whole / "x.json").read_bytes())
+    assert records == document["records"] == len(document["rows"]) == 3
     assert list(document)[-1] == "rows"

@@ -9,12 +9,12 @@ with the `DATE9.` format in the XPORT file, and ISO 8601 dates (`dataType` `date
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from orchestration.publishing.submission import xport
@@ -47,47 +47,28 @@ def read_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str =
     return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {order}').df()
 
 
-def character_lengths(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> dict[str, int]:
-    """Each character variable's length: the spec's `length`, else the longest value in bytes (at least 1)."""
-    character = [v for v in dataset.variables if v.is_character]
-    if not character:
-        return {}
-    longest = con.execute(
-        "select "
-        + ", ".join(f'coalesce(max(octet_length(encode("{v.name}"))), 0)' for v in character)
-        + f' from "{schema}"."{dataset.name}"'
-    ).fetchall()[0]
-    return {v.name: v.length or max(int(n), 1) for v, n in zip(character, longest)}
+def character_lengths(dataset: Dataset, longest: dict[str, int]) -> dict[str, int]:
+    """Each character variable's length in define.xml and Dataset-JSON: the spec's `length`, else
+    the longest value in bytes (at least 1); `longest` as `longest_values` gives it."""
+    return {v.name: v.length or max(longest[v.name], 1) for v in dataset.variables if v.is_character}
 
 
-def _sas_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Dates as SAS dates (days since 1 January 1960; the format makes them dates), missing text as ''."""
-    out = frame.copy()
-    for variable in dataset.variables:
-        column = out[variable.name]
-        if variable.is_date:
-            days = pd.to_datetime(column) - pd.Timestamp(SAS_EPOCH)
-            out[variable.name] = (days.dt.days if len(column) else pd.Series(dtype="float64")).astype("float64")
-        elif variable.is_character:
-            out[variable.name] = column.astype(object).where(column.notna(), "")
-        elif variable.data_type == "boolean":
-            out[variable.name] = column.astype("float64")
-        elif not variable.is_datetime:
-            out[variable.name] = pd.to_numeric(column).astype("float64")
-    return out
+def _sas_value(variable: Variable) -> str:
+    """The DuckDB expression of one column's value as the XPORT file holds it: dates as SAS dates
+    (days since 1 January 1960; the format makes them dates), other numbers as doubles, missing
+    text as ''."""
+    name = f'"{variable.name}"'
+    if variable.is_date:
+        return f"cast(date_diff('day', DATE '1960-01-01', cast({name} as date)) as double)"
+    if variable.is_datetime:
+        return f"coalesce(strftime(cast({name} as timestamp), '%Y-%m-%d %H:%M:%S'), '')"
+    if variable.is_character:
+        return f"coalesce(cast({name} as varchar), '')"
+    return f"cast({name} as double)"
 
 
-def write_xport(frame: pd.DataFrame, dataset: Dataset, target: Path) -> None:
-    """XPORT version 5: names upper case, the dataset label, variable labels and SAS formats
-    (xport.py: the files pyreadstat writes, byte for byte, in a fraction of its time)."""
-    xport.write_xport(
-        _sas_frame(frame, dataset),
-        target,
-        table_name=dataset.upper,
-        file_label=dataset.label,
-        column_labels={v.name: v.label for v in dataset.variables},
-        variable_format={v.name: v.display_format for v in dataset.variables if v.display_format},
-    )
+def _xport_numeric(variable: Variable) -> bool:
+    return not (variable.is_character or variable.is_datetime)
 
 
 def _json_type(variable: Variable) -> tuple[str, str | None]:
@@ -112,35 +93,77 @@ def _json_value(variable: Variable) -> str:
         return f"strftime(cast({name} as timestamp), '%Y-%m-%dT%H:%M:%S')"
     if variable.is_character:
         return f"cast({name} as varchar)"
-    if variable.define_type == "float":
-        return f"cast({name} as double)"
+    if variable.define_type == "float":  # not a number (none is expected) is null, as orjson writes it
+        return f"case when isfinite(cast({name} as double)) then cast({name} as double) end"
     return f"cast(round_even(cast({name} as double), 0) as bigint)"  # pandas rounds half to even too
 
 
-JSON_CHUNK_ROWS = 50_000  # rows converted to Python objects at a time
+BATCH_ROWS = 100_000  # rows of a dataset in memory at a time while its files are written
 
 
-def json_row_chunks(frame: pd.DataFrame, dataset: Dataset) -> Iterator[list[tuple[Any, ...]]]:
-    """The frame's rows as Dataset-JSON writes them, in the frame's order, a chunk at a time:
-    converted by DuckDB (per-column pandas conversions took 33 s at 100,000 patients), and never
-    all at once as Python objects (2.5 GB for ADTR at 100,000 patients)."""
-    if not len(frame):
-        return
-    con = duckdb.connect()
-    try:
-        con.register("dataset_frame", frame)
-        # A plain projection keeps the frame's row order (DuckDB preserves insertion order).
-        listed = ", ".join(_json_value(v) for v in dataset.variables)
-        result = con.execute(f"select {listed} from dataset_frame")
-        while chunk := result.fetchmany(JSON_CHUNK_ROWS):
-            yield chunk
-    finally:
-        con.close()
+def longest_values(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> dict[str, int]:
+    """Bytes of the longest value of each text variable (0 when it has none)."""
+    text = [v for v in dataset.variables if not _xport_numeric(v)]
+    if not text:
+        return {}
+    longest = con.execute(
+        "select "
+        + ", ".join(f"coalesce(max(octet_length(encode({_sas_value(v)}))), 0)" for v in text)
+        + f' from "{schema}"."{dataset.name}"'
+    ).fetchall()[0]
+    return {v.name: int(n) for v, n in zip(text, longest, strict=True)}
 
 
-def dataset_json_metadata(
-    frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: dict[str, int]
-) -> dict[str, Any]:
+def write_dataset_files(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    study: Study,
+    longest: dict[str, int],
+    xpt_target: Path,
+    json_target: Path,
+    schema: str = "adam",
+) -> int:
+    """The dataset's XPORT file and its Dataset-JSON file, from one sorted read of the mart; the
+    number of rows. `longest` as `longest_values` gives it (the XPORT lengths are the data's).
+
+    DuckDB computes both files' values (the SAS values and each row's JSON text) and hands them
+    over as Arrow, BATCH_ROWS rows at a time: no pandas frame and no Python object per value
+    (at 100,000 patients the frame and its conversions took most of a minute and 4.9 GB)."""
+    import orjson
+
+    lengths = character_lengths(dataset, longest)
+    (records,) = con.execute(f'select count(*) from "{schema}"."{dataset.name}"').fetchall()[0]
+    columns = [
+        xport.XportVariable(
+            v.name, v.label, 8 if _xport_numeric(v) else max(longest[v.name], 1), _xport_numeric(v), v.display_format
+        )
+        for v in dataset.variables
+    ]
+    sas = ", ".join(_sas_value(v) for v in dataset.variables)
+    # Each row's JSON after a comma; the file's first row is written without it.
+    row = f"',' || json_array({', '.join(_json_value(v) for v in dataset.variables)})::varchar"
+    order = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
+    result = con.sql(f'select {sas}, {row} from "{schema}"."{dataset.name}" order by {order}')
+    head = orjson.dumps(dataset_json_metadata(records, dataset, study, lengths))
+    assert head.endswith(b'"rows":[]}')
+    with (
+        xport.XportWriter(xpt_target, columns, table_name=dataset.upper, file_label=dataset.label) as xpt,
+        json_target.open("wb") as out,
+    ):
+        out.write(head[:-2])  # up to and with the rows' opening bracket
+        skip = 1  # the first row's comma
+        for batch in result.to_arrow_reader(BATCH_ROWS):
+            xpt.write(batch.columns[:-1])
+            rows = batch.column(len(columns))
+            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=rows.offset * 4)
+            data = memoryview(rows.buffers()[2] or b"")
+            out.write(data[int(offsets[0]) + skip : int(offsets[-1])])
+            skip = 0 if len(rows) else skip
+        out.write(b"]}\n")
+    return int(records)
+
+
+def dataset_json_metadata(records: int, dataset: Dataset, study: Study, lengths: dict[str, int]) -> dict[str, Any]:
     """The document without its rows (`rows` comes last, empty)."""
     columns = []
     for variable in dataset.variables:
@@ -170,27 +193,9 @@ def dataset_json_metadata(
         "metaDataVersionOID": f"MDV.{study.export_id}",
         "metaDataRef": "define.xml",
         "itemGroupOID": f"IG.{dataset.upper}",
-        "records": len(frame),
+        "records": records,
         "name": dataset.upper,
         "label": dataset.label,
         "columns": columns,
         "rows": [],
     }
-
-
-def write_dataset_json(
-    frame: pd.DataFrame, dataset: Dataset, study: Study, lengths: dict[str, int], target: Path
-) -> None:
-    """The Dataset-JSON file: UTF-8, compact, one line, its rows written a chunk at a time (orjson:
-    Python's json module took 25 s at 100,000 patients)."""
-    import orjson
-
-    head = orjson.dumps(dataset_json_metadata(frame, dataset, study, lengths))
-    assert head.endswith(b'"rows":[]}')
-    with target.open("wb") as out:
-        out.write(head[:-2])  # up to and with the rows' opening bracket
-        separator = b""
-        for chunk in json_row_chunks(frame, dataset):
-            out.write(separator + orjson.dumps(chunk)[1:-1])
-            separator = b","
-        out.write(b"]}\n")

@@ -13,8 +13,8 @@ import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
-import pandas as pd
 
 from orchestration.publishing.submission.datasets import Study
 from orchestration.publishing.submission.spec import CLASSES, CodeList, Dataset, Term, Variable
@@ -45,31 +45,51 @@ class DatasetFacts:
     decimals: dict[str, int] = field(default_factory=dict)  # float variable -> most decimals shown (SignificantDigits)
 
 
-def dataset_facts(frame: pd.DataFrame, dataset: Dataset, lengths: dict[str, int]) -> DatasetFacts:
+def dataset_facts(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, lengths: dict[str, int], schema: str = "adam"
+) -> DatasetFacts:
+    """What define.xml needs from the published rows, asked of DuckDB (one column at a time)."""
+    table = f'"{schema}"."{dataset.name}"'
+    present = {row[0] for row in con.execute(f"select column_name from (describe {table})").fetchall()}
     facts = DatasetFacts(lengths=lengths)
-    if "PARAMCD" in frame.columns:
-        order = ["PARAMN"] if "PARAMN" in frame.columns else []
-        pairs = frame.drop_duplicates("PARAMCD").sort_values([*order, "PARAMCD"])
-        facts.parameters = [(str(r.PARAMCD), str(getattr(r, "PARAM", r.PARAMCD))) for r in pairs.itertuples()]
-        for column in ("AVALC",):
-            if column in frame.columns:
-                for code, values in frame.groupby("PARAMCD")[column]:
-                    longest = values.dropna().astype(str).map(lambda v: len(v.encode("utf-8"))).max()
-                    facts.parameter_lengths[(column, str(code))] = int(longest) if pd.notna(longest) else 1
+    if "PARAMCD" in present:
+        keys = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
+        param = f"first(PARAM order by {keys})" if "PARAM" in present else "PARAMCD"
+        number = f"first(PARAMN order by {keys})" if "PARAMN" in present else "null"
+        pairs = con.execute(
+            f"select PARAMCD, {param} from {table} where PARAMCD is not null group by PARAMCD order by {number} nulls last, PARAMCD"
+        ).fetchall()
+        facts.parameters = [(str(code), str(name)) for code, name in pairs]
+        if "AVALC" in present:
+            longest = con.execute(
+                f"select PARAMCD, max(octet_length(encode(cast(AVALC as varchar)))) from {table} "
+                "where PARAMCD is not null group by PARAMCD"
+            ).fetchall()
+            facts.parameter_lengths = {("AVALC", str(code)): int(n) if n is not None else 1 for code, n in longest}
     for variable in dataset.variables:
+        column = f'"{variable.name}"'
         if variable.define_type == "float":
-            values = frame[variable.name].dropna().astype(float).to_numpy()
+            (values,) = (
+                con.execute(f"select cast({column} as double) from {table} where isfinite(cast({column} as double))")
+                .fetchnumpy()
+                .values()
+            )
+            values = np.asarray(values, dtype="float64")
             facts.decimals[variable.name] = next(
                 (k for k in range(16) if np.allclose(values * 10**k, np.round(values * 10**k), rtol=0, atol=1e-6)), 15
             )
         if variable.codelist is not None and variable.codelist.from_data:
-            facts.terms[variable.name] = sorted(frame[variable.name].dropna().astype(str).unique().tolist())
-    for column, by_parameter in dataset.value_level.items():  # data-driven value-level code lists
+            facts.terms[variable.name] = _distinct(con, f"select distinct cast({column} as varchar) from {table}")
+    for name, by_parameter in dataset.value_level.items():  # data-driven value-level code lists
         for code, codelist in by_parameter.items():
-            if codelist is not None and codelist.from_data and column in frame.columns:
-                values = frame.loc[frame.PARAMCD == code, column].dropna().astype(str)
-                facts.terms[f"{column}.{code}"] = sorted(values.unique().tolist())
+            if codelist is not None and codelist.from_data and name in present:
+                query = f'select distinct cast("{name}" as varchar) from {table} where PARAMCD = ?'
+                facts.terms[f"{name}.{code}"] = _distinct(con, query, [code])
     return facts
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, query: str, parameters: list[str] | None = None) -> list[str]:
+    return sorted(value for (value,) in con.execute(query, parameters or []).fetchall() if value is not None)
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:

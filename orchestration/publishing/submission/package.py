@@ -22,9 +22,8 @@ import duckdb
 from orchestration.publishing.submission.datasets import (
     Study,
     character_lengths,
-    read_dataset,
-    write_dataset_json,
-    write_xport,
+    longest_values,
+    write_dataset_files,
 )
 from orchestration.publishing.submission.define import build_define, dataset_facts, render_html
 from orchestration.publishing.submission.spec import Dataset, read_specification
@@ -97,12 +96,10 @@ def build_package(
     facts = {}
     records = {}
     for dataset in specification:
-        frame = read_dataset(con, dataset, schema)
-        lengths = character_lengths(con, dataset, schema)
-        write_xport(frame, dataset, partial / f"{dataset.name}.xpt")
-        write_dataset_json(frame, dataset, study, lengths, partial / f"{dataset.name}.json")
-        facts[dataset.name] = dataset_facts(frame, dataset, lengths)
-        records[dataset.name] = len(frame)
+        longest = longest_values(con, dataset, schema)
+        xpt, json_file = partial / f"{dataset.name}.xpt", partial / f"{dataset.name}.json"
+        records[dataset.name] = write_dataset_files(con, dataset, study, longest, xpt, json_file, schema)
+        facts[dataset.name] = dataset_facts(con, dataset, character_lengths(dataset, longest), schema)
     (partial / "define.xml").write_bytes(build_define(specification, facts, study))
     (partial / "define.html").write_text(render_html(specification, facts, study), encoding="utf-8")
     files = []

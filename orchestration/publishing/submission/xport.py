@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -112,56 +113,44 @@ def _namestr(
     )
 
 
-def write_xport(
-    frame: pd.DataFrame,
-    target: Path,
-    *,
-    table_name: str,
-    file_label: str,
-    column_labels: Mapping[str, str],
-    variable_format: Mapping[str, str],
-    created: datetime | None = None,
-) -> None:
-    """One dataset as an XPORT v5 file: float64 columns are numeric, the others text ('' missing)."""
-    stamp = _sas_datetime(created or datetime.now())
-    numeric = {name: frame[name].dtype.kind == "f" for name in frame.columns}
-    texts = {name: _utf8(frame[name]) for name in frame.columns if not numeric[name]}
-    lengths = {name: character_length(texts[name]) if name in texts else 8 for name in frame.columns}
-    too_long = {name: length for name, length in lengths.items() if length > MAX_CHARACTER_BYTES}
-    if too_long:
-        raise ValueError(f"{table_name}: text longer than {MAX_CHARACTER_BYTES} bytes in {too_long}")
+@dataclass(frozen=True)
+class XportVariable:
+    """One variable of an XPORT file: numbers are 8-byte IBM doubles, text `length` bytes."""
 
-    namestrs, position = [], 0
-    for number, name in enumerate(frame.columns, start=1):
-        namestrs.append(
-            _namestr(
-                number,
-                str(name),
-                column_labels.get(name, ""),
-                lengths[name],
-                numeric[name],
-                variable_format.get(name),
-                position,
-            )
-        )
-        position += lengths[name]
-    record_length = position
+    name: str
+    label: str
+    length: int
+    numeric: bool
+    display_format: str | None = None
 
-    rows = len(frame)
-    observations = np.empty((rows, record_length), dtype=np.uint8)
-    offset = 0
-    for name in frame.columns:
-        length = lengths[name]
-        if numeric[name]:
-            field = ibm_doubles(frame[name].to_numpy(dtype="float64", na_value=np.nan)).view(np.uint8).reshape(rows, 8)
-        else:
-            field = _text_field(texts[name], length)
-        observations[:, offset : offset + length] = field
-        offset += length
-    data = observations.tobytes()
 
-    names = b"".join(namestrs)
-    with target.open("wb") as out:
+class XportWriter:
+    """An XPORT v5 file written a block of rows at a time (`write`), so that a large dataset never
+    has to be in memory whole; the headers need only the variables, the text lengths included."""
+
+    def __init__(
+        self,
+        target: Path,
+        variables: Sequence[XportVariable],
+        *,
+        table_name: str,
+        file_label: str,
+        created: datetime | None = None,
+    ) -> None:
+        too_long = {v.name: v.length for v in variables if not v.numeric and v.length > MAX_CHARACTER_BYTES}
+        if too_long:
+            raise ValueError(f"{table_name}: text longer than {MAX_CHARACTER_BYTES} bytes in {too_long}")
+        self.variables = list(variables)
+        self.record_length = sum(v.length for v in self.variables)
+        self._written = 0
+        stamp = _sas_datetime(created or datetime.now())
+        namestrs, position = [], 0
+        for number, v in enumerate(self.variables, start=1):
+            namestrs.append(_namestr(number, v.name, v.label, v.length, v.numeric, v.display_format, position))
+            position += v.length
+        names = b"".join(namestrs)
+        self._out = target.open("wb")
+        out = self._out
         out.write(_header("LIBRARY"))
         out.write(f"{'SAS':<8}{'SAS':<8}{'SASLIB':<8}{'6.06':<8}{'bsd4.2':<8}{'':<24}{stamp}".encode("ascii"))
         out.write(f"{stamp:<80}".encode("ascii"))
@@ -175,4 +164,67 @@ def write_xport(
         out.write(_header("NAMESTR", f"000000{len(namestrs):04d}" + "0" * 20))
         out.write(names + b" " * (-len(names) % 80))
         out.write(_header("OBS"))
-        out.write(data + b" " * (-len(data) % 80))
+
+    def write(self, columns: Sequence[np.ndarray | pa.Array]) -> None:
+        """The next rows: one array per variable, in the variables' order (numbers as float64 with
+        NaN missing, text as Arrow strings without nulls)."""
+        rows = len(columns[0]) if columns else 0
+        observations = np.empty((rows, self.record_length), dtype=np.uint8)
+        offset = 0
+        for variable, values in zip(self.variables, columns, strict=True):
+            length = variable.length
+            if variable.numeric:
+                numbers = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values
+                field = ibm_doubles(np.asarray(numbers, dtype="float64")).view(np.uint8).reshape(rows, 8)
+            elif isinstance(values, pa.Array):
+                field = _text_field(values.cast(pa.large_string()), length)
+            else:
+                raise TypeError(f"{variable.name}: text must be an Arrow string array")
+            observations[:, offset : offset + length] = field
+            offset += length
+        data = observations.tobytes()
+        self._out.write(data)
+        self._written += len(data)
+
+    def close(self) -> None:
+        """Pad the last record with blanks to 80 bytes and close the file."""
+        self._out.write(b" " * (-self._written % 80))
+        self._out.close()
+
+    def __enter__(self) -> XportWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def write_xport(
+    frame: pd.DataFrame,
+    target: Path,
+    *,
+    table_name: str,
+    file_label: str,
+    column_labels: Mapping[str, str],
+    variable_format: Mapping[str, str],
+    created: datetime | None = None,
+) -> None:
+    """One dataset as an XPORT v5 file: float64 columns are numeric, the others text ('' missing)."""
+    numeric = {name: frame[name].dtype.kind == "f" for name in frame.columns}
+    texts = {name: _utf8(frame[name]) for name in frame.columns if not numeric[name]}
+    variables = [
+        XportVariable(
+            str(name),
+            column_labels.get(name, ""),
+            8 if numeric[name] else character_length(texts[name]),
+            numeric[name],
+            variable_format.get(name),
+        )
+        for name in frame.columns
+    ]
+    with XportWriter(target, variables, table_name=table_name, file_label=file_label, created=created) as writer:
+        writer.write(
+            [
+                frame[name].to_numpy(dtype="float64", na_value=np.nan) if numeric[name] else texts[name]
+                for name in frame.columns
+            ]
+        )
