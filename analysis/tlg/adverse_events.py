@@ -51,54 +51,78 @@ def with_total(adsl: pd.DataFrame, adae: pd.DataFrame) -> tuple[pd.DataFrame, pd
     )
 
 
-def _columns(adsl: pd.DataFrame) -> list[Column]:
-    return [Column(row.TRT01A, int(row.N_ARM)) for row in safety.safety_arms(adsl).itertuples()]
+class _Counted:
+    """What AET01, AET02 and AET04 count from: only the TEAEs of the safety population and the
+    columns `analysis.safety` reads (every count it makes starts from exactly these rows), with
+    the Total arm added once, and the overview and SOC/PT counts made once."""
+
+    def __init__(self, adsl: pd.DataFrame, adae: pd.DataFrame) -> None:
+        teae = safety.treatment_emergent(adae)[[c for c in safety.ADAE_COLUMNS if c in adae]]
+        self.adsl, self.teae = with_total(adsl, teae)
+        self.columns = [Column(row.TRT01A, int(row.N_ARM)) for row in safety.safety_arms(self.adsl).itertuples()]
+        self._overview: pd.DataFrame | None = None
+        self._soc_pt: pd.DataFrame | None = None
+
+    @property
+    def overview(self) -> pd.DataFrame:
+        if self._overview is None:
+            self._overview = safety.ae_overview(self.adsl, self.teae)
+        return self._overview
+
+    @property
+    def soc_pt(self) -> pd.DataFrame:
+        """`safety.ae_by_soc_pt` (Total included), its rows in the order it gives."""
+        if self._soc_pt is None:
+            self._soc_pt = safety.ae_by_soc_pt(self.adsl, self.teae)
+        return self._soc_pt
+
+
+def ae_tables(adsl: pd.DataFrame, adae: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """AET01, AET02 and AET04 (reporting names) from one set of counts."""
+    counted = _Counted(adsl, adae)
+    return {"tlg_aet01": _aet01(counted), "tlg_aet02": _aet02(counted), "tlg_aet04": _aet04(counted)}
 
 
 def aet01(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     """Overview: patients with any TEAE and with each category of `safety.AE_OVERVIEW_CATEGORIES`,
     then the number of TEAEs (events, not patients)."""
-    adsl, adae = with_total(adsl, adae)
-    columns = _columns(adsl)
-    table = TableBuilder(columns)
-    overview = safety.ae_overview(adsl, adae)
-    for order, rows in overview.groupby("ORDER_N", sort=True):
+    return _aet01(_Counted(adsl, adae))
+
+
+def _aet01(counted: _Counted) -> pd.DataFrame:
+    table = TableBuilder(counted.columns)
+    for order, rows in counted.overview.groupby("ORDER_N", sort=True):
         cells = {
             row.TRT01A: ("patients", row.PATIENTS, count_pct(int(row.PATIENTS), int(row.N_ARM)))
             for row in rows.itertuples()
         }
         label = str(rows.CATEGORY.iloc[0])
         table.add("Patients with at least one", label, cells, 0 if order == 1 else 1)
-    events = safety.treatment_emergent(adae).groupby("TRT01A").size()
+    events = counted.teae.groupby("TRT01A").size()
     table.add(
         "Events",
         "Total number of TEAEs",
-        {c.name: ("events", int(events.get(c.name, 0)), str(int(events.get(c.name, 0)))) for c in columns},
+        {c.name: ("events", int(events.get(c.name, 0)), str(int(events.get(c.name, 0)))) for c in counted.columns},
         0,
     )
     return table.frame()
 
 
-def _soc_pt_order(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
-    """`safety.ae_by_soc_pt` (Total included), its rows in the order it gives."""
-    return safety.ae_by_soc_pt(adsl, adae)
-
-
 def aet02(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     """Patients with any TEAE, then each SOC and its preferred terms: n (%) of the column's N."""
-    adsl, adae = with_total(adsl, adae)
-    columns = _columns(adsl)
-    table = TableBuilder(columns)
-    overview = safety.ae_overview(adsl, adae)
-    anyone = overview[overview.ORDER_N == 1]
+    return _aet02(_Counted(adsl, adae))
+
+
+def _aet02(counted: _Counted) -> pd.DataFrame:
+    table = TableBuilder(counted.columns)
+    anyone = counted.overview[counted.overview.ORDER_N == 1]
     table.add(
         "",
         "Patients with at least one TEAE",
         {r.TRT01A: ("patients", r.PATIENTS, count_pct(int(r.PATIENTS), int(r.N_ARM))) for r in anyone.itertuples()},
         0,
     )
-    counts = _soc_pt_order(adsl, adae)
-    for (soc, term), rows in counts.groupby(["AESOC", "AEDECOD"], sort=False, dropna=False):
+    for (soc, term), rows in counted.soc_pt.groupby(["AESOC", "AEDECOD"], sort=False, dropna=False):
         cells = {
             r.TRT01A: ("patients", r.PATIENTS_ANY, count_pct(int(r.PATIENTS_ANY), int(r.N_ARM)))
             for r in rows.itertuples()
@@ -135,15 +159,18 @@ def _grade_rows(
 def aet04(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
     """Patients by highest grade (any, 1-2, 3, 4, 5): overall, per SOC and per preferred term, at
     the worst event ADAE flags (AOCCIFL, AOCCSIFL, AOCCPIFL). SOCs and terms in AET02's order."""
-    adsl, adae = with_total(adsl, adae)
-    columns = _columns(adsl)
+    return _aet04(_Counted(adsl, adae))
+
+
+def _aet04(counted: _Counted) -> pd.DataFrame:
+    columns = counted.columns
     table = TableBuilder(columns)
-    teae = safety.treatment_emergent(adae)
+    teae = counted.teae
     overall = _grade_counts(teae[teae.AOCCIFL.eq("Y")].assign(ALL="all"), ["ALL"])
     by_soc = _grade_counts(teae[teae.AOCCSIFL.eq("Y")], ["AESOC"])
     by_term = _grade_counts(teae[teae.AOCCPIFL.eq("Y")], ["AESOC", "AEDECOD"])
     _grade_rows(table, "- Any adverse event -", overall, ("all",), columns, 1)
-    keys = _soc_pt_order(adsl, adae)[["AESOC", "AEDECOD"]].drop_duplicates()
+    keys = counted.soc_pt[["AESOC", "AEDECOD"]].drop_duplicates()
     for soc, term in keys.itertuples(index=False):
         if pd.isna(term):
             table.add(str(soc), str(soc), {}, 0)

@@ -53,9 +53,7 @@ def build_tables(inputs: Inputs, arms: efficacy.Arms) -> dict[str, pd.DataFrame]
         "tlg_dmt01": demographics.dmt01(adsl, inputs.baseline_sum, inputs.baseline_characteristics, arms),
         "tlg_rspt01": response.rspt01(inputs.adrs, adsl, inputs.response_rates, inputs.response_differences, arms),
         "tlg_ext01": exposure.ext01(adsl, inputs.adex),
-        "tlg_aet01": adverse_events.aet01(adsl, inputs.adae),
-        "tlg_aet02": adverse_events.aet02(adsl, inputs.adae),
-        "tlg_aet04": adverse_events.aet04(adsl, inputs.adae),
+        **adverse_events.ae_tables(adsl, inputs.adae),
         "tlg_ael_serious": adverse_events.ae_listing(adsl, inputs.adae, "serious"),
         "tlg_ael_fatal": adverse_events.ae_listing(adsl, inputs.adae, "fatal"),
     }
