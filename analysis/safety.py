@@ -96,14 +96,11 @@ def ae_overview(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
 
 def _per_patient_worst(teae: pd.DataFrame, flag: str, keys: list[str]) -> pd.DataFrame:
     """Patients (one row each, at their worst grade) per arm and keys, from an ADAE flag."""
-    worst = teae[teae[flag].eq("Y")]
+    worst = teae.loc[teae[flag].eq("Y"), ["TRT01A", *keys, "USUBJID", "ATOXGR"]]
     return (
-        worst.groupby(["TRT01A", *keys])
-        .agg(
-            PATIENTS_ANY=("USUBJID", "nunique"),
-            PATIENTS_GE3=("ATOXGR", lambda grade: int(grade.ge(3).sum())),
-            WORST_GRADE=("ATOXGR", "max"),
-        )
+        worst.assign(GE3=worst["ATOXGR"].ge(3).astype(int))
+        .groupby(["TRT01A", *keys])
+        .agg(PATIENTS_ANY=("USUBJID", "nunique"), PATIENTS_GE3=("GE3", "sum"), WORST_GRADE=("ATOXGR", "max"))
         .reset_index()
     )
 

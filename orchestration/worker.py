@@ -111,9 +111,10 @@ def _run_here(module: str, function: str, args: tuple[Any, ...]) -> Any:
     return getattr(importlib.import_module(module), function)(*args)
 
 
-def call(module: str, function: str, *args: Any) -> Any:
-    """`module.function(*args)`: in the worker when one runs, else (or when it failed) here."""
-    helper = active()
+def call(module: str, function: str, *args: Any, here: bool = False) -> Any:
+    """`module.function(*args)`: in the worker when one runs, else (or when it failed, or `here`:
+    inputs too large to copy to it) in this process."""
+    helper = None if here else active()
     if helper is not None:
         done, result = helper.ask(module, function, *args)
         if done:

@@ -138,6 +138,7 @@ def _grade_counts(worst: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
     """(*keys, arm, grade group) -> patients, from the worst-grade rows (one per patient and keys):
     one grouping per grade group, not one filter per SOC and term (AET04 at 100,000 patients)."""
     counts: dict[tuple, int] = {}
+    worst = worst[[*keys, "TRT01A", "USUBJID", "ATOXGR"]]  # each grade group copies only these
     for label, selected in GRADE_GROUPS:
         grouped = worst[selected(worst.ATOXGR)].groupby([*keys, "TRT01A"]).USUBJID.nunique()
         for key, patients in grouped.items():

@@ -117,3 +117,27 @@ def test_the_worker_ends_when_its_refresh_closes_its_input(monkeypatch):
     worker.stop()
     assert started.process.returncode == 0
     assert worker.active() is None
+
+
+def test_inputs_too_large_for_the_worker_stay_in_this_process(helper, monkeypatch):
+    """`here` (the CSR tables at 100,000 patients) runs the function in the refresh's process even
+    while a worker serves; without it the worker computes."""
+    import os
+    from types import SimpleNamespace
+
+    assert worker.call("os", "getpid") != os.getpid()
+    assert worker.call("os", "getpid", here=True) == os.getpid()
+
+    from orchestration.reporting import tlg
+
+    asked: list[bool] = []
+    monkeypatch.setattr(worker, "call", lambda *args, here=False: asked.append(here) or {})
+    con = duckdb.connect()
+    monkeypatch.setattr(tlg, "read_study", lambda _con: SimpleNamespace(arms=None))
+    monkeypatch.setattr(tlg, "read_inputs", lambda _con: SimpleNamespace(adsl=pd.DataFrame({"x": range(5)})))
+    monkeypatch.setattr(tlg, "write_reporting_table", lambda *_: None)
+    monkeypatch.setattr(tlg, "WORKER_MAX_ROWS", 4)
+    tlg.write_tlg_tables(con)
+    monkeypatch.setattr(tlg, "WORKER_MAX_ROWS", 5)
+    tlg.write_tlg_tables(con)
+    assert asked == [True, True, False, False]
