@@ -98,7 +98,7 @@ def _per_patient_worst(teae: pd.DataFrame, flag: str, keys: list[str]) -> pd.Dat
     """Patients (one row each, at their worst grade) per arm and keys, from an ADAE flag."""
     worst = teae.loc[teae[flag].eq("Y"), ["TRT01A", *keys, "USUBJID", "ATOXGR"]]
     return (
-        worst.assign(GE3=worst["ATOXGR"].ge(3).astype(int))
+        worst.assign(GE3=worst["ATOXGR"].ge(3).fillna(False).astype(int))  # a missing grade is not >= 3
         .groupby(["TRT01A", *keys])
         .agg(PATIENTS_ANY=("USUBJID", "nunique"), PATIENTS_GE3=("GE3", "sum"), WORST_GRADE=("ATOXGR", "max"))
         .reset_index()

@@ -250,6 +250,20 @@ def test_ae_by_soc_pt_zero_rows_for_an_arm_without_the_term():
     assert row["PATIENTS_ANY"] == 0 and row["PCT_ANY"] == 0.0 and pd.isna(row["WORST_GRADE"])
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "float64"])
+def test_a_missing_grade_counts_as_any_grade_not_as_grade_3_or_more(dtype):
+    """A TEAE without a grade (an SDTM export can have one; pandas reads it as <NA> or NaN): the
+    patient has the event, not one of grade >= 3, and the worst grade stays that of the others."""
+    ungraded = ADAE.astype({"ATOXGR": dtype})
+    ungraded.loc[ungraded["ATOXGR"].eq(3), "ATOXGR"] = None  # P1's Hypertension, their only grade >= 3
+    table = ae_by_soc_pt(ADSL, ungraded)
+    hypertension = _cell(table, AESOC=VASC, AEDECOD="Hypertension", TRT01A="LEN+SIRT")
+    assert hypertension[["PATIENTS_ANY", "PATIENTS_GE3"]].tolist() == [1, 0]
+    assert pd.isna(hypertension["WORST_GRADE"])
+    fatigue_soc = _cell(table, AESOC=GEN, AEDECOD=None, TRT01A="LEN")
+    assert fatigue_soc[["PATIENTS_ANY", "PATIENTS_GE3", "WORST_GRADE"]].tolist() == [1, 1, 5]
+
+
 def test_no_teae_gives_zero_counts_and_an_empty_soc_table():
     no_teae = ADAE.assign(TRTEMFL=None)
     overview = ae_overview(ADSL, no_teae)
