@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.publishing.submission.datasets import Study, read_dataset
+from orchestration.publishing.submission.datasets import Study
 from orchestration.publishing.submission.spec import Dataset
 
 SAS_EPOCH = dt.date(1960, 1, 1)
@@ -24,6 +24,14 @@ XLINK = "{http://www.w3.org/1999/xlink}"
 
 STUDY = Study("STUDY1", "EXPORT-1", "2025-06-30", "test", "2025-07-01T00:00:00+00:00")
 SQL_TYPES = {"varchar": "varchar", "integer": "integer", "double": "double", "date": "date"}
+
+
+def read_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> pd.DataFrame:
+    """The mart's rows in specification order, sorted by the key variables (missing values first,
+    as SAS sorts them): what both files of the package must hold."""
+    columns = ", ".join(f'"{name}"' for name in dataset.names)
+    order = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
+    return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {order}').df()
 
 
 def _value(variable, row: int, keys: tuple[str, ...], text: str):

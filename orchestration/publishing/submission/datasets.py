@@ -15,7 +15,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from orchestration.publishing.submission import xport
 from orchestration.publishing.submission.spec import Dataset, Variable
@@ -37,14 +36,6 @@ class Study:
     @property
     def study_oid(self) -> str:
         return f"STDY.{self.study_id}"
-
-
-def read_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> pd.DataFrame:
-    """The mart's rows in specification order, sorted by the key variables (missing values first,
-    as SAS sorts them)."""
-    columns = ", ".join(f'"{name}"' for name in dataset.names)
-    order = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
-    return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {order}').df()
 
 
 def character_lengths(dataset: Dataset, longest: dict[str, int]) -> dict[str, int]:
