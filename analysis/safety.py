@@ -71,9 +71,14 @@ def safety_arms(adsl: pd.DataFrame) -> pd.DataFrame:
     return arms[["TRT01A", "N_ARM"]].reset_index(drop=True)
 
 
-def treatment_emergent(adae: pd.DataFrame) -> pd.DataFrame:
-    """TEAEs of the safety population."""
-    return adae[adae["TRTEMFL"].eq("Y") & adae["SAFFL"].eq("Y")]
+def treatment_emergent(adae: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """TEAEs of the safety population (with only `columns`, when given). Rows that are all TEAEs
+    already come back as they are: the counts below filter again what the CSR tables filtered
+    once, and copying 1.5 million rows for nothing took a second at 100,000 patients."""
+    teae = adae["TRTEMFL"].eq("Y") & adae["SAFFL"].eq("Y")
+    if bool(teae.all()):
+        return adae if columns is None else adae[columns]
+    return adae.loc[teae] if columns is None else adae.loc[teae, columns]
 
 
 def _percent(patients: pd.Series, n_arm: pd.Series) -> pd.Series:

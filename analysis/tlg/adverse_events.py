@@ -57,7 +57,7 @@ class _Counted:
     the Total arm added once, and the overview and SOC/PT counts made once."""
 
     def __init__(self, adsl: pd.DataFrame, adae: pd.DataFrame) -> None:
-        teae = safety.treatment_emergent(adae)[[c for c in safety.ADAE_COLUMNS if c in adae]]
+        teae = safety.treatment_emergent(adae, [c for c in safety.ADAE_COLUMNS if c in adae])
         self.adsl, self.teae = with_total(adsl, teae)
         self.columns = [Column(row.TRT01A, int(row.N_ARM)) for row in safety.safety_arms(self.adsl).itertuples()]
         self._overview: pd.DataFrame | None = None
