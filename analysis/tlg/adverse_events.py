@@ -8,6 +8,8 @@ arm, `Total`. This module lays the counts out and adds the grade groups of AET04
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import pandas as pd
 
 from analysis import safety
@@ -60,21 +62,15 @@ class _Counted:
         teae = safety.treatment_emergent(adae, [c for c in safety.ADAE_COLUMNS if c in adae])
         self.adsl, self.teae = with_total(adsl, teae)
         self.columns = [Column(row.TRT01A, int(row.N_ARM)) for row in safety.safety_arms(self.adsl).itertuples()]
-        self._overview: pd.DataFrame | None = None
-        self._soc_pt: pd.DataFrame | None = None
 
-    @property
+    @cached_property
     def overview(self) -> pd.DataFrame:
-        if self._overview is None:
-            self._overview = safety.ae_overview(self.adsl, self.teae)
-        return self._overview
+        return safety.ae_overview(self.adsl, self.teae)
 
-    @property
+    @cached_property
     def soc_pt(self) -> pd.DataFrame:
         """`safety.ae_by_soc_pt` (Total included), its rows in the order it gives."""
-        if self._soc_pt is None:
-            self._soc_pt = safety.ae_by_soc_pt(self.adsl, self.teae)
-        return self._soc_pt
+        return safety.ae_by_soc_pt(self.adsl, self.teae)
 
 
 def ae_tables(adsl: pd.DataFrame, adae: pd.DataFrame) -> dict[str, pd.DataFrame]:
