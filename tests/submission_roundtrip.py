@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.publishing.submission.datasets import Study
+from orchestration.publishing.submission.datasets import Study, key_order
 from orchestration.publishing.submission.spec import Dataset
 
 SAS_EPOCH = dt.date(1960, 1, 1)
@@ -30,8 +30,7 @@ def read_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str =
     """The mart's rows in specification order, sorted by the key variables (missing values first,
     as SAS sorts them): what both files of the package must hold."""
     columns = ", ".join(f'"{name}"' for name in dataset.names)
-    order = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
-    return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {order}').df()
+    return con.sql(f'select {columns} from "{schema}"."{dataset.name}" order by {key_order(dataset)}').df()
 
 
 def _value(variable, row: int, keys: tuple[str, ...], text: str):

@@ -38,6 +38,12 @@ class Study:
         return f"STDY.{self.study_id}"
 
 
+def key_order(dataset: Dataset) -> str:
+    """The SQL `order by` of the published rows: the key variables, missing values first as SAS
+    sorts them."""
+    return ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
+
+
 def character_lengths(dataset: Dataset, longest: dict[str, int]) -> dict[str, int]:
     """Each character variable's length in define.xml and Dataset-JSON: the spec's `length`, else
     the longest value in bytes (at least 1); `longest` as `longest_values` gives it."""
@@ -133,8 +139,7 @@ def write_dataset_files(
     sas = ", ".join(_sas_value(v) for v in dataset.variables)
     # Each row's JSON after a comma; the file's first row is written without it.
     row = f"',' || json_array({', '.join(_json_value(v) for v in dataset.variables)})::varchar"
-    order = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
-    result = con.sql(f'select {sas}, {row} from "{schema}"."{dataset.name}" order by {order}')
+    result = con.sql(f'select {sas}, {row} from "{schema}"."{dataset.name}" order by {key_order(dataset)}')
     head = orjson.dumps(dataset_json_metadata(records, dataset, study, lengths))
     assert head.endswith(b'"rows":[]}')
     with (

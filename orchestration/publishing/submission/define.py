@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from orchestration.publishing.submission.datasets import Study
+from orchestration.publishing.submission.datasets import Study, key_order
 from orchestration.publishing.submission.spec import CLASSES, CodeList, Dataset, Term, Variable
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
@@ -53,7 +53,7 @@ def dataset_facts(
     present = {row[0] for row in con.execute(f"select column_name from (describe {table})").fetchall()}
     facts = DatasetFacts(lengths=lengths)
     if "PARAMCD" in present:
-        keys = ", ".join(f'"{key}" nulls first' for key in dataset.keys) or "1"
+        keys = key_order(dataset)
         param = f"first(PARAM order by {keys})" if "PARAM" in present else "PARAMCD"
         number = f"first(PARAMN order by {keys})" if "PARAMN" in present else "null"
         pairs = con.execute(
