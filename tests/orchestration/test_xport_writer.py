@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from orchestration.publishing.submission import xport
@@ -27,6 +29,29 @@ pyreadstat = pytest.importorskip("pyreadstat")
 )
 def test_ibm_doubles(value, word):
     assert int(xport.ibm_doubles(np.array([value]))[0]) == word
+
+
+def _write_frame(
+    frame: pd.DataFrame, target: Path, *, labels: dict[str, str], formats: dict[str, str], **header
+) -> None:
+    """A frame as pyreadstat takes it (float64 columns numeric, the others text, str() of what is
+    not text, the longest value's bytes as a text variable's length) through the writer."""
+    numeric = {name: frame[name].dtype.kind == "f" for name in frame.columns}
+    arrays, variables = [], []
+    for name in frame.columns:
+        if numeric[name]:
+            values = pa.array(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+            length = 8
+        else:
+            try:
+                values = pa.array(frame[name], type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                values = pa.array(frame[name].map(str), type=pa.large_string())
+            length = max(int((pc.max(pc.binary_length(values)).as_py() if len(values) else 0) or 0), 1)
+        arrays.append(values)
+        variables.append(xport.XportVariable(name, labels.get(name, ""), length, numeric[name], formats.get(name)))
+    with xport.XportWriter(target, variables, **header) as writer:
+        writer.write(arrays)
 
 
 def _timestamps_blanked(data: bytes) -> bytes:
@@ -71,13 +96,13 @@ def test_the_file_is_pyreadstats_byte_for_byte(tmp_path: Path, rows: int):
         file_format_version=5,
         variable_format=formats,
     )
-    xport.write_xport(
+    _write_frame(
         frame,
         tmp_path / "ours.xpt",
+        labels=labels,
+        formats=formats,
         table_name="ADRS",
         file_label="Response Analysis Dataset",
-        column_labels=labels,
-        variable_format=formats,
         created=datetime(2026, 12, 3, 7, 0, 0),
     )
     ours, theirs = (tmp_path / "ours.xpt").read_bytes(), (tmp_path / "theirs.xpt").read_bytes()
@@ -90,11 +115,11 @@ def test_the_file_is_pyreadstats_byte_for_byte(tmp_path: Path, rows: int):
 
 def test_text_longer_than_xport_allows_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="longer than 200 bytes"):
-        xport.write_xport(
+        _write_frame(
             pd.DataFrame({"AETERM": ["x" * 201]}),
             tmp_path / "ae.xpt",
+            labels={},
+            formats={},
             table_name="ADAE",
             file_label="",
-            column_labels={},
-            variable_format={},
         )

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,19 +58,6 @@ def ibm_doubles(values: np.ndarray) -> np.ndarray:
     words[(exponent == 0) | (characteristic < 0)] = 0
     words[np.isnan(values)] = _MISSING
     return words.astype(">u8")
-
-
-def _utf8(column: pd.Series) -> pa.LargeStringArray:
-    try:
-        return pa.array(column, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as pyreadstat writes it, str()
-        return pa.array(column.map(str), type=pa.large_string())
-
-
-def character_length(text: pa.LargeStringArray) -> int:
-    """Bytes of the longest value (at least 1), as pyreadstat sizes a text variable."""
-    longest = pc.max(pc.binary_length(text)).as_py() if len(text) else 0
-    return max(int(longest or 0), 1)
 
 
 def _text_field(text: pa.LargeStringArray, length: int) -> np.ndarray:
@@ -165,21 +151,19 @@ class XportWriter:
         out.write(names + b" " * (-len(names) % 80))
         out.write(_header("OBS"))
 
-    def write(self, columns: Sequence[np.ndarray | pa.Array]) -> None:
-        """The next rows: one array per variable, in the variables' order (numbers as float64 with
-        NaN missing, text as Arrow strings without nulls)."""
+    def write(self, columns: Sequence[pa.Array]) -> None:
+        """The next rows: one Arrow array per variable, in the variables' order (numbers as doubles,
+        null or NaN missing; text as strings without nulls)."""
         rows = len(columns[0]) if columns else 0
         observations = np.empty((rows, self.record_length), dtype=np.uint8)
         offset = 0
         for variable, values in zip(self.variables, columns, strict=True):
             length = variable.length
             if variable.numeric:
-                numbers = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values
-                field = ibm_doubles(np.asarray(numbers, dtype="float64")).view(np.uint8).reshape(rows, 8)
-            elif isinstance(values, pa.Array):
-                field = _text_field(values.cast(pa.large_string()), length)
+                numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False)  # null -> NaN
+                field = ibm_doubles(numbers).view(np.uint8).reshape(rows, 8)
             else:
-                raise TypeError(f"{variable.name}: text must be an Arrow string array")
+                field = _text_field(values.cast(pa.large_string()), length)
             observations[:, offset : offset + length] = field
             offset += length
         data = observations.tobytes()
@@ -196,35 +180,3 @@ class XportWriter:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-
-def write_xport(
-    frame: pd.DataFrame,
-    target: Path,
-    *,
-    table_name: str,
-    file_label: str,
-    column_labels: Mapping[str, str],
-    variable_format: Mapping[str, str],
-    created: datetime | None = None,
-) -> None:
-    """One dataset as an XPORT v5 file: float64 columns are numeric, the others text ('' missing)."""
-    numeric = {name: frame[name].dtype.kind == "f" for name in frame.columns}
-    texts = {name: _utf8(frame[name]) for name in frame.columns if not numeric[name]}
-    variables = [
-        XportVariable(
-            str(name),
-            column_labels.get(name, ""),
-            8 if numeric[name] else character_length(texts[name]),
-            numeric[name],
-            variable_format.get(name),
-        )
-        for name in frame.columns
-    ]
-    with XportWriter(target, variables, table_name=table_name, file_label=file_label, created=created) as writer:
-        writer.write(
-            [
-                frame[name].to_numpy(dtype="float64", na_value=np.nan) if numeric[name] else texts[name]
-                for name in frame.columns
-            ]
-        )
