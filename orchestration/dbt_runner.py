@@ -19,6 +19,7 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_updated_cli_invocation_params_for_context
 from dagster_dbt.dagster_dbt_translator import DagsterDbtTranslator, validate_opt_translator
 from packaging import version
+
+from orchestration.dbt_replay import RecordedRuns, Recorder
 
 
 class _Lines:
@@ -53,8 +56,12 @@ class DbtThread:
     its events on `stdout` as JSON lines, `returncode` as dbt's command line would exit (0 success,
     1 a node failed, 2 dbt itself failed)."""
 
-    def __init__(self, args: Sequence[str]) -> None:
+    def __init__(
+        self, args: Sequence[str], recorder: Recorder | None = None, manifest: Mapping[str, Any] | None = None
+    ) -> None:
         self.args = ["dbt", *args]
+        self._recorder = recorder
+        self._manifest = manifest or {}
         self.returncode: int | None = None
         self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.stdout = _Lines(self._lines)
@@ -67,13 +74,25 @@ class DbtThread:
         from dbt_common.events.base_types import EventMsg
         from dbt_common.events.functions import msg_to_dict
 
+        recorder = self._recorder
+
         def forward(event: EventMsg) -> None:
+            if recorder is not None and event.info.name in ("SQLQuery", "NodeStart"):
+                recorder.see(event.info.name, event)
             if event.info.level != "debug":  # what `dbt --log-format json` prints at info level
-                self._lines.put(orjson.dumps(msg_to_dict(event)))
+                line = msg_to_dict(event)
+                if recorder is not None:
+                    recorder.result(line)
+                self._lines.put(orjson.dumps(line))
 
         try:
-            result = dbtRunner(callbacks=[forward]).invoke(self.args[1:])
+            with _statements_to(recorder):
+                result = dbtRunner(callbacks=[forward]).invoke(self.args[1:])
             self.returncode = 0 if result.success else 2 if result.exception is not None else 1
+            if self.returncode == 0 and recorder is not None:
+                recorder.save(
+                    Path(self.args[self.args.index("--target-path") + 1]) / "run_results.json", self._manifest
+                )
             if result.exception is not None:
                 self._lines.put(_error_line(f"dbt failed: {result.exception}"))
         except BaseException as error:  # noqa: BLE001 - reported as dbt's error, as the child's exit would be
@@ -89,6 +108,47 @@ class DbtThread:
 
     def send_signal(self, _signal: int) -> None:
         """An interrupted run: dbt has no way to stop a thread; the daemon thread ends with the process."""
+
+
+@contextmanager
+def _statements_to(recorder: Recorder | None) -> Iterator[None]:
+    """Every statement dbt-duckdb executes, handed to `recorder` as well while dbt runs."""
+    if recorder is None:
+        yield
+        return
+    from dbt.adapters.duckdb.environments.local import DuckDBCursorWrapper
+
+    original = DuckDBCursorWrapper.execute
+
+    def execute(self: DuckDBCursorWrapper, sql: str, bindings: object = None) -> Any:
+        recorder.executed(sql, bindings)
+        return original(self, sql, bindings)
+
+    DuckDBCursorWrapper.execute = execute  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DuckDBCursorWrapper.execute = original  # type: ignore[method-assign]
+
+
+class ReplayedRun:
+    """Stands in for dbt's process when the run was replayed (orchestration/dbt_replay.py): its
+    result lines, already complete, and a successful exit."""
+
+    def __init__(self, args: Sequence[str], lines: Iterator[bytes]) -> None:
+        self.args = ["dbt", *args]
+        self.returncode = 0
+        self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        for line in lines:
+            self._lines.put(line)
+        self._lines.put(None)
+        self.stdout = _Lines(self._lines)
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+    def send_signal(self, _signal: int) -> None:
+        """Nothing is running."""
 
 
 def _release_database() -> None:
@@ -126,7 +186,10 @@ class InProcessDbtResource(DbtCliResource):
         dagster_dbt_translator: DagsterDbtTranslator | None = None,
         context: Any = None,
         target_path: Path | None = None,
+        recorded: RecordedRuns | None = None,
     ) -> DbtCliInvocation:
+        """`recorded`: replay the last run recorded with this run's key instead of running dbt,
+        when there is one; else run dbt and record it (orchestration/dbt_replay.py)."""
         from dbt.version import __version__ as dbt_version
 
         translator = validate_opt_translator(dagster_dbt_translator) or DagsterDbtTranslator()
@@ -162,10 +225,21 @@ class InProcessDbtResource(DbtCliResource):
             *(["--indirect-selection", params.indirect_selection] if params.indirect_selection else []),
             *params.selection_args,
         ]
-        if context is not None:
-            context.log.info(f"Running dbt in this process: dbt {' '.join(dbt_args)}")
+        process: DbtThread | ReplayedRun
+        replayed = recorded.replay_or_record(dbt_args, project_dir, target_path) if recorded is not None else None
+        if replayed is None or isinstance(replayed, Recorder):
+            if context is not None:
+                context.log.info(f"Running dbt in this process: dbt {' '.join(dbt_args)}")
+            process = DbtThread(dbt_args, recorder=replayed, manifest=params.manifest)
+        else:
+            if context is not None:
+                context.log.info(
+                    "dbt's last run with the same project, study parameters, run values and database layout "
+                    f"was replayed (its statements and tests, without dbt's compilation): dbt {' '.join(dbt_args)}"
+                )
+            process = ReplayedRun(dbt_args, replayed)
         return DbtCliInvocation(
-            process=DbtThread(dbt_args),  # type: ignore[arg-type]
+            process=process,  # type: ignore[arg-type]
             manifest=params.manifest,
             dagster_dbt_translator=params.dagster_dbt_translator,
             project_dir=project_dir,

@@ -7,6 +7,7 @@ changed, never a hard-coded patient.
 from __future__ import annotations
 
 import io
+import json
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -167,3 +168,29 @@ def test_new_queries_warn_without_blocking(audited):
         after_first,
         "select outcome, severity, blocking from quality.check_results where check_name = 'no_new_queries'",
     ) == [("failed", "WARN", False)]
+
+
+def test_the_repeat_refresh_replays_dbts_run_and_builds_the_same_tables(audited):
+    """The third refresh (same export, same project, same tables) replays the second's dbt run
+    (orchestration/dbt_replay.py): every model and test result reported, the same rows built."""
+    paths, _, _, outcomes, _, after_follow_up = audited
+    runs = sorted(paths.dbt_target.iterdir(), key=lambda p: p.stat().st_mtime)
+    second, third = (json.loads((run / "run_results.json").read_text()) for run in runs[-2:])
+    assert "replayed" not in second["args"] and "replayed" in third["args"]
+    assert sorted((r["unique_id"], r["status"]) for r in third["results"]) == sorted(
+        (r["unique_id"], r["status"]) for r in second["results"]
+    )
+    tables = query(
+        after_follow_up,
+        "select schema_name, table_name from duckdb_tables() where schema_name in ('staging', 'intermediate', 'adam')",
+    )
+    assert len(tables) > 40
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        con.execute(f"attach '{after_follow_up}' as dbt_built (read_only)")
+        for schema, table in tables:
+            here, there = f'"{schema}"."{table}"', f'dbt_built."{schema}"."{table}"'
+            differing = con.execute(
+                f"select count(*) from ((from {here} except all from {there}) union all (from {there} except all from {here}))"
+            ).fetchone()
+            assert differing == (0,), f"{schema}.{table}"
+    assert outcomes[2].published

@@ -17,6 +17,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from orchestration.check_history import rule_failures
+from orchestration.dbt_replay import RecordedRuns
 from orchestration.dbt_runner import InProcessDbtResource
 from orchestration.loading.contract import DBT_PROJECT_DIR
 from orchestration.loading.load import current_export
@@ -101,7 +102,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: InProcessDbtResource, war
     """Build the selected models and run their tests with this run's study parameters."""
     with warehouse.connect() as con:
         current = current_export(con)
-    warehouse.release()  # dbt opens the build file with its own connection and settings
+    # dbt's last run again when nothing it reads has changed, else dbt itself (recorded for next time).
+    recorded = RecordedRuns(warehouse.paths.home / "dbt" / "recorded", warehouse.connect, warehouse.release)
     target = warehouse.paths.dbt_target / context.run.run_id
     cli_vars, run_values = dbt_invocation(current.dbt_vars)
     parse_state = reuse_parse_state(warehouse.paths.home / "dbt", cli_vars, target)
@@ -110,7 +112,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: InProcessDbtResource, war
     # dbt.log keeps its warnings and errors (its debug level wrote 11 MB and seconds per refresh).
     args = ["build", "--vars", cli_vars, "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
     with environment(run_values):  # dbt reads them while it runs, on a thread of this process
-        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False, recorded=recorded)
         failed: list[tuple[dg.AssetCheckResult, list[str]]] = []
         for event in invocation.stream():
             rules = column_rules_of(event, invocation.manifest)

@@ -1,0 +1,322 @@
+"""dbt's last run, run again without dbt when nothing dbt reads has changed.
+
+At the real study's size dbt's own work is a fraction of a second of SQL, and the rest of its
+step (seconds) is dbt's Python: parsing, compiling every node's Jinja, running the materialisation
+macros, logging. That Python decides nothing new when the inputs of those decisions are the same as
+last time. So the refresh records each successful `dbt build`: every SQL statement dbt sent to DuckDB,
+node by node in the order dbt started them, with each node's result event. The next refresh with
+the same **run key** executes those statements itself and reads each test's result row.
+
+The run key covers everything that steers what dbt sends: the dbt, dbt-duckdb and DuckDB versions,
+the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*`, `DBT_*`), every
+file of the dbt project, and the shape of the database before the run (each table and view with
+its columns and their types: an incremental model asks for them, a materialisation asks whether its
+relation exists). The data itself is not in the key: dbt's statements read it, they are not
+written from it. A changed key means a real dbt run, which is then recorded.
+
+A replay runs in one transaction. Its result events go to dagster-dbt as dbt's own would, so the
+Dagster UI shows every model and every test with its outcome as before. If any test fails, or
+any statement errors, the transaction is rolled back and nothing is reported: the real `dbt build`
+runs and reports the failure in its own words, with its stop at the first failing test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+PLAN_VERSION = 1
+KEPT_PLANS = 4  # a full build and a few subset runs from the Dagster UI
+RESULT_EVENTS = ("LogModelResult", "LogSeedResult", "LogSnapshotResult", "LogTestResult")
+TEST_RESULT_COLUMNS = ["failures", "should_warn", "should_error"]
+_TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+# The per-run paths of the command line: not part of what dbt is asked to do.
+_RUN_PATH_OPTIONS = {"--target-path", "--log-path"}
+_PROJECT_SKIPPED = {"target", "logs", "__pycache__"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The run key
+
+
+def command_of(dbt_args: Sequence[str]) -> list[str]:
+    """The command line without the per-run target and log folders."""
+    kept: list[str] = []
+    skip = False
+    for arg in dbt_args:
+        if skip:
+            skip = False
+        elif arg in _RUN_PATH_OPTIONS:
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
+
+
+def project_digest(project_dir: Path) -> str:
+    """Every file of the dbt project (models, macros, tests, seeds, configuration), by path and content."""
+    digest = hashlib.sha256()
+    for folder, subfolders, files in os.walk(project_dir):
+        subfolders[:] = sorted(d for d in subfolders if d not in _PROJECT_SKIPPED and not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder, name)
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+SHAPE_SQL = """
+    select 'relation', schema_name, table_name, 'table', '' from duckdb_tables()
+    where database_name = current_database() and not internal and not temporary
+    union all
+    select 'relation', schema_name, view_name, 'view', '' from duckdb_views()
+    where database_name = current_database() and not internal and not temporary
+    union all
+    select 'column', schema_name, table_name, column_name, data_type from duckdb_columns()
+    where database_name = current_database() and not internal
+    union all
+    select 'schema', schema_name, '', '', '' from duckdb_schemas()
+    where database_name = current_database() and not internal
+    order by all
+"""
+
+
+def database_shape(con: duckdb.DuckDBPyConnection) -> str:
+    """Each schema, table and view of the database with its columns and their types, as a digest."""
+    return hashlib.sha256(orjson.dumps(con.execute(SHAPE_SQL).fetchall())).hexdigest()
+
+
+def run_key(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir: Path) -> str:
+    """What decides the statements of a `dbt build` (module docstring), as one digest."""
+    from importlib.metadata import version
+
+    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith(("WAREHOUSE_", "DBT_")))
+    parts = {
+        "plan": PLAN_VERSION,
+        "versions": [version("dbt-core"), version("dbt-duckdb"), duckdb.__version__],
+        "command": command_of(dbt_args),
+        "environment": environment,
+        "project": project_digest(project_dir),
+        "database": database_shape(con),
+    }
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:24]
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a real run
+
+
+@dataclass
+class Recorder:
+    """Collects a real `dbt build`'s statements and results (called on dbt's threads).
+
+    The statements are taken where dbt-duckdb executes them (`executed`), in full: dbt's SQLQuery
+    log event abridges some (a seed's COPY). The event, fired on the same thread just before, says
+    which node the statement belongs to, and the counts of both must agree for the run to be kept."""
+
+    key: str
+    folder: Path
+    started: list[str] = field(default_factory=list)
+    statements: dict[str, list[str]] = field(default_factory=dict)
+    logged: dict[str, int] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replayable: bool = True
+    _thread: threading.local = field(default_factory=threading.local)
+
+    def see(self, name: str, event: Any) -> None:
+        """dbt's SQLQuery and NodeStart events (protobuf messages, read without converting them)."""
+        unique_id = event.data.node_info.unique_id
+        if name == "SQLQuery":
+            self._thread.node = unique_id
+            self.logged[unique_id] = self.logged.get(unique_id, 0) + 1
+        elif name == "NodeStart":
+            self.started.append(unique_id)
+
+    def executed(self, sql: str, bindings: object) -> None:
+        if bindings is not None:  # values bound at run time are not in the statement
+            self.replayable = False
+        self.statements.setdefault(getattr(self._thread, "node", ""), []).append(sql)
+
+    def result(self, line: Mapping[str, Any]) -> None:
+        if line["info"]["name"] in RESULT_EVENTS:
+            self.results[line["data"]["node_info"]["unique_id"]] = dict(line)
+
+    def save(self, run_results: Path, manifest: Mapping[str, Any]) -> None:
+        """Keep the run as the plan for its key, once dbt has succeeded and written run_results.json."""
+        if not self.replayable or any(len(self.statements.get(n, [])) != c for n, c in self.logged.items()):
+            return
+        compiled = {r["unique_id"]: r.get("compiled_code") for r in orjson.loads(run_results.read_bytes())["results"]}
+        nodes = []
+        for unique_id in self.started:
+            if unique_id not in self.results:  # started but never finished: not a run to repeat
+                return
+            config = (manifest.get("nodes", {}).get(unique_id) or {}).get("config", {})
+            nodes.append(
+                {
+                    "unique_id": unique_id,
+                    "statements": [s for s in self.statements.get(unique_id, []) if not _is_control(s)],
+                    "result": self.results[unique_id],
+                    "compiled_code": compiled.get(unique_id),
+                    "severity": str(config.get("severity") or "error").upper(),
+                }
+            )
+        plan = {
+            "version": PLAN_VERSION,
+            "key": self.key,
+            "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
+            "nodes": nodes,
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f"{self.key}.partial"
+        partial.write_bytes(orjson.dumps(plan))
+        partial.replace(self.folder / f"{self.key}.json")
+        for old in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEPT_PLANS:]:
+            old.unlink(missing_ok=True)
+
+
+def _is_control(statement: str) -> bool:
+    return statement.strip().upper() in _TRANSACTION_CONTROL
+
+
+# ---------------------------------------------------------------------------------------------
+# Replaying it
+
+
+class TestFailed(Exception):
+    """A test of the replay failed: the real dbt run reports it."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _dbt_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+_TIMING = re.compile(r" in \d+(\.\d+)?s\]")
+
+
+def _result_line(
+    node: Mapping[str, Any], invocation_id: str, started: datetime, outcome: tuple[str, int] | None
+) -> dict[str, Any]:
+    """dbt's result event for the node, as this replay's: times, invocation, and a test's outcome."""
+    finished = _now()
+    seconds = (finished - started).total_seconds()
+    event = orjson.loads(orjson.dumps(node["result"]))
+    info, data = event["info"], event["data"]
+    info.update(invocation_id=invocation_id, ts=finished.isoformat() + "Z", thread="replay")
+    data["node_info"].update(node_started_at=_dbt_time(started), node_finished_at=_dbt_time(finished))
+    data["execution_time"] = seconds
+    info["msg"] = _TIMING.sub(f" in {seconds:.2f}s]", info.get("msg", ""))
+    if outcome is not None:  # a test: pass, or a warning with its count
+        status, failures = outcome
+        data.update(status=status, num_failures=failures)
+        data["node_info"]["node_status"] = status
+        if status == "warn":
+            info["msg"] = f"{data.get('index')} of {data.get('num_models')} WARN {failures} {data.get('name')}"
+    return event
+
+
+def _run_node(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> tuple[str, int] | None:
+    """Execute the node's statements; a test's status and failure count (None for a model or
+    seed), decided as dbt decides it from the test query's row."""
+    outcome = None
+    for statement in node["statements"]:
+        con.execute(statement)
+        if con.description and [c[0] for c in con.description] == TEST_RESULT_COLUMNS:
+            outcome = con.fetchone()
+    if not node["unique_id"].startswith("test."):
+        return None
+    if outcome is None:
+        raise TestFailed(f"{node['unique_id']}: no result row")
+    failures, should_warn, should_error = outcome
+    if should_error and node["severity"] == "ERROR":
+        raise TestFailed(f"{node['unique_id']}: {failures} failing rows")
+    return ("warn", int(failures)) if should_warn else ("pass", int(failures))
+
+
+def replay(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any]) -> tuple[list[bytes], dict[str, Any]] | None:
+    """Run the plan in one transaction: dbt's JSON result lines and run_results.json, or None
+    (rolled back) when a test fails or a statement errors."""
+    invocation_id = str(uuid.uuid4())
+    begun = time.perf_counter()
+    lines: list[bytes] = []
+    results: list[dict[str, Any]] = []
+    con.execute("begin transaction")
+    try:
+        for statement in plan["prelude"]:
+            con.execute(statement)
+        for node in plan["nodes"]:
+            started = _now()
+            outcome = _run_node(con, node)
+            event = _result_line(node, invocation_id, started, outcome)
+            lines.append(orjson.dumps(event))
+            data = event["data"]
+            results.append(
+                {
+                    "unique_id": node["unique_id"],
+                    "status": data["node_info"]["node_status"],
+                    "compiled_code": node["compiled_code"],
+                    "failures": outcome[1] if outcome else None,
+                    "execution_time": data["execution_time"],
+                    "message": None,
+                    "thread_id": "replay",
+                    "timing": [],
+                    "adapter_response": {},
+                }
+            )
+        con.execute("commit")
+    except (TestFailed, duckdb.Error):
+        con.execute("rollback")
+        return None
+    run_results = {
+        "metadata": {
+            "dbt_schema_version": "replay",
+            "generated_at": _now().isoformat() + "Z",
+            "invocation_id": invocation_id,
+        },
+        "results": results,
+        "elapsed_time": time.perf_counter() - begun,
+        "args": {"replayed": plan["key"]},
+    }
+    return lines, run_results
+
+
+@dataclass
+class RecordedRuns:
+    """The warehouse's recorded dbt runs (WAREHOUSE_HOME/dbt/recorded) and its build database."""
+
+    folder: Path
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+    release: Callable[[], None]
+
+    def replay_or_record(self, dbt_args: Sequence[str], project_dir: Path, target: Path) -> Iterator[bytes] | Recorder:
+        """The replayed run's JSON lines when this run's key has a plan that replays cleanly (its
+        run_results.json written to `target`); else a Recorder for the real dbt run."""
+        with self.connect() as con:
+            key = run_key(con, dbt_args, project_dir)
+            plan_file = self.folder / f"{key}.json"
+            if plan_file.exists():
+                plan = orjson.loads(plan_file.read_bytes())
+                replayed = replay(con, plan) if plan.get("version") == PLAN_VERSION else None
+                if replayed is not None:
+                    lines, run_results = replayed
+                    target.mkdir(parents=True, exist_ok=True)
+                    (target / "run_results.json").write_bytes(orjson.dumps(run_results))
+                    plan_file.touch()  # the most recently used plans are kept
+                    return iter(lines)
+        self.release()  # dbt opens the build file with its own connection and settings
+        return Recorder(key=key, folder=self.folder)
