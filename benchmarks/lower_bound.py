@@ -3,7 +3,8 @@
 One DuckDB connection runs, in order:
 
 1. every input file into ``raw`` with DuckDB's own CSV reader (values trimmed, empty = NULL, the
-   lineage columns the staging models read);
+   lineage columns the staging models read), and the run values (export id and date, cut-off)
+   into ``audit.current_export``, where the compiled SQL reads them;
 2. the row checks of SPEC section 4 as the same set-based SQL the ingest runs
    (``validation.quarantine_sql``), into ``quality.quarantine``;
 3. the code-list seed, then every dbt model as ``CREATE TABLE ... AS`` its compiled SQL, in
@@ -30,6 +31,7 @@ import duckdb
 from orchestration.loading.contract import CODELISTS_CSV, INPUT_FILES, SDTM_FILES, InputFile
 from orchestration.loading.load import create_empty_raw_table
 from orchestration.loading.row_rules import QUARANTINE_DDL, quarantine_sql
+from orchestration.settings import StudyConfig
 
 # The dbt models' catalog is the build file's name: the lower bound's file must be called the same.
 CATALOG = "warehouse"
@@ -95,6 +97,12 @@ def run(export: Path, target: Path, database: Path) -> dict[str, float]:
             _load_raw(con, export, spec, export_id, database.parent)
         for spec in SDTM_FILES:
             create_empty_raw_table(con, spec)  # the other layout's tables, empty as in a refresh
+        cutoff = StudyConfig.load().parameters.get("data_cutoff") or export_date
+        con.execute("create schema if not exists audit")
+        con.execute(
+            "create or replace table audit.current_export as select ? as export_id, ?::date as export_date, ?::date as data_cutoff",
+            [export_id, export_date, str(cutoff)],
+        )
         seconds["load"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -8,7 +8,8 @@ node by node in the order dbt started them, with each node's result event. The n
 the same **run key** executes those statements itself and reads each test's result row.
 
 The run key covers everything that steers what dbt sends: the dbt, dbt-duckdb and DuckDB versions,
-the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*`, `DBT_*`), every
+the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*` but the home that
+only locates the database, `DBT_*`), every
 file of the dbt project, and the shape of the database before the run (each table and view with
 its columns and their types: an incremental model asks for them, a materialisation asks whether its
 relation exists). The data itself is not in the key: dbt's statements read it, they are not
@@ -102,7 +103,10 @@ def run_key(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir
     """What decides the statements of a `dbt build` (module docstring), as one digest."""
     from importlib.metadata import version
 
-    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith(("WAREHOUSE_", "DBT_")))
+    # WAREHOUSE_HOME only says where the database is (profiles.yml); the replay runs on the one it is given.
+    environment = sorted(
+        (k, v) for k, v in os.environ.items() if k.startswith(("WAREHOUSE_", "DBT_")) and k != "WAREHOUSE_HOME"
+    )
     parts = {
         "plan": PLAN_VERSION,
         "versions": [version("dbt-core"), version("dbt-duckdb"), duckdb.__version__],

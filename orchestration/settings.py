@@ -132,18 +132,21 @@ class StudyConfig:
         return json.dumps(values, sort_keys=True, default=str)
 
 
-# The values that change with every export. dbt reads them from environment variables
-# (macros/study.sql `optional_var`), not from --vars: dbt re-parses the whole project whenever
-# --vars change, and the study parameters alone stay the same from one refresh to the next.
+# The values that change with every export. dbt does not get them on its command line: dbt
+# re-parses the whole project whenever --vars change, and its compiled SQL would change with every
+# export. A refresh's SQL reads them, when it runs, from the export the refresh registered
+# (macros/study.sql `run_value`): the table named by WAREHOUSE_RUN_VALUES.
 RUN_VALUES = ("export_id", "export_date", "data_cutoff")
+RUN_VALUES_TABLE = "audit.current_export"
 
 
 def dbt_invocation(dbt_vars: str) -> tuple[str, dict[str, str]]:
-    """A run's recorded dbt vars as dbt is called: (--vars without the run values, the run
-    values as WAREHOUSE_EXPORT_ID / WAREHOUSE_EXPORT_DATE / WAREHOUSE_DATA_CUTOFF)."""
+    """A run's recorded dbt vars as dbt is called: (--vars without the run values, the
+    environment that points dbt's SQL at the registered export for them)."""
     values = json.loads(dbt_vars or "{}")
-    env = {f"WAREHOUSE_{name.upper()}": str(values.pop(name, None) or "") for name in RUN_VALUES}
-    return json.dumps(values, sort_keys=True, default=str), env
+    for name in RUN_VALUES:
+        values.pop(name, None)
+    return json.dumps(values, sort_keys=True, default=str), {"WAREHOUSE_RUN_VALUES": RUN_VALUES_TABLE}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
+from orchestration.loading.contract import DBT_PROJECT_DIR
 from orchestration.refresh import run_refresh
 from orchestration.synthetic.follow_up import write_follow_up
 
@@ -194,3 +196,55 @@ def test_the_repeat_refresh_replays_dbts_run_and_builds_the_same_tables(audited)
             ).fetchone()
             assert differing == (0,), f"{schema}.{table}"
     assert outcomes[2].published
+
+
+@pytest.fixture(scope="module")
+def next_export_twice(audited, tmp_path_factory):
+    """The next export (another 30 days) refreshed in two copies of the audited warehouse: one
+    replays the dbt run recorded by the last refreshes, the other has no recording and runs dbt."""
+    from tests.conftest import DemoWarehouse, copy_demo_warehouse, warehouse_environment
+
+    paths, first, follow_up, outcomes, _, _ = audited
+    following = write_follow_up(follow_up.path, tmp_path_factory.mktemp("exports") / "following", days=30)
+    built = {}
+    for how in ("replayed", "dbt"):
+        copy = copy_demo_warehouse(DemoWarehouse(paths, first, outcomes[-1]), tmp_path_factory.mktemp(how) / "home")
+        if how == "dbt":
+            shutil.rmtree(copy.paths.home / "dbt" / "recorded")
+        with warehouse_environment(copy.paths.home):
+            outcome = run_refresh(copy.paths, following.path, progress=False)
+        assert outcome.published, outcome.problems
+        run = max(copy.paths.dbt_target.iterdir(), key=lambda p: p.stat().st_mtime)
+        built[how] = (copy.paths.database, json.loads((run / "run_results.json").read_text()))
+    return built
+
+
+def test_a_new_export_replays_the_recorded_run_and_builds_what_dbt_builds(next_export_twice):
+    """The run values (export id and date, cut-off) are read by the SQL when it runs, so a new
+    export replays; its tables, the data queries' history included, are those dbt builds."""
+    (replayed, replay_results), (built_by_dbt, dbt_results) = next_export_twice["replayed"], next_export_twice["dbt"]
+    assert "replayed" in replay_results["args"] and "replayed" not in dbt_results["args"]
+    assert sorted((r["unique_id"], r["status"]) for r in replay_results["results"]) == sorted(
+        (r["unique_id"], r["status"]) for r in dbt_results["results"]
+    )
+    models = [
+        (node["schema"], node["alias"])
+        for node in json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())["nodes"].values()
+        if node["resource_type"] in ("model", "seed") and node["config"].get("enabled", True)
+    ]
+    assert ("quality", "data_queries") in models and len(models) > 50
+    with duckdb.connect(str(replayed), read_only=True) as con:
+        con.execute(f"attach '{built_by_dbt}' as dbt_built (read_only)")
+        present = set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'warehouse'"
+            ).fetchall()
+        )
+        for schema, table in models:
+            assert (schema, table) in present
+            here, there = f'"{schema}"."{table}"', f'dbt_built."{schema}"."{table}"'
+            differing = con.execute(
+                f"select count(*) from ((from {here} except all from {there}) "
+                f"union all (from {there} except all from {here}))"
+            ).fetchone()
+            assert differing == (0,), f"{schema}.{table}"

@@ -1,16 +1,10 @@
 {#- Study-level helpers that read the study configuration (the vars in dbt_project.yml). -#}
 
 {#-
-    The value of a var, or none when it is unset, null or an empty string. The run values
-    (export_id, export_date, data_cutoff) come from WAREHOUSE_EXPORT_ID, WAREHOUSE_EXPORT_DATE
-    and WAREHOUSE_DATA_CUTOFF when --vars does not set them: the orchestration passes them that
-    way so that --vars, and with it dbt's partial parsing, stays the same from export to export.
+    The value of a var, or none when it is unset, null or an empty string.
 -#}
 {% macro optional_var(name) -%}
     {%- set value = var(name, none) -%}
-    {%- if value is none and name in ('export_id', 'export_date', 'data_cutoff') -%}
-        {%- set value = env_var('WAREHOUSE_' ~ (name | upper), '') -%}
-    {%- endif -%}
     {%- if value is none or (value | string | trim) in ('', 'None', 'none', 'null') -%}
         {{ return(none) }}
     {%- endif -%}
@@ -19,25 +13,43 @@
 
 
 {#-
+    A run value (export_id, export_date or data_cutoff) as SQL: the var's literal when --vars sets
+    it (a developer's dbt run, a unit test); else, in a refresh, a query of the export the refresh
+    registered (WAREHOUSE_RUN_VALUES names that table, audit.current_export), read when the SQL
+    runs. A refresh's compiled SQL is then the same from one export to the next, and its dbt run can
+    be replayed (orchestration/dbt_replay.py). None when neither gives one.
+-#}
+{% macro run_value(name, type) -%}
+    {%- set value = optional_var(name) -%}
+    {%- if value is not none -%}
+        {%- if type == 'date' and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ name ~ " must be a date written YYYY-MM-DD, got '" ~ value ~ "'") }}
+        {%- endif -%}
+        {{ return(type ~ " '" ~ value ~ "'" if type == 'date' else "'" ~ value ~ "'") }}
+    {%- endif -%}
+    {%- set table = env_var('WAREHOUSE_RUN_VALUES', '') -%}
+    {%- if table -%}
+        {{ return("(select " ~ name ~ " from " ~ table ~ ")") }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{#-
     The data cut-off as a SQL date: var data_cutoff when set, else var export_date (the date of
-    the export being loaded), else today (local development only). Nothing dated after it is used.
+    the export being loaded), else in a refresh the cut-off it registered (its own, the study's
+    or the export date), else today (local development only). Nothing dated after it is used.
 -#}
 {% macro data_cutoff() -%}
-    {%- set cutoff = optional_var('data_cutoff') -%}
-    {%- set origin = 'data_cutoff' -%}
-    {%- if cutoff is none -%}
-        {%- set cutoff = optional_var('export_date') -%}
-        {%- set origin = 'export_date' -%}
+    {%- set cutoff = run_value('data_cutoff', 'date') if optional_var('data_cutoff') is not none else none -%}
+    {%- if cutoff is none and optional_var('export_date') is not none -%}
+        {%- set cutoff = run_value('export_date', 'date') -%}
     {%- endif -%}
     {%- if cutoff is none -%}
-        current_date
-    {%- else -%}
-        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', cutoff) -%}
-            {{ exceptions.raise_compiler_error(
-                "var " ~ origin ~ " must be a date written YYYY-MM-DD, got '" ~ cutoff ~ "'") }}
-        {%- endif -%}
-        date '{{ cutoff }}'
+        {%- set cutoff = run_value('data_cutoff', 'date') -%}
     {%- endif -%}
+    {{- cutoff if cutoff is not none else 'current_date' -}}
 {%- endmacro %}
 
 

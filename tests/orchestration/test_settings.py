@@ -46,14 +46,11 @@ def test_dbt_vars_carry_the_run_values():
     assert values["visit_interval_days"] == 42
 
 
-def test_dbt_gets_the_run_values_as_environment_variables_and_the_study_as_vars():
+def test_dbt_reads_the_run_values_from_the_registered_export_and_gets_the_study_as_vars():
     study = StudyConfig.load()
     cli_vars, env = dbt_invocation(study.dbt_vars("E1", "2025-06-30", "2025-05-31"))
-    assert env == {
-        "WAREHOUSE_EXPORT_ID": "E1",
-        "WAREHOUSE_EXPORT_DATE": "2025-06-30",
-        "WAREHOUSE_DATA_CUTOFF": "2025-05-31",
-    }
+    assert env == {"WAREHOUSE_RUN_VALUES": "audit.current_export"}
+    assert env == dbt_invocation(study.dbt_vars("E2", "2025-07-31", "2025-07-31"))[1]
     # the same --vars for every export of the study: dbt's partial parse stays valid
     assert cli_vars == dbt_invocation(study.dbt_vars("E2", "2025-07-31", "2025-07-31"))[0]
     study_only = {k: v for k, v in study.parameters.items() if k not in ("export_id", "export_date", "data_cutoff")}

@@ -18,9 +18,8 @@
     'dq_exposure', 'dq_clinical_dates', 'dq_tumour', 'dq_adverse_events',
     'dq_ae_consistency', 'dq_disposition', 'dq_imaging_visits', 'dq_record_completeness',
 ] -%}
-{%- set export_id = optional_var('export_id') or 'unknown' -%}
-{%- set export_date = optional_var('export_date') -%}
-{%- set export_date_sql = "date '" ~ export_date ~ "'" if export_date else 'current_date' -%}
+{%- set export_id = run_value('export_id', 'varchar') or "'unknown'" -%}
+{%- set export_date_sql = run_value('export_date', 'date') or 'current_date' -%}
 {%- set history_columns = [
     ('QUERY_ID', 'varchar'), ('SUBJID', 'varchar'), ('USUBJID', 'varchar'), ('DOMAIN', 'varchar'),
     ('RULE', 'varchar'), ('RECORD_KEY', 'varchar'), ('MESSAGE', 'varchar'), ('QUERY_DATE', 'date'),
@@ -77,19 +76,19 @@ previous as (
 raised as (
     select
         identified.*,
-        coalesce(previous.FIRST_SEEN_EXPORT, '{{ export_id }}') as FIRST_SEEN_EXPORT,
+        coalesce(previous.FIRST_SEEN_EXPORT, {{ export_id }}) as FIRST_SEEN_EXPORT,
         coalesce(previous.FIRST_SEEN_DATE, {{ export_date_sql }}) as FIRST_SEEN_DATE,
-        '{{ export_id }}' as LAST_SEEN_EXPORT,
+        {{ export_id }} as LAST_SEEN_EXPORT,
         case
-            when previous.QUERY_ID is null or previous.FIRST_SEEN_EXPORT = '{{ export_id }}' then 'NEW'
+            when previous.QUERY_ID is null or previous.FIRST_SEEN_EXPORT = {{ export_id }} then 'NEW'
             when previous.STATUS in ('RESOLVED', 'CLOSED') then 'REOPENED'
-            when previous.STATUS = 'REOPENED' and previous.REOPENED_EXPORT = '{{ export_id }}' then 'REOPENED'
+            when previous.STATUS = 'REOPENED' and previous.REOPENED_EXPORT = {{ export_id }} then 'REOPENED'
             else 'OPEN'
         end as STATUS,
         previous.RESOLVED_EXPORT,
         previous.RESOLVED_DATE,
         case
-            when previous.STATUS in ('RESOLVED', 'CLOSED') then '{{ export_id }}'
+            when previous.STATUS in ('RESOLVED', 'CLOSED') then {{ export_id }}
             else previous.REOPENED_EXPORT
         end as REOPENED_EXPORT
     from identified
@@ -105,7 +104,7 @@ resolved as (
         'RESOLVED' as STATUS,
         case
             when previous.STATUS in ('RESOLVED', 'CLOSED') then coalesce(previous.RESOLVED_EXPORT, previous.LAST_SEEN_EXPORT)
-            else '{{ export_id }}'
+            else {{ export_id }}
         end as RESOLVED_EXPORT,
         case
             when previous.STATUS in ('RESOLVED', 'CLOSED') then previous.RESOLVED_DATE
