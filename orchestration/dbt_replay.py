@@ -8,8 +8,8 @@ node by node in the order dbt started them, with each node's result event. The n
 the same **run key** executes those statements itself and reads each test's result row.
 
 The run key covers everything that steers what dbt sends: the dbt, dbt-duckdb and DuckDB versions,
-the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*` but the home that
-only locates the database, `DBT_*`), every
+the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*`, `DBT_*`, but
+for the variables that only locate the database and dbt's logs), every
 file of the dbt project, and the shape of the database before the run (each table and view with
 its columns and their types: an incremental model asks for them, a materialisation asks whether its
 relation exists). The data itself is not in the key: dbt's statements read it, they are not
@@ -29,7 +29,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +47,9 @@ _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 # The per-run paths of the command line: not part of what dbt is asked to do.
 _RUN_PATH_OPTIONS = {"--target-path", "--log-path"}
 _PROJECT_SKIPPED = {"target", "logs", "__pycache__"}
+# Variables that only locate things: the database (profiles.yml; the replay runs on the one it is
+# given) and where dbt writes its logs and artifacts. A moved warehouse replays its runs.
+_LOCATIONS = {"WAREHOUSE_HOME", "DBT_LOG_PATH", "DBT_TARGET_PATH"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,15 +102,25 @@ def database_shape(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256(orjson.dumps(con.execute(SHAPE_SQL).fetchall())).hexdigest()
 
 
-def run_key(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir: Path) -> str:
-    """What decides the statements of a `dbt build` (module docstring), as one digest."""
+# The parts of the run key, in words for the log when one of them has changed.
+KEY_PARTS = {
+    "plan": "the recording format",
+    "versions": "the dbt, dbt-duckdb or DuckDB version",
+    "command": "the dbt command (its selection or the study parameters)",
+    "environment": "the environment dbt reads",
+    "project": "the dbt project's files",
+    "database": "the database's tables or columns",
+}
+
+
+def run_inputs(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir: Path) -> dict[str, Any]:
+    """What decides the statements of a `dbt build` (module docstring)."""
     from importlib.metadata import version
 
-    # WAREHOUSE_HOME only says where the database is (profiles.yml); the replay runs on the one it is given.
     environment = sorted(
-        (k, v) for k, v in os.environ.items() if k.startswith(("WAREHOUSE_", "DBT_")) and k != "WAREHOUSE_HOME"
+        (k, v) for k, v in os.environ.items() if k.startswith(("WAREHOUSE_", "DBT_")) and k not in _LOCATIONS
     )
-    parts = {
+    return {
         "plan": PLAN_VERSION,
         "versions": [version("dbt-core"), version("dbt-duckdb"), duckdb.__version__],
         "command": command_of(dbt_args),
@@ -115,7 +128,29 @@ def run_key(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir
         "project": project_digest(project_dir),
         "database": database_shape(con),
     }
-    return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:24]
+
+
+def key_of(inputs: Mapping[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(inputs)).hexdigest()[:24]
+
+
+def run_key(con: duckdb.DuckDBPyConnection, dbt_args: Sequence[str], project_dir: Path) -> str:
+    return key_of(run_inputs(con, dbt_args, project_dir))
+
+
+def what_changed(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The parts of the run key that differ, in words (an environment variable by name)."""
+    before, now = orjson.loads(orjson.dumps(before)), orjson.loads(orjson.dumps(now))  # as saved: lists
+    changed = []
+    for part, words in KEY_PARTS.items():
+        if before.get(part) == now.get(part):
+            continue
+        if part == "environment":
+            old, new = dict(before.get(part) or []), dict(now.get(part) or [])
+            names = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+            words = f"{words} ({', '.join(names)})"
+        changed.append(words)
+    return changed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,14 +165,19 @@ class Recorder:
     log event abridges some (a seed's COPY). The event, fired on the same thread just before, says
     which node the statement belongs to, and the counts of both must agree for the run to be kept."""
 
-    key: str
+    inputs: dict[str, Any]
     folder: Path
     started: list[str] = field(default_factory=list)
     statements: dict[str, list[str]] = field(default_factory=dict)
     logged: dict[str, int] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    why: str = ""  # why dbt runs instead of a replay, for the log
     replayable: bool = True
     _thread: threading.local = field(default_factory=threading.local)
+
+    @property
+    def key(self) -> str:
+        return key_of(self.inputs)
 
     def see(self, name: str, event: Any) -> None:
         """dbt's SQLQuery and NodeStart events (protobuf messages, read without converting them)."""
@@ -149,7 +189,9 @@ class Recorder:
             self.started.append(unique_id)
 
     def executed(self, sql: str, bindings: object) -> None:
-        if bindings is not None:  # values bound at run time are not in the statement
+        # Values bound at run time are not in the statement; a statement that changes the
+        # connection's or the database's state (SET, ATTACH, ...) would outlive the replay.
+        if bindings is not None or _first_word(sql) in _SESSION_STATE:
             self.replayable = False
         self.statements.setdefault(getattr(self._thread, "node", ""), []).append(sql)
 
@@ -179,6 +221,7 @@ class Recorder:
         plan = {
             "version": PLAN_VERSION,
             "key": self.key,
+            "inputs": self.inputs,
             "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
             "nodes": nodes,
         }
@@ -188,6 +231,29 @@ class Recorder:
         partial.replace(self.folder / f"{self.key}.json")
         for old in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEPT_PLANS:]:
             old.unlink(missing_ok=True)
+
+
+_SESSION_STATE = {
+    "set",
+    "reset",
+    "pragma",
+    "attach",
+    "detach",
+    "use",
+    "install",
+    "load",
+    "checkpoint",
+    "export",
+    "import",
+}
+
+
+def _first_word(sql: str) -> str:
+    """The statement's first keyword, after dbt's leading comment(s), in lower case."""
+    text = sql.lstrip()
+    while text.startswith("/*") and "*/" in text:
+        text = text[text.index("*/") + 2 :].lstrip()
+    return text.split(maxsplit=1)[0].lower() if text else ""
 
 
 def _is_control(statement: str) -> bool:
@@ -307,20 +373,38 @@ class RecordedRuns:
     connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
     release: Callable[[], None]
 
-    def replay_or_record(self, dbt_args: Sequence[str], project_dir: Path, target: Path) -> Iterator[bytes] | Recorder:
-        """The replayed run's JSON lines when this run's key has a plan that replays cleanly (its
-        run_results.json written to `target`); else a Recorder for the real dbt run."""
+    def replay_or_record(self, dbt_args: Sequence[str], project_dir: Path, target: Path) -> Replayed | Recorder:
+        """The replayed run when this run's key has a plan that replays cleanly (its
+        run_results.json written to `target`); else a Recorder for the real dbt run, which says why."""
         with self.connect() as con:
-            key = run_key(con, dbt_args, project_dir)
-            plan_file = self.folder / f"{key}.json"
+            inputs = run_inputs(con, dbt_args, project_dir)
+            plan_file = self.folder / f"{key_of(inputs)}.json"
             if plan_file.exists():
                 plan = orjson.loads(plan_file.read_bytes())
-                replayed = replay(con, plan) if plan.get("version") == PLAN_VERSION else None
+                replayed = replay(con, plan)
                 if replayed is not None:
                     lines, run_results = replayed
                     target.mkdir(parents=True, exist_ok=True)
                     (target / "run_results.json").write_bytes(orjson.dumps(run_results))
                     plan_file.touch()  # the most recently used plans are kept
-                    return iter(lines)
+                    return Replayed(lines)
+                why = "its replay stopped (a test failed or a statement errored), so dbt runs to report it"
+            else:
+                why = self._why_not(inputs)
         self.release()  # dbt opens the build file with its own connection and settings
-        return Recorder(key=key, folder=self.folder)
+        return Recorder(inputs=inputs, folder=self.folder, why=why)
+
+    def _why_not(self, inputs: Mapping[str, Any]) -> str:
+        plans = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        if not plans:
+            return "no dbt run is recorded yet in this warehouse"
+        last = orjson.loads(plans[0].read_bytes()).get("inputs") or {}
+        changed = what_changed(last, inputs) or ["what dbt reads"]
+        return "since the last recorded dbt run, " + "; ".join(changed) + " changed"
+
+
+@dataclass
+class Replayed:
+    """A replayed run's result lines, for dagster-dbt."""
+
+    lines: list[bytes]

@@ -229,15 +229,16 @@ class InProcessDbtResource(DbtCliResource):
         replayed = recorded.replay_or_record(dbt_args, project_dir, target_path) if recorded is not None else None
         if replayed is None or isinstance(replayed, Recorder):
             if context is not None:
-                context.log.info(f"Running dbt in this process: dbt {' '.join(dbt_args)}")
+                why = f" ({replayed.why})" if replayed is not None and replayed.why else ""
+                context.log.info(f"Running dbt in this process{why}: dbt {' '.join(dbt_args)}")
             process = DbtThread(dbt_args, recorder=replayed, manifest=params.manifest)
         else:
             if context is not None:
                 context.log.info(
-                    "dbt's last run with the same project, study parameters, run values and database layout "
-                    f"was replayed (its statements and tests, without dbt's compilation): dbt {' '.join(dbt_args)}"
+                    "Replaying dbt's recorded run (same project, study parameters and database layout: its SQL "
+                    f"statements and tests, without dbt's compilation): dbt {' '.join(dbt_args)}"
                 )
-            process = ReplayedRun(dbt_args, replayed)
+            process = ReplayedRun(dbt_args, iter(replayed.lines))
         return DbtCliInvocation(
             process=process,  # type: ignore[arg-type]
             manifest=params.manifest,

@@ -153,7 +153,7 @@ def run_results(tmp_path: Path, *unique_ids: str) -> Path:
 
 
 def test_a_recorded_run_is_saved_under_its_key_without_transaction_statements(tmp_path):
-    recorder = Recorder(key="abc", folder=tmp_path / "recorded")
+    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded")
     record(
         recorder,
         MODEL,
@@ -162,16 +162,17 @@ def test_a_recorded_run_is_saved_under_its_key_without_transaction_statements(tm
     )
     record(recorder, TEST, [dbt_test_query("score <= 0")], result_event(TEST, "LogTestResult", "pass"))
     recorder.save(run_results(tmp_path, MODEL, TEST), {"nodes": {TEST: {"config": {"severity": "warn"}}}})
-    saved = orjson.loads((tmp_path / "recorded" / "abc.json").read_bytes())
+    saved = orjson.loads((tmp_path / "recorded" / f"{recorder.key}.json").read_bytes())
+    assert saved["inputs"] == {"project": "abc"}
     assert [n["unique_id"] for n in saved["nodes"]] == [MODEL, TEST]
     assert saved["nodes"][0]["statements"] == ["create table scores as select 1 as score"]
     assert [n["severity"] for n in saved["nodes"]] == ["ERROR", "WARN"]
     assert saved["nodes"][1]["compiled_code"] == f"-- {TEST}"
 
 
-@pytest.mark.parametrize("flaw", ["abridged log", "bound values", "unfinished node"])
+@pytest.mark.parametrize("flaw", ["abridged log", "bound values", "session state", "unfinished node"])
 def test_a_run_that_cannot_be_repeated_exactly_is_not_saved(tmp_path, flaw):
-    recorder = Recorder(key="abc", folder=tmp_path / "recorded")
+    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded")
     record(
         recorder, MODEL, ["create table scores as select 1 as score"], result_event(MODEL, "LogModelResult", "success")
     )
@@ -179,6 +180,9 @@ def test_a_run_that_cannot_be_repeated_exactly_is_not_saved(tmp_path, flaw):
         recorder.see("SQLQuery", FakeEvent(MODEL, "copy ..."))
     elif flaw == "bound values":
         recorder.executed("insert into scores values (?)", [2])
+    elif flaw == "session state":
+        recorder.see("SQLQuery", FakeEvent(MODEL, "set"))
+        recorder.executed('/* {"app": "dbt"} */\n  SET threads = 1', None)
     else:
         recorder.see("NodeStart", FakeEvent(TEST))
     recorder.save(run_results(tmp_path, MODEL), {})
@@ -203,19 +207,48 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
 
     first = runs.replay_or_record(args, project, tmp_path / "t1")
     assert isinstance(first, Recorder) and released == [True]
-    saved = plan() | {"key": first.key}
+    assert first.why == "no dbt run is recorded yet in this warehouse"
+    saved = plan() | {"key": first.key, "inputs": first.inputs}
     (tmp_path / "recorded").mkdir()
     (tmp_path / "recorded" / f"{first.key}.json").write_bytes(orjson.dumps(saved))
 
     second = runs.replay_or_record(args, project, tmp_path / "t2")
     assert not isinstance(second, Recorder)
-    assert len(list(second)) == 2 and (tmp_path / "t2" / "run_results.json").exists()
+    assert len(second.lines) == 2 and (tmp_path / "t2" / "run_results.json").exists()
     assert released == [True]  # a replay keeps the build database open for the next step
 
     # The replay created table `scores`: the shape differs now, so the key does too.
     third = runs.replay_or_record(args, project, tmp_path / "t3")
     assert isinstance(third, Recorder) and third.key != first.key
+    assert third.why == "since the last recorded dbt run, the database's tables or columns changed"
 
     monkeypatch.setenv("WAREHOUSE_EXPORT_ID", "E2")
+    (project / "model.sql").write_text("select 2")
     with connect() as con:
-        assert dbt_replay.run_key(con, args, project) != third.key
+        changed = dbt_replay.run_inputs(con, args, project)
+    assert dbt_replay.key_of(changed) != third.key
+    assert dbt_replay.what_changed(third.inputs, changed) == [
+        "the environment dbt reads (WAREHOUSE_EXPORT_ID)",
+        "the dbt project's files",
+    ]
+
+
+def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):
+    database = tmp_path / "build.duckdb"
+
+    @contextmanager
+    def connect():
+        with duckdb.connect(str(database)) as con:
+            yield con
+
+    project = tmp_path / "project"
+    project.mkdir()
+    runs = RecordedRuns(tmp_path / "recorded", connect, lambda: None)
+    first = runs.replay_or_record(["build"], project, tmp_path / "t1")
+    (tmp_path / "recorded").mkdir()
+    (tmp_path / "recorded" / f"{first.key}.json").write_bytes(orjson.dumps(plan(condition="score = 1")))
+    again = runs.replay_or_record(["build"], project, tmp_path / "t2")
+    assert isinstance(again, Recorder) and again.key == first.key
+    assert again.why.startswith("its replay stopped (a test failed")
+    with connect() as con:
+        assert tables(con) == []
