@@ -6,11 +6,15 @@ searched and copied); very large plots rasterise their bars so the file stays sm
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import math
+import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +44,31 @@ class Svg:
     markup: str
     width: int
     height: int
+
+
+_DRAWN: dict[bytes, Svg] = {}
+_DRAWN_KEPT = 64
+
+
+def drawn_once(plot: Callable[..., Svg]) -> Callable[..., Svg]:
+    """The plot drawn once per process for the same arguments: the report and the TLF files show
+    the same figures, and drawing them (matplotlib) is most of either's time. The arguments are
+    compared by their pickled bytes, so only equal data can share a drawing; the SVG is the same
+    either way (`svg.hashsalt` makes it a function of the data)."""
+
+    @functools.wraps(plot)
+    def draw(*args: Any, **kwargs: Any) -> Svg:
+        try:
+            key = hashlib.sha256(pickle.dumps((plot.__qualname__, args, kwargs), protocol=5)).digest()
+        except Exception:  # noqa: BLE001 - arguments that cannot be pickled are drawn every time
+            return plot(*args, **kwargs)
+        if key not in _DRAWN:
+            if len(_DRAWN) >= _DRAWN_KEPT:
+                _DRAWN.pop(next(iter(_DRAWN)))
+            _DRAWN[key] = plot(*args, **kwargs)
+        return _DRAWN[key]
+
+    return draw
 
 
 def _figure(width_in: float, height_in: float):
@@ -91,6 +120,7 @@ def _months_ticks(max_months: float) -> np.ndarray:
 # --- waterfall -------------------------------------------------------------------------------------
 
 
+@drawn_once
 def waterfall(best: pd.DataFrame, arms: Sequence[str], arm_colours: dict[str, str]) -> Svg:
     """Best % change of the target sum per patient, one panel per arm, bars coloured by confirmed BOR.
 
@@ -176,6 +206,7 @@ def waterfall(best: pd.DataFrame, arms: Sequence[str], arm_colours: dict[str, st
 # --- swimmer ---------------------------------------------------------------------------------------
 
 
+@drawn_once
 def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, str]) -> Svg:
     """One lane per patient: treatment bar, follow-up line, response, progression and death markers.
 
@@ -251,6 +282,7 @@ def swimmer(lanes: pd.DataFrame, events: pd.DataFrame, arm_colours: dict[str, st
 KM_ANNOTATION_ID = "km-annotation"
 
 
+@drawn_once
 def kaplan_meier(
     curves: pd.DataFrame,
     arms: Sequence[str],
@@ -369,6 +401,7 @@ class Effect:
     text: str
 
 
+@drawn_once
 def forest(
     hazard_ratios: Sequence[Effect], differences: Sequence[Effect], colours: dict[str, str], experimental: str
 ) -> Svg:
@@ -452,6 +485,7 @@ def forest(
 # --- balance ---------------------------------------------------------------------------------------
 
 
+@drawn_once
 def love_plot(balance: pd.DataFrame, threshold: float = 0.1) -> Svg:
     """Absolute SMD per covariate before and after weighting; `balance`: COVARIATE, SMD_UNADJUSTED, SMD_IPTW."""
     rows = balance.assign(

@@ -120,3 +120,42 @@ def test_the_svg_carries_the_annotation_and_the_last_tick():
     svg = kaplan_meier(_curves(41.0), ARMS, COLOURS, "Overall survival", ANNOTATION).markup
     assert KM_ANNOTATION_ID in svg and "log-rank p = 0.030" in svg
     assert ">42<" in svg  # data to 41 months: the axis reaches 42
+
+
+def test_a_plot_is_drawn_once_per_process_for_equal_data_and_again_for_other_data(monkeypatch):
+    """The report and the TLF files draw the same figures: the second asks for a drawing that exists."""
+    from analysis import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "_DRAWN", {})
+
+    @plots.drawn_once
+    def plot(frame: pd.DataFrame, title: str) -> plots.Svg:
+        drawn.append(title)
+        return plots.Svg(f"<svg>{title}{len(frame)}</svg>", 1, 1)
+
+    frame = pd.DataFrame({"TIME": [1.0, 2.0], "SURVIVAL": [1.0, 0.5]})
+    first = plot(frame, "PFS")
+    assert plot(frame.copy(), "PFS") is first  # an equal frame read again: the same drawing
+    assert plot(frame.assign(SURVIVAL=[1.0, 0.4]), "PFS") is not first  # other data: drawn again
+    assert plot(frame, "OS") is not first  # another argument: drawn again
+    assert drawn == ["PFS", "PFS", "OS"]
+
+
+def test_the_kaplan_meier_drawing_is_the_same_svg_drawn_again():
+    from analysis import plots
+
+    curves = pd.DataFrame(
+        {
+            "TRT01P": ["LEN+SIRT"] * 2 + ["LEN"] * 2,
+            "TIME_MONTHS": [0.0, 5.0, 0.0, 3.0],
+            "N_AT_RISK": [10, 4, 10, 5],
+            "CENSORED": [0, 1, 0, 0],
+            "SURVIVAL": [1.0, 0.6, 1.0, 0.5],
+            "LCL": [1.0, 0.3, 1.0, 0.2],
+            "UCL": [1.0, 0.8, 1.0, 0.7],
+        }
+    )
+    cached = kaplan_meier(curves, ARMS, COLOURS, "PFS", ANNOTATION)
+    fresh = plots.to_svg(kaplan_meier_figure(curves, ARMS, COLOURS, "PFS", ANNOTATION))
+    assert cached == fresh
