@@ -100,6 +100,14 @@ def test_limits_are_inclusive(con, specification, statement):
     assert not {r for r in broken if r in ("XPORT_LIMITS", "PARAMCD_VALID", "FLAG_VALUES", "CNSR_VALID")}, broken
 
 
+def test_non_ascii_values_are_named_once_each_in_order(con, specification):
+    con.execute("update adam.adae set AETERM = 'Éruption' where AESPID = 1")
+    con.execute("update adam.adae set AETERM = 'Fièvre' where AESPID = 2")
+    results = check_conformance(con, specification, rules=tuple(r for r in RULES if r.rule_id == "ASCII_TEXT"))
+    (message,) = results[results.dataset == "ADAE"].message
+    assert message == "AETERM has non-ASCII or control characters: Fièvre, Éruption"
+
+
 def test_results_are_written_to_quality_conformance(con, specification):
     con.execute("insert into adam.adsl select * from adam.adsl limit 1")
     results = check_conformance(con, specification)

@@ -42,14 +42,19 @@ class Rule:
     check: Callable[[duckdb.DuckDBPyConnection, Dataset, str], list[str]]
 
 
+# The tables of the database, read once per `check_conformance` call (every rule asks).
+_TABLES: set[tuple[str, str]] = set()
+
+
 def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
+    if not _TABLES:
+        _TABLES.update(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+                "union all select schema_name, view_name from duckdb_views() where database_name = current_database()"
+            ).fetchall()
+        )
+    return (schema, name) in _TABLES
 
 
 # The columns of each table, read once per `check_conformance` call (the rules all ask for them).
@@ -251,32 +256,43 @@ def xport_limits(con, dataset, schema):  # noqa: ANN001
         problems.append(f"dataset name {dataset.upper} is over 8 characters or not letters, digits and _")
     if len(dataset.label) > 40:
         problems.append(f"dataset label is {len(dataset.label)} characters (at most 40)")
-    for name, (kind, comment) in _columns(con, schema, dataset).items():
+    columns = _columns(con, schema, dataset)
+    text = [name for name, (kind, _) in columns.items() if kind == "varchar"]
+    longest = dict(zip(text, _per_column(con, schema, dataset, text, 'max(octet_length(encode("{}")))'), strict=True))
+    for name, (_, comment) in columns.items():
         if not NAME.fullmatch(name):
             problems.append(f"variable name {name} is over 8 characters or not letters, digits and _")
         if comment and len(comment) > 40:
             problems.append(f"{name} label is {len(comment)} characters (at most 40)")
-        if kind == "varchar":
-            (longest,) = con.execute(
-                f'select max(octet_length(encode("{name}"))) from {_q(schema, dataset)}'
-            ).fetchall()[0]
-            if longest and longest > XPORT_MAX_CHARACTER_BYTES:
-                problems.append(f"{name} has a value of {longest} bytes (at most {XPORT_MAX_CHARACTER_BYTES})")
+        if (longest.get(name) or 0) > XPORT_MAX_CHARACTER_BYTES:
+            problems.append(f"{name} has a value of {longest[name]} bytes (at most {XPORT_MAX_CHARACTER_BYTES})")
     return problems
+
+
+def _per_column(
+    con: duckdb.DuckDBPyConnection, schema: str, dataset: Dataset, names: list[str], aggregate: str
+) -> list:
+    """`aggregate` (a template for one column name) of each of `names`, in one pass over the table."""
+    if not names:
+        return []
+    row = con.execute(f"select {', '.join(aggregate.format(n) for n in names)} from {_q(schema, dataset)}").fetchone()
+    return [None] * len(names) if row is None else list(row)
 
 
 def ascii_text(con, dataset, schema):  # noqa: ANN001
-    problems = []
-    for name, (kind, _) in _columns(con, schema, dataset).items():
-        if kind != "varchar":
-            continue
-        bad = _rows(
-            con,
-            f'select distinct "{name}" from {_q(schema, dataset)} where regexp_matches("{name}", \'[^\\x20-\\x7E]\')',
-        )
-        if bad:
-            problems.append(f"{name} has non-ASCII or control characters: {_examples([v for (v,) in bad])}")
-    return problems
+    text = [name for name, (kind, _) in _columns(con, schema, dataset).items() if kind == "varchar"]
+    found = _per_column(
+        con,
+        schema,
+        dataset,
+        text,
+        'list_sort(list(distinct "{0}") filter (where regexp_matches("{0}", \'[^\\x20-\\x7E]\')))',
+    )
+    return [
+        f"{name} has non-ASCII or control characters: {_examples(bad)}"
+        for name, bad in zip(text, found, strict=True)
+        if bad
+    ]
 
 
 def values_in_codelists(con, dataset, schema):  # noqa: ANN001
@@ -417,6 +433,7 @@ def check_conformance(
 ) -> pd.DataFrame:
     """One row per rule and dataset: passed or not, how many findings and what they are."""
     _COLUMNS.clear()
+    _TABLES.clear()
     rows = []
     for rule in rules:
         for dataset in specification:
@@ -440,6 +457,7 @@ def check_conformance(
                 }
             )
     _COLUMNS.clear()
+    _TABLES.clear()
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
