@@ -189,18 +189,23 @@ def test_a_run_that_cannot_be_repeated_exactly_is_not_saved(tmp_path, flaw):
     assert not (tmp_path / "recorded").exists()
 
 
-def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, monkeypatch):
-    database = tmp_path / "build.duckdb"
-    released = []
+def database_and_project(tmp_path: Path):
+    """A connect() for a build database file, and a dbt project folder with one model."""
 
     @contextmanager
     def connect():
-        with duckdb.connect(str(database)) as con:
+        with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
             yield con
 
     project = tmp_path / "project"
     project.mkdir()
     (project / "model.sql").write_text("select 1")
+    return connect, project
+
+
+def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, monkeypatch):
+    released = []
+    connect, project = database_and_project(tmp_path)
     monkeypatch.setenv("WAREHOUSE_EXPORT_ID", "E1")
     runs = RecordedRuns(tmp_path / "recorded", connect, lambda: released.append(True))
     args = ["build", "--target-path", str(tmp_path / "t1")]
@@ -234,15 +239,7 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
 
 
 def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):
-    database = tmp_path / "build.duckdb"
-
-    @contextmanager
-    def connect():
-        with duckdb.connect(str(database)) as con:
-            yield con
-
-    project = tmp_path / "project"
-    project.mkdir()
+    connect, project = database_and_project(tmp_path)
     runs = RecordedRuns(tmp_path / "recorded", connect, lambda: None)
     first = runs.replay_or_record(["build"], project, tmp_path / "t1")
     (tmp_path / "recorded").mkdir()
