@@ -324,7 +324,8 @@ def fixed_cost(results: list[SizeResult]) -> list[str]:
         repeat = smallest.repeat_refresh.seconds
         lines[1:1] = [
             "",
-            f"**Fixed cost of a repeat refresh** (the same warehouse, as a data manager's next refresh): "
+            "**Fixed cost of a repeat refresh** (the same export again in the same warehouse; dbt runs, its tables "
+            "being new since the first refresh): "
             f"{repeat - smallest.lower_bound.seconds:.1f} s ({repeat:.1f} s - {smallest.lower_bound.seconds:.1f} s).",
         ]
     if smallest.next_export_refresh is not None:

@@ -108,6 +108,6 @@ def test_the_next_exports_refresh_has_its_own_fixed_cost():
 def test_the_repeat_refresh_has_its_own_fixed_cost():
     lines = fixed_cost([size(78, 9.5, 0.7, repeat=6.2), size(1000, 11.0, 1.4)])
     assert lines[2] == (
-        "**Fixed cost of a repeat refresh** (the same warehouse, as a data manager's next refresh): "
-        "5.5 s (6.2 s - 0.7 s)."
+        "**Fixed cost of a repeat refresh** (the same export again in the same warehouse; dbt runs, its tables "
+        "being new since the first refresh): 5.5 s (6.2 s - 0.7 s)."
     )
