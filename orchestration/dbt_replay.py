@@ -193,7 +193,10 @@ class Recorder:
         # connection's or the database's state (SET, ATTACH, ...) would outlive the replay.
         if bindings is not None or _first_word(sql) in _SESSION_STATE:
             self.replayable = False
-        self.statements.setdefault(getattr(self._thread, "node", ""), []).append(sql)
+        node = getattr(self._thread, "node", "")
+        if not node and self.started:  # no node's, once nodes have run: an on-run-end hook, say
+            node = _AFTER_NODES
+        self.statements.setdefault(node, []).append(sql)
 
     def result(self, line: Mapping[str, Any]) -> None:
         if line["info"]["name"] in RESULT_EVENTS:
@@ -201,7 +204,9 @@ class Recorder:
 
     def save(self, run_results: Path, manifest: Mapping[str, Any]) -> None:
         """Keep the run as the plan for its key, once dbt has succeeded and written run_results.json."""
-        if not self.replayable or any(len(self.statements.get(n, [])) != c for n, c in self.logged.items()):
+        executed = {n: len(s) for n, s in self.statements.items()}
+        executed[""] = executed.get("", 0) + executed.pop(_AFTER_NODES, 0)  # logged under no node either way
+        if not self.replayable or any(executed.get(n, 0) != c for n, c in self.logged.items()):
             return
         compiled = {r["unique_id"]: r.get("compiled_code") for r in orjson.loads(run_results.read_bytes())["results"]}
         nodes = []
@@ -224,6 +229,7 @@ class Recorder:
             "inputs": self.inputs,
             "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
             "nodes": nodes,
+            "epilogue": [s for s in self.statements.get(_AFTER_NODES, []) if not _is_control(s)],
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.folder / f"{self.key}.partial"
@@ -233,6 +239,7 @@ class Recorder:
             old.unlink(missing_ok=True)
 
 
+_AFTER_NODES = "(after the nodes)"
 _SESSION_STATE = {
     "set",
     "reset",
@@ -348,6 +355,8 @@ def replay(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any]) -> tuple[lis
                     "adapter_response": {},
                 }
             )
+        for statement in plan.get("epilogue", []):
+            con.execute(statement)
         con.execute("commit")
     except (TestFailed, duckdb.Error):
         con.execute("rollback")

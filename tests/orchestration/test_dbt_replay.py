@@ -249,3 +249,24 @@ def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):
     assert again.why.startswith("its replay stopped (a test failed")
     with connect() as con:
         assert tables(con) == []
+
+
+def test_statements_of_no_node_after_the_nodes_are_replayed_after_them(tmp_path):
+    """An on-run-end hook (say) runs after the models it reads, in the replay as in dbt."""
+    recorder = Recorder(inputs={"project": "hooks"}, folder=tmp_path / "recorded")
+    for sql in ("create schema if not exists staging",):
+        recorder.see("SQLQuery", FakeEvent("", sql))
+        recorder.executed(sql, None)
+    record(
+        recorder, MODEL, ["create table scores as select 1 as score"], result_event(MODEL, "LogModelResult", "success")
+    )
+    for sql in ("create table scores_seen as select count(*) as n from scores",):
+        recorder.see("SQLQuery", FakeEvent("", sql))
+        recorder.executed(sql, None)
+    recorder.save(run_results(tmp_path, MODEL), {})
+    saved = orjson.loads((tmp_path / "recorded" / f"{recorder.key}.json").read_bytes())
+    assert saved["prelude"] == ["create schema if not exists staging"]
+    assert saved["epilogue"] == ["create table scores_seen as select count(*) as n from scores"]
+    con = duckdb.connect()
+    assert replay(con, saved) is not None
+    assert con.execute("select n from scores_seen").fetchall() == [(1,)]
