@@ -167,6 +167,8 @@ class Recorder:
 
     inputs: dict[str, Any]
     folder: Path
+    target: Path  # dbt's target folder of this run, where it writes run_results.json
+    manifest: Mapping[str, Any] = field(default_factory=dict)  # for each test's severity
     started: list[str] = field(default_factory=list)
     statements: dict[str, list[str]] = field(default_factory=dict)
     logged: dict[str, int] = field(default_factory=dict)
@@ -202,18 +204,21 @@ class Recorder:
         if line["info"]["name"] in RESULT_EVENTS:
             self.results[line["data"]["node_info"]["unique_id"]] = dict(line)
 
-    def save(self, run_results: Path, manifest: Mapping[str, Any]) -> None:
+    def save(self) -> None:
         """Keep the run as the plan for its key, once dbt has succeeded and written run_results.json."""
         executed = {n: len(s) for n, s in self.statements.items()}
         executed[""] = executed.get("", 0) + executed.pop(_AFTER_NODES, 0)  # logged under no node either way
         if not self.replayable or any(executed.get(n, 0) != c for n, c in self.logged.items()):
             return
-        compiled = {r["unique_id"]: r.get("compiled_code") for r in orjson.loads(run_results.read_bytes())["results"]}
+        compiled = {
+            r["unique_id"]: r.get("compiled_code")
+            for r in orjson.loads((self.target / "run_results.json").read_bytes())["results"]
+        }
         nodes = []
         for unique_id in self.started:
             if unique_id not in self.results:  # started but never finished: not a run to repeat
                 return
-            config = (manifest.get("nodes", {}).get(unique_id) or {}).get("config", {})
+            config = (self.manifest.get("nodes", {}).get(unique_id) or {}).get("config", {})
             nodes.append(
                 {
                     "unique_id": unique_id,
@@ -224,7 +229,6 @@ class Recorder:
                 }
             )
         plan = {
-            "version": PLAN_VERSION,
             "key": self.key,
             "inputs": self.inputs,
             "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
@@ -382,7 +386,9 @@ class RecordedRuns:
     connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
     release: Callable[[], None]
 
-    def replay_or_record(self, dbt_args: Sequence[str], project_dir: Path, target: Path) -> Replayed | Recorder:
+    def replay_or_record(
+        self, dbt_args: Sequence[str], project_dir: Path, target: Path, manifest: Mapping[str, Any]
+    ) -> Replayed | Recorder:
         """The replayed run when this run's key has a plan that replays cleanly (its
         run_results.json written to `target`); else a Recorder for the real dbt run, which says why."""
         with self.connect() as con:
@@ -401,7 +407,7 @@ class RecordedRuns:
             else:
                 why = self._why_not(inputs)
         self.release()  # dbt opens the build file with its own connection and settings
-        return Recorder(inputs=inputs, folder=self.folder, why=why)
+        return Recorder(inputs=inputs, folder=self.folder, target=target, manifest=manifest, why=why)
 
     def _why_not(self, inputs: Mapping[str, Any]) -> str:
         plans = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)

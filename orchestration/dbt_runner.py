@@ -56,12 +56,9 @@ class DbtThread:
     its events on `stdout` as JSON lines, `returncode` as dbt's command line would exit (0 success,
     1 a node failed, 2 dbt itself failed)."""
 
-    def __init__(
-        self, args: Sequence[str], recorder: Recorder | None = None, manifest: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, args: Sequence[str], recorder: Recorder | None = None) -> None:
         self.args = ["dbt", *args]
         self._recorder = recorder
-        self._manifest = manifest or {}
         self.returncode: int | None = None
         self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.stdout = _Lines(self._lines)
@@ -90,9 +87,7 @@ class DbtThread:
                 result = dbtRunner(callbacks=[forward]).invoke(self.args[1:])
             self.returncode = 0 if result.success else 2 if result.exception is not None else 1
             if self.returncode == 0 and recorder is not None:
-                recorder.save(
-                    Path(self.args[self.args.index("--target-path") + 1]) / "run_results.json", self._manifest
-                )
+                recorder.save()
             if result.exception is not None:
                 self._lines.put(_error_line(f"dbt failed: {result.exception}"))
         except BaseException as error:  # noqa: BLE001 - reported as dbt's error, as the child's exit would be
@@ -135,7 +130,7 @@ class ReplayedRun:
     """Stands in for dbt's process when the run was replayed (orchestration/dbt_replay.py): its
     result lines, already complete, and a successful exit."""
 
-    def __init__(self, args: Sequence[str], lines: Iterator[bytes]) -> None:
+    def __init__(self, args: Sequence[str], lines: Sequence[bytes]) -> None:
         self.args = ["dbt", *args]
         self.returncode = 0
         self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
@@ -226,19 +221,23 @@ class InProcessDbtResource(DbtCliResource):
             *params.selection_args,
         ]
         process: DbtThread | ReplayedRun
-        replayed = recorded.replay_or_record(dbt_args, project_dir, target_path) if recorded is not None else None
+        replayed = (
+            recorded.replay_or_record(dbt_args, project_dir, target_path, params.manifest)
+            if recorded is not None
+            else None
+        )
         if replayed is None or isinstance(replayed, Recorder):
             if context is not None:
                 why = f" ({replayed.why})" if replayed is not None and replayed.why else ""
                 context.log.info(f"Running dbt in this process{why}: dbt {' '.join(dbt_args)}")
-            process = DbtThread(dbt_args, recorder=replayed, manifest=params.manifest)
+            process = DbtThread(dbt_args, recorder=replayed)
         else:
             if context is not None:
                 context.log.info(
                     "Replaying dbt's recorded run (same project, study parameters and database layout: its SQL "
                     f"statements and tests, without dbt's compilation): dbt {' '.join(dbt_args)}"
                 )
-            process = ReplayedRun(dbt_args, iter(replayed.lines))
+            process = ReplayedRun(dbt_args, replayed.lines)
         return DbtCliInvocation(
             process=process,  # type: ignore[arg-type]
             manifest=params.manifest,

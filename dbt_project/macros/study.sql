@@ -42,14 +42,11 @@
     or the export date), else today (local development only). Nothing dated after it is used.
 -#}
 {% macro data_cutoff() -%}
-    {%- set cutoff = run_value('data_cutoff', 'date') if optional_var('data_cutoff') is not none else none -%}
-    {%- if cutoff is none and optional_var('export_date') is not none -%}
-        {%- set cutoff = run_value('export_date', 'date') -%}
+    {%- if optional_var('data_cutoff') is none and optional_var('export_date') is not none -%}
+        {{- run_value('export_date', 'date') -}}
+    {%- else -%}
+        {{- run_value('data_cutoff', 'date') or 'current_date' -}}
     {%- endif -%}
-    {%- if cutoff is none -%}
-        {%- set cutoff = run_value('data_cutoff', 'date') -%}
-    {%- endif -%}
-    {{- cutoff if cutoff is not none else 'current_date' -}}
 {%- endmacro %}
 
 

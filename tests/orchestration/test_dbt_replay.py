@@ -40,7 +40,6 @@ def dbt_test_query(condition: str) -> str:
 
 def plan(condition: str = "score <= 0", severity: str = "ERROR") -> dict:
     return {
-        "version": dbt_replay.PLAN_VERSION,
         "key": "k",
         "prelude": ["create schema if not exists staging"],
         "nodes": [
@@ -153,7 +152,8 @@ def run_results(tmp_path: Path, *unique_ids: str) -> Path:
 
 
 def test_a_recorded_run_is_saved_under_its_key_without_transaction_statements(tmp_path):
-    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded")
+    manifest = {"nodes": {TEST: {"config": {"severity": "warn"}}}}
+    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded", target=tmp_path, manifest=manifest)
     record(
         recorder,
         MODEL,
@@ -161,7 +161,8 @@ def test_a_recorded_run_is_saved_under_its_key_without_transaction_statements(tm
         result_event(MODEL, "LogModelResult", "success"),
     )
     record(recorder, TEST, [dbt_test_query("score <= 0")], result_event(TEST, "LogTestResult", "pass"))
-    recorder.save(run_results(tmp_path, MODEL, TEST), {"nodes": {TEST: {"config": {"severity": "warn"}}}})
+    run_results(tmp_path, MODEL, TEST)
+    recorder.save()
     saved = orjson.loads((tmp_path / "recorded" / f"{recorder.key}.json").read_bytes())
     assert saved["inputs"] == {"project": "abc"}
     assert [n["unique_id"] for n in saved["nodes"]] == [MODEL, TEST]
@@ -172,7 +173,7 @@ def test_a_recorded_run_is_saved_under_its_key_without_transaction_statements(tm
 
 @pytest.mark.parametrize("flaw", ["abridged log", "bound values", "session state", "unfinished node"])
 def test_a_run_that_cannot_be_repeated_exactly_is_not_saved(tmp_path, flaw):
-    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded")
+    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded", target=tmp_path)
     record(
         recorder, MODEL, ["create table scores as select 1 as score"], result_event(MODEL, "LogModelResult", "success")
     )
@@ -185,7 +186,8 @@ def test_a_run_that_cannot_be_repeated_exactly_is_not_saved(tmp_path, flaw):
         recorder.executed('/* {"app": "dbt"} */\n  SET threads = 1', None)
     else:
         recorder.see("NodeStart", FakeEvent(TEST))
-    recorder.save(run_results(tmp_path, MODEL), {})
+    run_results(tmp_path, MODEL)
+    recorder.save()
     assert not (tmp_path / "recorded").exists()
 
 
@@ -210,20 +212,20 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
     runs = RecordedRuns(tmp_path / "recorded", connect, lambda: released.append(True))
     args = ["build", "--target-path", str(tmp_path / "t1")]
 
-    first = runs.replay_or_record(args, project, tmp_path / "t1")
+    first = runs.replay_or_record(args, project, tmp_path / "t1", {})
     assert isinstance(first, Recorder) and released == [True]
     assert first.why == "no dbt run is recorded yet in this warehouse"
     saved = plan() | {"key": first.key, "inputs": first.inputs}
     (tmp_path / "recorded").mkdir()
     (tmp_path / "recorded" / f"{first.key}.json").write_bytes(orjson.dumps(saved))
 
-    second = runs.replay_or_record(args, project, tmp_path / "t2")
+    second = runs.replay_or_record(args, project, tmp_path / "t2", {})
     assert not isinstance(second, Recorder)
     assert len(second.lines) == 2 and (tmp_path / "t2" / "run_results.json").exists()
     assert released == [True]  # a replay keeps the build database open for the next step
 
     # The replay created table `scores`: the shape differs now, so the key does too.
-    third = runs.replay_or_record(args, project, tmp_path / "t3")
+    third = runs.replay_or_record(args, project, tmp_path / "t3", {})
     assert isinstance(third, Recorder) and third.key != first.key
     assert third.why == "since the last recorded dbt run, the database's tables or columns changed"
 
@@ -241,10 +243,10 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
 def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):
     connect, project = database_and_project(tmp_path)
     runs = RecordedRuns(tmp_path / "recorded", connect, lambda: None)
-    first = runs.replay_or_record(["build"], project, tmp_path / "t1")
+    first = runs.replay_or_record(["build"], project, tmp_path / "t1", {})
     (tmp_path / "recorded").mkdir()
     (tmp_path / "recorded" / f"{first.key}.json").write_bytes(orjson.dumps(plan(condition="score = 1")))
-    again = runs.replay_or_record(["build"], project, tmp_path / "t2")
+    again = runs.replay_or_record(["build"], project, tmp_path / "t2", {})
     assert isinstance(again, Recorder) and again.key == first.key
     assert again.why.startswith("its replay stopped (a test failed")
     with connect() as con:
@@ -253,7 +255,7 @@ def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):
 
 def test_statements_of_no_node_after_the_nodes_are_replayed_after_them(tmp_path):
     """An on-run-end hook (say) runs after the models it reads, in the replay as in dbt."""
-    recorder = Recorder(inputs={"project": "hooks"}, folder=tmp_path / "recorded")
+    recorder = Recorder(inputs={"project": "hooks"}, folder=tmp_path / "recorded", target=tmp_path)
     for sql in ("create schema if not exists staging",):
         recorder.see("SQLQuery", FakeEvent("", sql))
         recorder.executed(sql, None)
@@ -263,7 +265,8 @@ def test_statements_of_no_node_after_the_nodes_are_replayed_after_them(tmp_path)
     for sql in ("create table scores_seen as select count(*) as n from scores",):
         recorder.see("SQLQuery", FakeEvent("", sql))
         recorder.executed(sql, None)
-    recorder.save(run_results(tmp_path, MODEL), {})
+    run_results(tmp_path, MODEL)
+    recorder.save()
     saved = orjson.loads((tmp_path / "recorded" / f"{recorder.key}.json").read_bytes())
     assert saved["prelude"] == ["create schema if not exists staging"]
     assert saved["epilogue"] == ["create table scores_seen as select count(*) as n from scores"]
