@@ -4,6 +4,7 @@ import hashlib
 
 import dagster as dg
 
+from orchestration.concurrent_steps import concurrent_steps_executor
 from orchestration.loading.readers import MANIFEST, export_tags, is_complete
 from orchestration.settings import WarehousePaths
 
@@ -12,7 +13,8 @@ REFRESH_JOB_NAME = "refresh"
 refresh_job = dg.define_asset_job(
     REFRESH_JOB_NAME,
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,  # DuckDB has one writer; in-process is also faster here
+    # One process (DuckDB has one writer), the next step starting while one waits for the worker.
+    executor_def=concurrent_steps_executor,
     description="Load the newest export, build staging and ADaM, check everything, publish a snapshot.",
 )
 

@@ -44,3 +44,8 @@ defs = dg.Definitions(
         "dbt": InProcessDbtResource.for_project(DBT_PROJECT),
     },
 )
+
+
+def refresh_job_definition() -> dg.JobDefinition:
+    """The refresh job with its resources, for `dg.reconstructable` (orchestration/refresh.py)."""
+    return defs.resolve_job_def(refresh_job.name)

@@ -41,6 +41,7 @@ class ProgressPrinter(logging.Handler):
         self._problems: list[str] = []
         self._started: dict[str, float] = {}
         self.step_seconds: dict[str, float] = {}  # step key -> wall seconds, in finishing order
+        self._last_started: str | None = None  # the step the last lines belong to, if they all do
 
     def problems(self) -> tuple[str, ...]:
         return tuple(self._problems)
@@ -65,10 +66,13 @@ class ProgressPrinter(logging.Handler):
         if kind == "STEP_START":
             self._started[event.step_key] = time.monotonic()
             self._line(f"▸ {event.step_key}")
+            # Steps overlap while one waits for the worker: a step's lines then name it.
+            self._last_started = event.step_key if len(self._started) == len(self.step_seconds) + 1 else None
         elif kind == "STEP_SUCCESS":
             seconds = time.monotonic() - self._started.get(event.step_key, time.monotonic())
             self.step_seconds[event.step_key] = seconds
-            self._line(f"  done in {seconds:.1f} s")
+            alone = self._last_started == event.step_key
+            self._line(f"  done in {seconds:.1f} s" if alone else f"  {event.step_key} done in {seconds:.1f} s")
         elif kind == "ASSET_MATERIALIZATION":
             materialization = data.materialization
             key = _key(materialization.asset_key)

@@ -132,8 +132,7 @@ def run_refresh(
     prepare_environment(paths)
     import dagster as dg
 
-    from orchestration.automation import REFRESH_JOB_NAME
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs, refresh_job_definition
     from orchestration.loading.readers import export_tags
     from orchestration.progress import ACTIVE, ProgressPrinter
     from orchestration.publishing.snapshot import current_snapshot
@@ -144,7 +143,6 @@ def run_refresh(
         "profile": profile or "",
         "config_file": str(Path(config_file).resolve()) if config_file else "",
     }
-    job = defs.resolve_job_def(REFRESH_JOB_NAME)
     started = time.monotonic()
     # Every Dagster message of the run goes to the log file; the terminal gets the progress lines.
     log_path = paths.home / "logs" / f"refresh-{time.strftime('%Y%m%dT%H%M%S')}.log"
@@ -154,10 +152,12 @@ def run_refresh(
         ACTIVE["printer"] = printer
         try:
             with contextlib.redirect_stdout(log), dg.DagsterInstance.get() as instance:
-                result = job.execute_in_process(
+                # The job's own executor (orchestration/concurrent_steps.py), which execute_in_process
+                # would replace by Dagster's one-step-at-a-time executor.
+                result = dg.execute_job(
+                    dg.reconstructable(refresh_job_definition),
+                    instance,
                     run_config={"ops": {"audit__current_export": {"config": config}}, "loggers": {"progress": {}}},
-                    instance=instance,
-                    raise_on_error=False,
                     tags=export_tags(Path(export_dir)) if export_dir else None,
                 )
                 run_id = result.run_id

@@ -17,6 +17,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from orchestration.check_history import rule_failures
+from orchestration.concurrent_steps import RUNS_ALONE
 from orchestration.dbt_replay import RecordedRuns
 from orchestration.dbt_runner import InProcessDbtResource
 from orchestration.loading.contract import DBT_PROJECT_DIR
@@ -96,7 +97,11 @@ TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 @dbt_assets(
-    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_models"
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_models",
+    op_tags={RUNS_ALONE: "true"},  # it closes the run's database connection for dbt's own
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: InProcessDbtResource, warehouse: WarehouseResource):  # noqa: ANN201
     """Build the selected models and run their tests with this run's study parameters."""

@@ -11,6 +11,7 @@ from orchestration.assets.safety import SAFETY_REPORTING_TABLES
 from orchestration.assets.submission import CONFORMANCE, SUBMISSION_PACKAGE
 from orchestration.assets.tlg import TLF_FILES, TLG_KEYS
 from orchestration.check_history import record_check_results
+from orchestration.concurrent_steps import RUNS_ALONE
 from orchestration.loading.load import current_export, finish_run
 from orchestration.publishing.snapshot import new_snapshot_id, prune_snapshots, publish
 from orchestration.resources import WarehouseResource
@@ -39,6 +40,7 @@ PUBLISHED_AFTER = [
     key=SNAPSHOT,
     deps=PUBLISHED_AFTER,
     group_name="publish",
+    op_tags={RUNS_ALONE: "true"},  # it records every check evaluated before it, and copies the database
     description=(
         "The read-only snapshot analysts query: a new immutable folder (DuckDB file readable by "
         "DuckDB 1.x, Parquet of the adam and reporting tables, the HTML report, the tlf/ folder of RTF tables and "

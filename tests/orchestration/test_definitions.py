@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from orchestration.automation import landing_run_requests, new_export_sensor, nightly_refresh
+from orchestration.concurrent_steps import RUNS_ALONE
 from orchestration.definitions import defs
 from orchestration.settings import WarehousePaths
 from tests.builders import write_export
@@ -95,9 +96,11 @@ def test_publish_depends_on_the_marts_and_quality():
     assert dg.AssetKey(["quality", "row_reconciliation"]) in parents
 
 
-def test_refresh_job_runs_in_process():
+def test_refresh_job_runs_in_one_process_with_dbt_and_the_snapshot_alone():
     job = defs.resolve_job_def("refresh")
-    assert job.executor_def.name == "in_process"
+    assert job.executor_def.name == "concurrent_steps"
+    alone = {node.name for node in job.graph.nodes if node.definition.tags.get(RUNS_ALONE) == "true"}
+    assert alone == {"dbt_models", "published__snapshot"}
 
 
 def test_nightly_schedule():

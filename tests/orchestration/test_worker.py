@@ -5,6 +5,8 @@ the step."""
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Iterator
 
 import duckdb
@@ -141,3 +143,41 @@ def test_inputs_too_large_for_the_worker_stay_in_this_process(helper, monkeypatc
     monkeypatch.setattr(tlg, "WORKER_MAX_ROWS", 5)
     tlg.write_tlg_tables(con)
     assert asked == [True, True, False, False]
+
+
+def test_a_request_made_while_the_worker_computes_is_served_by_its_clone(helper):
+    """Once it has imported the statistics the worker forks a clone: the report and the TLF files
+    are computed at the same time, each by a process that has everything imported."""
+    import threading
+
+    slow = threading.Thread(target=helper.ask, args=("time", "sleep", 2.0))
+    slow.start()
+    while helper._free[0]:  # until the worker's own channel is taken by the slow request
+        time.sleep(0.01)
+    done, clone = helper.ask("os", "getpid")
+    slow.join()
+    assert done
+    assert clone not in (helper.process.pid, os.getpid())
+    assert helper.ask("os", "getpid") == (True, helper.process.pid)  # its own channel first when free
+
+
+def test_the_clone_ends_with_the_worker(monkeypatch):
+    monkeypatch.setattr(worker, "_ACTIVE", [])
+    started = worker.start()
+    started._free[0] = False  # the next request goes to the clone
+    done, clone = started.ask("os", "getpid")
+    assert done and clone != started.process.pid
+    worker.stop()
+    for _ in range(200):
+        if not _alive(clone):
+            break
+        time.sleep(0.05)
+    assert not _alive(clone)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
