@@ -112,13 +112,21 @@ def test_arguments_the_worker_cannot_take_are_handled_here(own_worker):
     assert worker.call("builtins", "len", [1, 2]) == 2  # and the next call runs here
 
 
-def test_the_worker_ends_when_its_refresh_closes_its_input(monkeypatch):
+def test_the_worker_and_its_clone_end_when_their_refresh_closes_their_input(monkeypatch):
     monkeypatch.setattr(worker, "_ACTIVE", [])
     started = worker.start()
     assert worker.start() is started  # one worker per process
+    started._free[0] = False  # the next request goes to the clone
+    done, clone = started.ask("os", "getpid")
+    assert done and clone != started.process.pid
     worker.stop()
     assert started.process.returncode == 0
     assert worker.active() is None
+    for _ in range(200):
+        if not _alive(clone):
+            break
+        time.sleep(0.05)
+    assert not _alive(clone)
 
 
 def test_inputs_too_large_for_the_worker_stay_in_this_process(helper, monkeypatch):
@@ -159,20 +167,6 @@ def test_a_request_made_while_the_worker_computes_is_served_by_its_clone(helper)
     assert done
     assert clone not in (helper.process.pid, os.getpid())
     assert helper.ask("os", "getpid") == (True, helper.process.pid)  # its own channel first when free
-
-
-def test_the_clone_ends_with_the_worker(monkeypatch):
-    monkeypatch.setattr(worker, "_ACTIVE", [])
-    started = worker.start()
-    started._free[0] = False  # the next request goes to the clone
-    done, clone = started.ask("os", "getpid")
-    assert done and clone != started.process.pid
-    worker.stop()
-    for _ in range(200):
-        if not _alive(clone):
-            break
-        time.sleep(0.05)
-    assert not _alive(clone)
 
 
 def _alive(pid: int) -> bool:
