@@ -23,6 +23,7 @@ and updates the plan with them, as the in-process executor does.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import sys
@@ -62,7 +63,29 @@ def _run_step(step_key: str, step_context: Any, events: queue.Queue[tuple[str, A
     except BaseException as error:  # noqa: BLE001 - handed to the run's thread, which raises it
         events.put((step_key, error))
     finally:
+        _return_free_memory()
         events.put((step_key, _DONE))
+
+
+def _return_free_memory() -> None:
+    """Give the memory a finished step freed back to the system. glibc keeps what a thread freed in
+    that thread's own arena, where no other thread's step reuses it: at 100,000 patients the CSR
+    tables' frames, freed in one thread, kept the refresh 0.8 GB larger while the submission
+    package was written in another."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> Any:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only (musl has none)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
 
 
 def _runs_alone(step: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from pydantic import PrivateAttr
 
 from orchestration.publishing.snapshot import connect_build, remove_partial_snapshots
 from orchestration.settings import WarehousePaths
+
+_CURSORS = threading.Lock()
 
 
 class RefreshBusy(Exception):
@@ -72,17 +75,19 @@ class WarehouseResource(dg.ConfigurableResource):
         self.paths.ensure()
         # dbt reads the same absolute path from this variable (dbt_project/profiles.yml).
         os.environ["WAREHOUSE_HOME"] = str(self.paths.home)
-        if self._state.get("con") is None:
-            self._state["con"] = connect_build(self.paths.database)
-        cursor = self._state["con"].cursor()  # its own transaction state, the same open database
-        self._state["open"] = self._state.get("open", 0) + 1
+        with _CURSORS:  # steps of a run may ask from their threads (orchestration/concurrent_steps.py)
+            if self._state.get("con") is None:
+                self._state["con"] = connect_build(self.paths.database)
+            cursor = self._state["con"].cursor()  # its own transaction state, the same open database
+            self._state["open"] = self._state.get("open", 0) + 1
         try:
             yield cursor
         finally:
             cursor.close()
-            self._state["open"] -= 1
-            if not self._state.get("in_run") and not self._state["open"]:
-                self.release()
+            with _CURSORS:
+                self._state["open"] -= 1
+                if not self._state.get("in_run") and not self._state["open"]:
+                    self.release()
 
     def release(self) -> None:
         """Close the build database, before another process (dbt) opens it and when the run ends."""

@@ -84,7 +84,7 @@ def snapshot_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             attachments.append(tlf)
         else:
             context.log.warning("no TLF files built from this export: the snapshot is published without tlf/")
-        snapshot = publish(con, paths, snapshot_id, provenance, attachments)
+        snapshot = publish(con, paths, snapshot_id, provenance, attachments, written_whole=[package])
     context.log.info(f"published snapshot {snapshot.snapshot_id}")
     removed = prune_snapshots(paths, paths.keep_snapshots)
     if removed:

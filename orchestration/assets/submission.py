@@ -13,9 +13,6 @@ from orchestration.version import code_version
 
 CONFORMANCE = dg.AssetKey(["quality", "conformance"])
 SUBMISSION_PACKAGE = dg.AssetKey(["submission", "package"])
-# Among the steps ready to run, these two go after the statistics, so that they run while the
-# report and the TLF files are drawn by the worker (orchestration/concurrent_steps.py).
-LATER = {"dagster/priority": "-1"}
 ADAM = [dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtte", "adtr", "adae", "adex")]
 
 
@@ -24,7 +21,6 @@ ADAM = [dg.AssetKey(["adam", table]) for table in ("adsl", "adrs", "adtte", "adt
     deps=ADAM,
     group_name="quality",
     kinds={"python", "duckdb"},
-    op_tags=LATER,
     description=(
         "ADaM conformance of the marts (ADaM IG, CDISC / Pinnacle 21 rules, XPORT limits, the define.xml "
         "metadata): one row per rule and dataset. docs/conformance.md lists the rules and their ids."
@@ -81,7 +77,6 @@ def conformance_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
     deps=[CONFORMANCE],
     group_name="publish",
     kinds={"python"},
-    op_tags=LATER,
     description=(
         "The submission package built from the dbt metadata: adsl.xpt ... (SAS XPORT v5), adsl.json ... "
         "(Dataset-JSON 1.1), define.xml (Define-XML 2.1) and define.html. Built only when no blocking "

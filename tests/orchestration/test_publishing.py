@@ -99,3 +99,33 @@ def test_the_tlf_folder_is_copied_whole_without_its_build_sidecar(warehouse_home
         snapshot = publish(con, paths, "S1", {"export_id": "E1"}, [tlf])
     assert sorted(p.name for p in (snapshot.folder / "tlf").iterdir()) == ["f_14_2_6_km_pfs.svg", "t_14_1_2_dmt01.rtf"]
     assert json.loads((snapshot.folder / "snapshot.json").read_text())["files"] == ["tlf"]
+
+
+def test_the_submission_package_is_linked_and_keeps_its_files_when_the_next_build_replaces_it(warehouse_home):
+    """The package (2.2 GB at 100,000 patients) is written whole and renamed into place, never
+    rewritten: the snapshot links its files instead of copying them, and a later build's package
+    leaves the published one as it was. A folder written in place (tlf/) is still copied."""
+    import os
+    import shutil
+
+    paths = warehouse_home
+    package, tlf = paths.build / "submission", paths.build / "tlf"
+
+    def build_package(text: str) -> None:  # as write_package replaces its folder
+        partial = package.with_name(".submission.partial")
+        partial.mkdir(parents=True)
+        (partial / "adsl.xpt").write_text(text)
+        if package.exists():
+            shutil.rmtree(package)
+        os.replace(partial, package)
+
+    build_package("first build")
+    tlf.mkdir()
+    (tlf / "t_14_1_2_dmt01.rtf").write_text("{\\rtf1 table}")
+    with _build_database(paths) as con:
+        snapshot = publish(con, paths, "S1", {"export_id": "E1"}, [package, tlf], written_whole=[package])
+    assert os.path.samefile(snapshot.folder / "submission" / "adsl.xpt", package / "adsl.xpt")
+    assert not os.path.samefile(snapshot.folder / "tlf" / "t_14_1_2_dmt01.rtf", tlf / "t_14_1_2_dmt01.rtf")
+    build_package("second build")
+    assert (snapshot.folder / "submission" / "adsl.xpt").read_text() == "first build"
+    assert (package / "adsl.xpt").read_text() == "second build"

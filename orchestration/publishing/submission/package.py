@@ -87,7 +87,10 @@ def build_package(
     specification: list[Dataset] | None = None,
     schema: str = "adam",
 ) -> Package:
-    """Write the package into `folder` (replaced whole: written beside it, then renamed)."""
+    """Write the package into `folder` (replaced whole: written beside it, then renamed).
+
+    Published snapshots link to these files (`snapshot.publish`, `written_whole`): a file of the
+    package is never written again once it is in `folder`."""
     started = time.monotonic()
     specification = specification if specification is not None else read_specification()
     partial = folder.with_name(f".{folder.name}.partial")
