@@ -33,6 +33,7 @@ def main(export: str, outcome_json: str) -> int:
                 "run_id": outcome.run_id,
                 "seconds": outcome.seconds,
                 "step_seconds": outcome.step_seconds,
+                "step_spans": outcome.step_spans,
                 "problems": list(outcome.problems),
             },
             indent=2,

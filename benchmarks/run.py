@@ -127,23 +127,37 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
 # --- one size -----------------------------------------------------------------------------------
 
 
-def layer_seconds(steps: dict[str, float], dbt_tests: float, wall: float) -> dict[str, float]:
+def _layer(step: str) -> str:
+    if step.endswith("great_expectations") or step.endswith("_check"):
+        return "checks"
+    if step.startswith(("audit__", "raw__")):
+        return "ingest"
+    if step == "dbt_models":
+        return "dbt_models"
+    if step.startswith("published__"):
+        return "publish"
+    return "tlg" if step in TLG_STEPS else "analysis"
+
+
+def wall_shares(spans: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Each step's share of the wall time: steps overlap while one waits for the worker
+    (orchestration/concurrent_steps.py), and a second that n steps share counts 1/n for each."""
+    bounds = sorted({t for span in spans.values() for t in span})
+    shares = dict.fromkeys(spans, 0.0)
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        running = [step for step, (a, b) in spans.items() if a <= start and b >= end]
+        for step in running:
+            shares[step] += (end - start) / len(running)
+    return shares
+
+
+def layer_seconds(spans: dict[str, tuple[float, float]], dbt_tests: float, wall: float) -> dict[str, float]:
     """Split a refresh's wall time into layers from its Dagster steps and dbt's run results."""
     layers = dict.fromkeys(LAYERS, 0.0)
-    for step, seconds in steps.items():
-        if step.endswith("great_expectations") or step.endswith("_check"):
-            layers["checks"] += seconds
-        elif step.startswith(("audit__", "raw__")):
-            layers["ingest"] += seconds
-        elif step == "dbt_models":
-            layers["dbt_models"] += seconds - dbt_tests
-            layers["checks"] += dbt_tests
-        elif step.startswith("published__"):
-            layers["publish"] += seconds
-        elif step in TLG_STEPS:
-            layers["tlg"] += seconds
-        else:
-            layers["analysis"] += seconds
+    for step, seconds in wall_shares(spans).items():
+        layers[_layer(step)] += seconds
+    layers["dbt_models"] -= dbt_tests  # dbt runs alone: its tests' own time counts as checks
+    layers["checks"] += dbt_tests
     layers["orchestration"] = wall - sum(layers.values())
     return layers
 
@@ -188,7 +202,7 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
     target = home / "dbt" / "target" / outcome["run_id"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     dbt_tests = sum(r["execution_time"] for r in results if r["unique_id"].startswith("test."))
-    layers = layer_seconds(outcome["step_seconds"], dbt_tests, refresh.seconds)
+    layers = layer_seconds(outcome["step_spans"], dbt_tests, refresh.seconds)
     repeat = next_export = None
     if patients == REAL_STUDY:
         _say(f"{'':>17} refreshed in {refresh.seconds:.1f} s; again in the same warehouse …")

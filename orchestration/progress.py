@@ -41,10 +41,18 @@ class ProgressPrinter(logging.Handler):
         self._problems: list[str] = []
         self._started: dict[str, float] = {}
         self.step_seconds: dict[str, float] = {}  # step key -> wall seconds, in finishing order
+        self.step_spans: dict[str, tuple[float, float]] = {}  # step key -> (start, end), time.monotonic()
         self._last_started: str | None = None  # the step the last lines belong to, if they all do
 
     def problems(self) -> tuple[str, ...]:
         return tuple(self._problems)
+
+    def _finished(self, step_key: str) -> float:
+        now = time.monotonic()
+        started = self._started.get(step_key, now)
+        self.step_spans[step_key] = (started, now)
+        self.step_seconds[step_key] = now - started
+        return now - started
 
     def _line(self, text: str) -> None:
         if self.enabled:
@@ -69,8 +77,7 @@ class ProgressPrinter(logging.Handler):
             # Steps overlap while one waits for the worker: a step's lines then name it.
             self._last_started = event.step_key if len(self._started) == len(self.step_seconds) + 1 else None
         elif kind == "STEP_SUCCESS":
-            seconds = time.monotonic() - self._started.get(event.step_key, time.monotonic())
-            self.step_seconds[event.step_key] = seconds
+            seconds = self._finished(event.step_key)
             alone = self._last_started == event.step_key
             self._line(f"  done in {seconds:.1f} s" if alone else f"  {event.step_key} done in {seconds:.1f} s")
         elif kind == "ASSET_MATERIALIZATION":
@@ -96,7 +103,7 @@ class ProgressPrinter(logging.Handler):
                     self._problems.append(f"check {evaluation.check_name} failed on {key}: {text}")
                     self._line(f"  ✗ check {evaluation.check_name} on {key}: {first_line}")
         elif kind == "STEP_FAILURE":
-            self.step_seconds[event.step_key] = time.monotonic() - self._started.get(event.step_key, time.monotonic())
+            self._finished(event.step_key)
             message = _root_message(data.error)
             if "blocking asset check" in message:
                 # the failed checks themselves were reported (and counted) as they were evaluated

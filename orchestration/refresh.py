@@ -118,6 +118,9 @@ class RefreshOutcome:
     snapshot: Path | None
     log: Path
     step_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step key -> wall seconds
+    # Dagster step key -> (start, end) in seconds since the refresh started: steps overlap while one
+    # waits for the worker (orchestration/concurrent_steps.py)
+    step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def run_refresh(
@@ -180,7 +183,14 @@ def run_refresh(
     problems = printer.problems()
     snapshot = current_snapshot(paths) if published else None
     return RefreshOutcome(
-        published, run_id, time.monotonic() - started, problems, snapshot, log_path, dict(printer.step_seconds)
+        published,
+        run_id,
+        time.monotonic() - started,
+        problems,
+        snapshot,
+        log_path,
+        dict(printer.step_seconds),
+        {step: (start - started, end - started) for step, (start, end) in printer.step_spans.items()},
     )
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from benchmarks.run import Measured, SizeResult, fixed_cost
+from benchmarks.run import Measured, SizeResult, fixed_cost, layer_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +111,23 @@ def test_the_repeat_refresh_has_its_own_fixed_cost():
         "**Fixed cost of a repeat refresh** (the same export again in the same warehouse; dbt runs, its tables "
         "being new since the first refresh): 5.5 s (6.2 s - 0.7 s)."
     )
+
+
+def test_steps_that_overlap_share_the_wall_time_and_the_layers_add_up_to_it():
+    """While the report waits for the worker the TLF files run beside it: a second they share
+    counts half for each, so the layers never add up to more than the refresh took."""
+    spans = {
+        "raw__edc_dm": (1.0, 2.0),
+        "dbt_models": (2.0, 4.0),
+        "reporting__report": (4.0, 6.0),
+        "reporting__tlf_files": (5.0, 7.0),
+        "published__snapshot": (7.0, 7.5),
+    }
+    layers = layer_seconds(spans, dbt_tests=0.5, wall=8.0)
+    assert layers["ingest"] == 1.0
+    assert layers["dbt_models"] == 1.5 and layers["checks"] == 0.5
+    assert layers["analysis"] == 1.5  # the report: 4-5 alone, 5-6 shared
+    assert layers["tlg"] == 1.5  # the TLF files: 5-6 shared, 6-7 alone
+    assert layers["publish"] == 0.5
+    assert layers["orchestration"] == 1.5  # before the first step and after the last
+    assert sum(layers.values()) == 8.0
