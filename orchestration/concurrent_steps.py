@@ -33,6 +33,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.events import DagsterEvent, EngineEventData
 from dagster._core.execution.api import ExecuteRunWithPlanIterable
 from dagster._core.execution.compute_logs import create_compute_log_file_key
@@ -114,12 +115,17 @@ def concurrent_plan_iterator(
             events: queue.Queue[tuple[str, Any]] = queue.Queue()
             running: dict[str, tuple[Any, list[DagsterEvent]]] = {}
             waiting: list[Any] = []  # steps ready to run alone, until the running ones are done
-            while running or waiting or not active_execution.is_complete:
+            stopping: BaseException | None = None  # the interrupt (or the error) that stops the run
+            worker.stop_steps(False)
+            while running or (stopping is None and (waiting or not active_execution.is_complete)):
+                if stopping is None and active_execution.check_for_interrupts():
+                    stopping = DagsterExecutionInterruptedError()
+                    yield from _stop(job_context, active_execution, running, "received termination signal")
                 alone = any(_runs_alone(context.step) for context, _ in running.values())
-                if not waiting and not alone and len(running) < THREADS:
+                if stopping is None and not waiting and not alone and len(running) < THREADS:
                     waiting = list(active_execution.get_steps_to_execute(limit=THREADS - len(running)))
                 yield from active_execution.concurrency_event_iterator(job_context)
-                while waiting and not alone and len(running) < THREADS:
+                while stopping is None and waiting and not alone and len(running) < THREADS:
                     if _runs_alone(waiting[0]) and running:
                         break
                     step = waiting.pop(0)
@@ -130,28 +136,51 @@ def concurrent_plan_iterator(
                         target=_run_step, args=(step.key, step_context, events), name=step.key, daemon=True
                     ).start()
                 if not running:
-                    active_execution.sleep_til_ready()
+                    if stopping is None:
+                        active_execution.sleep_til_ready()
                     continue
-                step_key, event = events.get()
+                try:
+                    step_key, event = events.get(timeout=0.1)  # and look for an interrupt between
+                except queue.Empty:
+                    continue
                 step_context, step_events = running[step_key]
                 if event is _DONE:
                     del running[step_key]
-                    active_execution.verify_complete(job_context, step_key)
-                    for plan_event in active_execution.plan_events_iterator(job_context):
-                        step_events.append(plan_event)
-                        yield plan_event
+                    if stopping is None:
+                        active_execution.verify_complete(job_context, step_key)
+                        for plan_event in active_execution.plan_events_iterator(job_context):
+                            step_events.append(plan_event)
+                            yield plan_event
                     yield from _trigger_hook(step_context, step_events)
                 elif isinstance(event, BaseException):
-                    raise event
+                    # An interrupted step, or an error of the executor itself (a step's own errors
+                    # are failure events): the other running steps stop at their next turn.
+                    if stopping is None:
+                        stopping = event
+                        yield from _stop(job_context, active_execution, running, f"step {step_key} stopped")
                 else:
                     step_events.append(event)
                     yield event
                     active_execution.handle_event(event)
+            if stopping is not None:
+                raise stopping
 
             try:
                 capture_stack.close()
             except Exception:
                 yield from _handle_compute_log_teardown_error(job_context, sys.exc_info())
+
+
+def _stop(job_context: Any, active_execution: Any, running: dict[str, Any], why: str) -> Iterator[DagsterEvent]:
+    """No step starts any more; a running step stops when it would start its turn again (a step
+    in the middle of its turn, a snapshot being published, finishes it)."""
+    worker.stop_steps()
+    active_execution.mark_interrupted()
+    yield DagsterEvent.engine_event(
+        job_context,
+        f"Concurrent steps executor: {why} - stopping the running steps at their next turn",
+        EngineEventData.interrupted(list(running)),
+    )
 
 
 def _plan_iterator(job_context: Any, execution_plan: Any) -> Iterator[DagsterEvent]:

@@ -18,12 +18,17 @@ def _key(asset_key: Any) -> str:
     return "/".join(asset_key.path) if asset_key is not None else "?"
 
 
+INTERRUPTED = "the refresh was interrupted (Ctrl-C or a stop request) before it published"
+
+
 def _root_message(error: Any) -> str:
     """The innermost cause of a Dagster error, without the exception's class name."""
     while error is not None and getattr(error, "cause", None) is not None:
         error = error.cause
     if error is None:
         return "unknown error"
+    if getattr(error, "cls_name", None) in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+        return INTERRUPTED
     message = (error.message or "").strip().splitlines()[0] if error.message else ""
     prefix, sep, rest = message.partition(": ")
     return rest if sep and "." in prefix or prefix.endswith("Error") else message

@@ -177,18 +177,36 @@ def active() -> Worker | None:
 
 _TURN = threading.Lock()
 _HOLDS = threading.local()
+_STOPPING = threading.Event()
 
 
 @contextmanager
 def turn() -> Iterator[None]:
     """Run a step of the refresh when no other step runs, or when the one that runs waits for the
-    worker (the steps' DuckDB cursors share one database and the run's audit rows)."""
+    worker (the steps' DuckDB cursors share one database and the run's audit rows). Once the run
+    is interrupted (`stop_steps`) a step that would start, or go on after the worker's reply,
+    raises KeyboardInterrupt instead, as Ctrl-C does in a step of Dagster's own executor."""
     with _TURN:
+        _raise_if_stopping()
         _HOLDS.turn = True
         try:
             yield
         finally:
             _HOLDS.turn = False
+
+
+def stop_steps(stopping: bool = True) -> None:
+    """The run was interrupted: no step starts, or goes on after the worker, any more (False: a
+    new run)."""
+    if stopping:
+        _STOPPING.set()
+    else:
+        _STOPPING.clear()
+
+
+def _raise_if_stopping() -> None:
+    if _STOPPING.is_set():
+        raise KeyboardInterrupt("the refresh was interrupted")
 
 
 @contextmanager
@@ -204,6 +222,7 @@ def _turn_handed_over() -> Iterator[None]:
     finally:
         _TURN.acquire()
         _HOLDS.turn = True
+    _raise_if_stopping()
 
 
 def _run_here(module: str, function: str, args: tuple[Any, ...]) -> Any:

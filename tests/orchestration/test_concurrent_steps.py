@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from dagster._utils import interrupts
 
 from orchestration import worker
 from orchestration.concurrent_steps import RUNS_ALONE, concurrent_steps_executor
@@ -70,6 +71,16 @@ failing_defs = dg.Definitions(
 failing_defs_in_process = dg.Definitions(
     assets=FAILING, jobs=[dg.define_asset_job("refresh", executor_def=dg.in_process_executor)]
 )
+
+
+class InterruptedWorker:
+    """A worker that replies only after the run was interrupted (Ctrl-C) while both steps waited."""
+
+    def ask(self, module: str, function: str, *args: Any) -> tuple[bool, Any]:
+        if BOTH_WAITING.wait() == 0:  # one of the two waiting steps presses Ctrl-C, as it were
+            interrupts._received_interrupt["received"] = True
+        time.sleep(0.5)  # the run's thread sees it within 0.1 s
+        return True, f"{function} computed"
 
 
 def refresh_job() -> dg.JobDefinition:
@@ -147,3 +158,20 @@ def test_a_failed_step_stops_its_downstream_steps_only_as_in_dagsters_executor(f
     assert not {event for event in _step_events(result) if event[0] == "after_broken" and event[1] == "STEP_START"}
     LOG.clear()
     assert _step_events(result) == _step_events(_run(failing_job_in_process))
+
+
+def test_an_interrupted_run_stops_its_steps_at_their_next_turn_and_starts_no_other(monkeypatch):
+    LOG.clear()
+    BOTH_WAITING.reset()
+    monkeypatch.setattr(worker, "active", lambda: InterruptedWorker())
+    try:
+        result = _run(refresh_job)
+    finally:
+        interrupts.pop_captured_interrupt()
+        worker.stop_steps(False)
+    assert not result.success
+    whats = {(step, what) for step, what, _ in LOG}
+    assert ("report", "waits") in whats and ("tables", "waits") in whats
+    assert not {(step, what) for step, what in whats if what == "replied"}  # stopped on their way back
+    assert not {step for step, _ in whats} - {"ingest", "report", "tables", "conformance"}  # no snapshot
+    assert result.dagster_run.status == dg.DagsterRunStatus.FAILURE
