@@ -114,7 +114,7 @@ def concurrent_plan_iterator(
 
             events: queue.Queue[tuple[str, Any]] = queue.Queue()
             running: dict[str, tuple[Any, list[DagsterEvent]]] = {}
-            waiting: list[Any] = []  # steps ready to run alone, until the running ones are done
+            waiting: list[Any] = []  # steps the plan gave to run, not started yet (one that runs alone waits here)
             stopping: BaseException | None = None  # the interrupt (or the error) that stops the run
             worker.stop_steps(False)
             while running or (stopping is None and (waiting or not active_execution.is_complete)):

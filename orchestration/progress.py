@@ -45,8 +45,7 @@ class ProgressPrinter(logging.Handler):
         self.published = False
         self._problems: list[str] = []
         self._started: dict[str, float] = {}
-        self.step_seconds: dict[str, float] = {}  # step key -> wall seconds, in finishing order
-        self.step_spans: dict[str, tuple[float, float]] = {}  # step key -> (start, end), time.monotonic()
+        self.step_spans: dict[str, tuple[float, float]] = {}  # step key -> (start, end), in finishing order
         self._last_started: str | None = None  # the step the last lines belong to, if they all do
 
     def problems(self) -> tuple[str, ...]:
@@ -55,8 +54,7 @@ class ProgressPrinter(logging.Handler):
     def _finished(self, step_key: str) -> float:
         now = time.monotonic()
         started = self._started.get(step_key, now)
-        self.step_spans[step_key] = (started, now)
-        self.step_seconds[step_key] = now - started
+        self.step_spans[step_key] = (started, now)  # time.monotonic()
         return now - started
 
     def _line(self, text: str) -> None:
@@ -80,7 +78,7 @@ class ProgressPrinter(logging.Handler):
             self._started[event.step_key] = time.monotonic()
             self._line(f"▸ {event.step_key}")
             # Steps overlap while one waits for the worker: a step's lines then name it.
-            self._last_started = event.step_key if len(self._started) == len(self.step_seconds) + 1 else None
+            self._last_started = event.step_key if len(self._started) == len(self.step_spans) + 1 else None
         elif kind == "STEP_SUCCESS":
             seconds = self._finished(event.step_key)
             alone = self._last_started == event.step_key

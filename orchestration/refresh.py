@@ -117,10 +117,14 @@ class RefreshOutcome:
     problems: tuple[str, ...]
     snapshot: Path | None
     log: Path
-    step_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step key -> wall seconds
     # Dagster step key -> (start, end) in seconds since the refresh started: steps overlap while one
     # waits for the worker (orchestration/concurrent_steps.py)
     step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def step_seconds(self) -> dict[str, float]:
+        """Dagster step key -> wall seconds, in finishing order."""
+        return {step: end - start for step, (start, end) in self.step_spans.items()}
 
 
 def run_refresh(
@@ -189,7 +193,6 @@ def run_refresh(
         problems,
         snapshot,
         log_path,
-        dict(printer.step_seconds),
         {step: (start - started, end - started) for step, (start, end) in printer.step_spans.items()},
     )
 

@@ -111,7 +111,7 @@ def test_the_submission_package_is_linked_and_keeps_its_files_when_the_next_buil
     paths = warehouse_home
     package, tlf = paths.build / "submission", paths.build / "tlf"
 
-    def build_package(text: str) -> None:  # as write_package replaces its folder
+    def build_package(text: str) -> None:  # as submission.package.build_package replaces its folder
         partial = package.with_name(".submission.partial")
         partial.mkdir(parents=True)
         (partial / "adsl.xpt").write_text(text)
