@@ -188,7 +188,14 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
     folder = work / f"n{patients}"
     shutil.rmtree(folder, ignore_errors=True)
     export, home, lower = folder / "export", folder / "warehouse", folder / "lower-bound"
-    env = dict(os.environ, WAREHOUSE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        WAREHOUSE_HOME=str(home),
+        DAGSTER_HOME=str(home / "dagster"),
+        # no dbt run another warehouse of this checkout recorded: each size's first refresh runs dbt
+        WAREHOUSE_DBT_RECORDINGS=str(folder / "dbt-recorded"),
+        PYTHONUNBUFFERED="1",
+    )
     python = sys.executable
 
     _say(f"{patients:>7,} patients: generating …")

@@ -7,6 +7,10 @@ last time. So the refresh records each successful `dbt build`: every SQL stateme
 node by node in the order dbt started them, with each node's result event. The next refresh with
 the same **run key** executes those statements itself and reads each test's result row.
 
+A warehouse keeps its own recordings, and also leaves a copy where every warehouse built from the
+same checkout finds it (`settings.shared_dbt_recordings`): a new warehouse's first refresh asks
+dbt for what every new warehouse's first refresh asked before, so it replays too.
+
 The run key covers everything that steers what dbt sends: the dbt, dbt-duckdb and DuckDB versions,
 the command line (selection and `--vars`), the environment dbt reads (`WAREHOUSE_*`, `DBT_*`, but
 for the variables that only locate the database and dbt's logs), every
@@ -23,6 +27,7 @@ runs and reports the failure in its own words, with its stop at the first failin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -49,7 +54,8 @@ _RUN_PATH_OPTIONS = {"--target-path", "--log-path"}
 _PROJECT_SKIPPED = {"target", "logs", "__pycache__"}
 # Variables that only locate things: the database (profiles.yml; the replay runs on the one it is
 # given) and where dbt writes its logs and artifacts. A moved warehouse replays its runs.
-_LOCATIONS = {"WAREHOUSE_HOME", "DBT_LOG_PATH", "DBT_TARGET_PATH"}
+_LOCATIONS = {"WAREHOUSE_HOME", "WAREHOUSE_DBT_RECORDINGS", "DBT_LOG_PATH", "DBT_TARGET_PATH"}
+KEPT_SHARED_PLANS = 16  # the shared folder serves several warehouses and study profiles
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +88,8 @@ def project_digest(project_dir: Path) -> str:
 
 
 SHAPE_SQL = """
+    select 'database', current_database(), '', '', ''
+    union all
     select 'relation', schema_name, table_name, 'table', '' from duckdb_tables()
     where database_name = current_database() and not internal and not temporary
     union all
@@ -98,7 +106,8 @@ SHAPE_SQL = """
 
 
 def database_shape(con: duckdb.DuckDBPyConnection) -> str:
-    """Each schema, table and view of the database with its columns and their types, as a digest."""
+    """The database's name (dbt's statements name it), each schema, table and view with its
+    columns and their types, as a digest."""
     return hashlib.sha256(orjson.dumps(con.execute(SHAPE_SQL).fetchall())).hexdigest()
 
 
@@ -168,6 +177,7 @@ class Recorder:
     inputs: dict[str, Any]
     folder: Path
     target: Path  # dbt's target folder of this run, where it writes run_results.json
+    shared: Path | None = None  # where the other warehouses of this checkout look too
     manifest: Mapping[str, Any] = field(default_factory=dict)  # for each test's severity
     started: list[str] = field(default_factory=list)
     statements: dict[str, list[str]] = field(default_factory=dict)
@@ -228,19 +238,46 @@ class Recorder:
                     "severity": str(config.get("severity") or "error").upper(),
                 }
             )
-        plan = {
-            "key": self.key,
-            "inputs": self.inputs,
-            "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
-            "nodes": nodes,
-            "epilogue": [s for s in self.statements.get(_AFTER_NODES, []) if not _is_control(s)],
-        }
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f"{self.key}.partial"
-        partial.write_bytes(orjson.dumps(plan))
-        partial.replace(self.folder / f"{self.key}.json")
-        for old in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEPT_PLANS:]:
-            old.unlink(missing_ok=True)
+        plan = orjson.dumps(
+            {
+                "key": self.key,
+                "inputs": self.inputs,
+                "prelude": [s for s in self.statements.get("", []) if not _is_control(s)],
+                "nodes": nodes,
+                "epilogue": [s for s in self.statements.get(_AFTER_NODES, []) if not _is_control(s)],
+            }
+        )
+        keep_plan(self.folder, self.key, plan, KEPT_PLANS)
+        if self.shared is not None:
+            try:
+                keep_plan(self.shared, self.key, plan, KEPT_SHARED_PLANS)
+            except OSError:  # a read-only checkout: this warehouse still has its own copy
+                pass
+
+
+def keep_plan(folder: Path, key: str, plan: bytes, kept: int) -> None:
+    """Write the plan under its key (whole or not at all: other refreshes may read the folder at
+    the same time), and drop all but the `kept` most recently used plans."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{key}.{uuid.uuid4().hex}.partial"
+    partial.write_bytes(plan)
+    partial.replace(folder / f"{key}.json")
+    for old in newest_first(folder)[kept:]:
+        old.unlink(missing_ok=True)
+
+
+def newest_first(folder: Path | None) -> list[Path]:
+    """The plans of a folder, the most recently used first (a plan may vanish meanwhile)."""
+    if folder is None or not folder.is_dir():
+        return []
+
+    def used(plan: Path) -> float:
+        try:
+            return plan.stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    return sorted(folder.glob("*.json"), key=used, reverse=True)
 
 
 _AFTER_NODES = "(after the nodes)"
@@ -380,11 +417,13 @@ def replay(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any]) -> tuple[lis
 
 @dataclass
 class RecordedRuns:
-    """The warehouse's recorded dbt runs (WAREHOUSE_HOME/dbt/recorded) and its build database."""
+    """The warehouse's recorded dbt runs (WAREHOUSE_HOME/dbt/recorded), those every warehouse of
+    this checkout shares (`shared`; None: this warehouse's only), and its build database."""
 
     folder: Path
     connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
     release: Callable[[], None]
+    shared: Path | None = None
 
     def replay_or_record(
         self, dbt_args: Sequence[str], project_dir: Path, target: Path, manifest: Mapping[str, Any]
@@ -393,29 +432,47 @@ class RecordedRuns:
         run_results.json written to `target`); else a Recorder for the real dbt run, which says why."""
         with self.connect() as con:
             inputs = run_inputs(con, dbt_args, project_dir)
-            plan_file = self.folder / f"{key_of(inputs)}.json"
-            if plan_file.exists():
-                plan = orjson.loads(plan_file.read_bytes())
+            found = self._plan(key_of(inputs))
+            if found is not None:
+                plan_file, plan = found
                 replayed = replay(con, plan)
                 if replayed is not None:
                     lines, run_results = replayed
                     target.mkdir(parents=True, exist_ok=True)
                     (target / "run_results.json").write_bytes(orjson.dumps(run_results))
-                    plan_file.touch()  # the most recently used plans are kept
+                    with contextlib.suppress(OSError):  # a read-only shared folder, or the plan dropped
+                        plan_file.touch()  # the most recently used plans are kept
                     return Replayed(lines)
                 why = "its replay stopped (a test failed or a statement errored), so dbt runs to report it"
             else:
                 why = self._why_not(inputs)
         self.release()  # dbt opens the build file with its own connection and settings
-        return Recorder(inputs=inputs, folder=self.folder, target=target, manifest=manifest, why=why)
+        return Recorder(
+            inputs=inputs, folder=self.folder, target=target, manifest=manifest, why=why, shared=self.shared
+        )
+
+    def _plan(self, key: str) -> tuple[Path, dict[str, Any]] | None:
+        """The plan recorded under the key, this warehouse's own first, then the shared one."""
+        for folder in (self.folder, self.shared):
+            if folder is None:
+                continue
+            plan_file = folder / f"{key}.json"
+            try:
+                return plan_file, orjson.loads(plan_file.read_bytes())
+            except FileNotFoundError:  # not recorded, or dropped by another refresh just now
+                continue
+        return None
 
     def _why_not(self, inputs: Mapping[str, Any]) -> str:
-        plans = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        if not plans:
-            return "no dbt run is recorded yet in this warehouse"
-        last = orjson.loads(plans[0].read_bytes()).get("inputs") or {}
-        changed = what_changed(last, inputs) or ["what dbt reads"]
-        return "since the last recorded dbt run, " + "; ".join(changed) + " changed"
+        plans = newest_first(self.folder) or newest_first(self.shared)
+        for plan in plans:
+            try:
+                last = orjson.loads(plan.read_bytes()).get("inputs") or {}
+            except FileNotFoundError:
+                continue
+            changed = what_changed(last, inputs) or ["what dbt reads"]
+            return "since the last recorded dbt run, " + "; ".join(changed) + " changed"
+        return "no dbt run is recorded yet, in this warehouse or another of this checkout"
 
 
 @dataclass

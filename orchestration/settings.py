@@ -90,10 +90,26 @@ class WarehousePaths:
     def dbt_target(self) -> Path:
         return self.home / "dbt" / "target"
 
+    @property
+    def dbt_recorded(self) -> Path:
+        """This warehouse's recorded dbt runs (orchestration/dbt_replay.py)."""
+        return self.home / "dbt" / "recorded"
+
     def ensure(self) -> WarehousePaths:
         for folder in (self.home, self.snapshots, self.landing, self.dagster_home):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def shared_dbt_recordings(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the warehouses built from this checkout share the dbt runs they recorded
+    (orchestration/dbt_replay.py): WAREHOUSE_DBT_RECORDINGS, a folder or `none` (each warehouse
+    replays only its own runs); by default beside dbt's own files of this checkout, in
+    dbt_project/target/recorded (ignored by git, so a fresh clone starts without any)."""
+    raw = (os.environ if environ is None else environ).get("WAREHOUSE_DBT_RECORDINGS", "").strip()
+    if raw.lower() == "none":
+        return None
+    return Path(raw).expanduser().resolve() if raw else DBT_PROJECT_DIR / "target" / "recorded"
 
 
 def dbt_project_vars() -> dict[str, Any]:

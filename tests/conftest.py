@@ -20,6 +20,23 @@ def pytest_configure(config: pytest.Config) -> None:
     ensure_dbt_manifest()
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test run's temporary folder, the same for all its xdist workers (each has a subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_recordings(tmp_path_factory) -> Iterator[Path]:
+    """The dbt runs the test warehouses record and replay for each other (orchestration/dbt_replay.py):
+    one folder per test run, shared by its xdist workers, so that every run starts without any,
+    as CI's fresh clone does, and none is left in the checkout's dbt_project/target."""
+    folder = run_folder(tmp_path_factory) / "dbt-recorded"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_DBT_RECORDINGS", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def warehouse_home(tmp_path, monkeypatch):
     """A fresh WAREHOUSE_HOME (and DAGSTER_HOME inside it) for one test."""
@@ -65,8 +82,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[
     built: the first worker to ask builds it while the others wait on a lock, then they read it."""
     import fcntl
 
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder
+    root = run_folder(tmp_path_factory)
     folder = root / name
     with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import duckdb
@@ -26,15 +27,25 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def audited(demo_warehouse_copy, tmp_path_factory):
     """The demo export published (a copy of the session's demo warehouse), then its 30-day
-    follow-up published, then the follow-up refreshed again."""
+    follow-up published, then the follow-up refreshed again. The warehouse replays only the dbt
+    runs it recorded itself, so which refresh replays does not depend on the other tests."""
     paths, first, published_first = demo_warehouse_copy
     follow_up = write_follow_up(first.path, tmp_path_factory.mktemp("exports") / "follow_up", days=30)
     outcomes = [published_first]
     after_first = paths.current_database.resolve()  # snapshots are immutable: this one stays as it is
-    outcomes.append(run_refresh(paths, follow_up.path, progress=False))
-    after_follow_up = paths.current_database.resolve()
-    outcomes.append(run_refresh(paths, follow_up.path, progress=False))
+    with own_recordings_only():
+        outcomes.append(run_refresh(paths, follow_up.path, progress=False))
+        after_follow_up = paths.current_database.resolve()
+        outcomes.append(run_refresh(paths, follow_up.path, progress=False))
     return paths, first, follow_up, outcomes, after_first, after_follow_up
+
+
+@contextmanager
+def own_recordings_only() -> Iterator[None]:
+    """No dbt run recorded by another warehouse of this checkout is replayed (orchestration/dbt_replay.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_DBT_RECORDINGS", "none")
+        yield
 
 
 def query(database: Path, sql: str, parameters=None):
@@ -210,8 +221,8 @@ def next_export_twice(audited, tmp_path_factory):
     for how in ("replayed", "dbt"):
         copy = copy_demo_warehouse(DemoWarehouse(paths, first, outcomes[-1]), tmp_path_factory.mktemp(how) / "home")
         if how == "dbt":
-            shutil.rmtree(copy.paths.home / "dbt" / "recorded")
-        with warehouse_environment(copy.paths.home):
+            shutil.rmtree(copy.paths.dbt_recorded)
+        with warehouse_environment(copy.paths.home), own_recordings_only():
             outcome = run_refresh(copy.paths, following.path, progress=False)
         assert outcome.published, outcome.problems
         run = max(copy.paths.dbt_target.iterdir(), key=lambda p: p.stat().st_mtime)

@@ -23,7 +23,7 @@ from orchestration.dbt_runner import InProcessDbtResource
 from orchestration.loading.contract import DBT_PROJECT_DIR
 from orchestration.loading.load import current_export
 from orchestration.resources import WarehouseResource
-from orchestration.settings import dbt_invocation
+from orchestration.settings import dbt_invocation, shared_dbt_recordings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -108,7 +108,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: InProcessDbtResource, war
     with warehouse.connect() as con:
         current = current_export(con)
     # dbt's last run again when nothing it reads has changed, else dbt itself (recorded for next time).
-    recorded = RecordedRuns(warehouse.paths.home / "dbt" / "recorded", warehouse.connect, warehouse.release)
+    recorded = RecordedRuns(
+        warehouse.paths.dbt_recorded, warehouse.connect, warehouse.release, shared=shared_dbt_recordings()
+    )
     target = warehouse.paths.dbt_target / context.run.run_id
     cli_vars, run_values = dbt_invocation(current.dbt_vars)
     parse_state = reuse_parse_state(warehouse.paths.home / "dbt", cli_vars, target)

@@ -214,7 +214,7 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
 
     first = runs.replay_or_record(args, project, tmp_path / "t1", {})
     assert isinstance(first, Recorder) and released == [True]
-    assert first.why == "no dbt run is recorded yet in this warehouse"
+    assert first.why == "no dbt run is recorded yet, in this warehouse or another of this checkout"
     saved = plan() | {"key": first.key, "inputs": first.inputs}
     (tmp_path / "recorded").mkdir()
     (tmp_path / "recorded" / f"{first.key}.json").write_bytes(orjson.dumps(saved))
@@ -238,6 +238,59 @@ def test_recorded_runs_replay_on_the_same_key_and_record_otherwise(tmp_path, mon
         "the environment dbt reads (WAREHOUSE_EXPORT_ID)",
         "the dbt project's files",
     ]
+
+
+def test_a_run_recorded_by_another_warehouse_of_the_checkout_is_replayed_in_a_new_one(tmp_path):
+    """The first refresh of every new warehouse asks dbt for the same statements: the first to
+    run dbt leaves its recording in the shared folder, and the next new warehouse replays it."""
+    shared = tmp_path / "shared"
+    first_home, second_home = tmp_path / "first", tmp_path / "second"
+    first_home.mkdir(), second_home.mkdir()
+    first_connect, project = database_and_project(first_home)
+    second_connect, _ = database_and_project(second_home)
+    first = RecordedRuns(first_home / "recorded", first_connect, lambda: None, shared=shared)
+    recorder = first.replay_or_record(["build"], project, first_home / "t1", {})
+    assert isinstance(recorder, Recorder) and recorder.shared == shared
+    record(recorder, MODEL, plan()["nodes"][0]["statements"], result_event(MODEL, "LogModelResult", "success"))
+    record(recorder, TEST, plan()["nodes"][1]["statements"], result_event(TEST, "LogTestResult", "pass"))
+    (first_home / "t1").mkdir()
+    run_results(first_home / "t1", MODEL, TEST)
+    recorder.save()
+    assert (first_home / "recorded" / f"{recorder.key}.json").exists()
+    assert sorted(p.name for p in shared.iterdir()) == [f"{recorder.key}.json"]  # whole: no partial file left
+
+    second = RecordedRuns(second_home / "recorded", second_connect, lambda: None, shared=shared)
+    replayed = second.replay_or_record(["build"], project, second_home / "t1", {})
+    assert not isinstance(replayed, Recorder) and len(replayed.lines) == 2
+    with second_connect() as con:
+        assert tables(con) == ["scores"]
+
+    # Without the shared folder, the new warehouse has nothing to replay: dbt runs.
+    third_home = tmp_path / "third"
+    third_home.mkdir()
+    third_connect, _ = database_and_project(third_home)
+    alone = RecordedRuns(third_home / "recorded", third_connect, lambda: None)
+    assert isinstance(alone.replay_or_record(["build"], project, third_home / "t1", {}), Recorder)
+
+
+def test_a_shared_folder_that_cannot_be_written_keeps_the_warehouses_own_recording(tmp_path):
+    shared = tmp_path / "read-only"
+    shared.write_text("a file where the folder should be")  # mkdir fails, as in a read-only checkout
+    recorder = Recorder(inputs={"project": "abc"}, folder=tmp_path / "recorded", target=tmp_path, shared=shared)
+    record(
+        recorder, MODEL, ["create table scores as select 1 as score"], result_event(MODEL, "LogModelResult", "success")
+    )
+    run_results(tmp_path, MODEL)
+    recorder.save()
+    assert (tmp_path / "recorded" / f"{recorder.key}.json").exists()
+
+
+def test_the_database_name_is_part_of_the_shape_dbts_statements_name_it(tmp_path):
+    shapes = []
+    for name in ("warehouse", "other"):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            shapes.append(database_shape(con))
+    assert shapes[0] != shapes[1]
 
 
 def test_a_plan_whose_replay_fails_makes_dbt_run_and_says_why(tmp_path):

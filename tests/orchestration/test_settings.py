@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from orchestration.settings import StudyConfig, WarehousePaths, dbt_invocation, dbt_project_vars
+from orchestration.loading.contract import DBT_PROJECT_DIR
+from orchestration.settings import (
+    StudyConfig,
+    WarehousePaths,
+    dbt_invocation,
+    dbt_project_vars,
+    shared_dbt_recordings,
+)
 
 
 def test_defaults_come_from_dbt_project_vars():
@@ -62,3 +69,9 @@ def test_warehouse_home_is_absolute(tmp_path, monkeypatch):
     paths = WarehousePaths.from_env({"WAREHOUSE_HOME": "relative/home"})
     assert paths.home == tmp_path / "relative" / "home"
     assert paths.database == paths.home / "warehouse.duckdb"
+
+
+def test_the_warehouses_of_a_checkout_share_their_dbt_recordings_beside_its_dbt_files(tmp_path):
+    assert shared_dbt_recordings({}) == DBT_PROJECT_DIR / "target" / "recorded"  # ignored by git
+    assert shared_dbt_recordings({"WAREHOUSE_DBT_RECORDINGS": str(tmp_path / "x")}) == tmp_path / "x"
+    assert shared_dbt_recordings({"WAREHOUSE_DBT_RECORDINGS": "none"}) is None
