@@ -20,6 +20,24 @@ def pytest_configure(config: pytest.Config) -> None:
     ensure_dbt_manifest()
 
 
+# The order xdist hands the modules out in (pyproject's addopts: --dist loadscope, one module per
+# worker at a time, --no-loadscope-reorder: in collection order, where xdist would start with the
+# modules of most tests and leave the longest, of three tests, to run alone at the end). The two
+# longest start first, one on each worker; neither needs the shared demo warehouse, which the next
+# module that does builds meanwhile. Then the other end-to-end modules, then the rest.
+STARTS_FIRST = ("tests/test_newcomer.py", "tests/test_reliability.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        if module in STARTS_FIRST:
+            return STARTS_FIRST.index(module)
+        return len(STARTS_FIRST) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)  # stable: collection order within a rank
+
+
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test run's temporary folder, the same for all its xdist workers (each has a subfolder)."""
     base = tmp_path_factory.getbasetemp()
