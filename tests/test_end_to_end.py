@@ -202,7 +202,7 @@ READER = textwrap.dedent(
         except Exception as error:
             failed += 1
             print("reader error:", error, file=sys.stderr)
-        time.sleep(0.02)
+        time.sleep(0.05)  # paced, as the readers of tests/test_reliability.py
     print(ok, failed, len(exports))
     """
 )
