@@ -59,32 +59,52 @@ def prepare_environment(paths: WarehousePaths) -> None:
 
 
 def ensure_dbt_manifest() -> None:
-    """dagster-dbt reads target/manifest.json; `dbt parse` writes it in a few seconds."""
+    """dagster-dbt reads target/manifest.json; `dbt parse` writes it in a few seconds. One process
+    parses at a time (a lock file beside the manifest): another waits, then finds it fresh."""
+    import fcntl
+
     from orchestration.loading.contract import DBT_PROJECT_DIR
 
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [
-        p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts
-    ]
-    if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
-        return
-    dbt = Path(sys.executable).with_name("dbt")
-    completed = subprocess.run(
-        [
-            str(dbt if dbt.exists() else "dbt"),
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    target = DBT_PROJECT_DIR / "target"
+    with contextlib.ExitStack() as held:
+        try:
+            target.mkdir(exist_ok=True)
+            lock = held.enter_context((target / ".parse.lock").open("w"))
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a read-only checkout: nothing to parse into, and no one else parses there
+            pass
+        if _manifest_is_fresh(DBT_PROJECT_DIR, target / "manifest.json"):
+            return
+        dbt = Path(sys.executable).with_name("dbt")
+        completed = subprocess.run(
+            [
+                str(dbt if dbt.exists() else "dbt"),
+                "parse",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}{completed.stderr}")
+
+
+def _manifest_is_fresh(project: Path, manifest: Path) -> bool:
+    """The manifest exists and no model, test, macro, seed or configuration file is newer."""
+    if not manifest.exists():
+        return False
+    written = manifest.stat().st_mtime
+    sources = (
+        p
+        for p in project.rglob("*")
+        if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.relative_to(project).parts
+    )
+    return all(p.stat().st_mtime <= written for p in sources)
 
 
 def start_dagster_ui(paths: WarehousePaths, host: str, port: int) -> None:
