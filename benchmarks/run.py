@@ -192,7 +192,8 @@ def run_size(patients: int, work: Path, log: Path) -> SizeResult:
         os.environ,
         WAREHOUSE_HOME=str(home),
         DAGSTER_HOME=str(home / "dagster"),
-        # no dbt run another warehouse of this checkout recorded: each size's first refresh runs dbt
+        # No dbt run another warehouse of this checkout recorded: each size's first refresh runs dbt,
+        # whose compiled manifest the lower bound runs (a replay writes none).
         WAREHOUSE_DBT_RECORDINGS=str(folder / "dbt-recorded"),
         PYTHONUNBUFFERED="1",
     )

@@ -54,7 +54,7 @@ class ProgressPrinter(logging.Handler):
     def _finished(self, step_key: str) -> float:
         now = time.monotonic()
         started = self._started.get(step_key, now)
-        self.step_spans[step_key] = (started, now)  # time.monotonic()
+        self.step_spans[step_key] = (started, now)  # on the time.monotonic() clock
         return now - started
 
     def _line(self, text: str) -> None:
