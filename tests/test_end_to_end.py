@@ -377,6 +377,20 @@ def test_the_snapshot_carries_a_conformant_submission_package(demo_warehouse):
     assert_define_describes_files(folder)
 
 
+def test_every_adam_mart_is_stored_in_its_key_order(demo_warehouse):
+    """dbt's `key_order` macro: the package writes each mart from one read as stored, no second sort."""
+    from orchestration.publishing.submission.datasets import KeyOrder, _sas_value
+    from orchestration.publishing.submission.spec import read_specification
+
+    paths, _, _ = demo_warehouse
+    with duckdb.connect(str(paths.current_database), read_only=True) as con:
+        for dataset in read_specification():
+            values = ", ".join(_sas_value(v) for v in dataset.variables)
+            order = KeyOrder(dataset)
+            batches = con.sql(f'select {values} from adam."{dataset.name}"').to_arrow_reader(50)
+            assert all(order.continued_by(batch) for batch in batches), dataset.name
+
+
 def test_the_csr_tables_are_published_and_agree_with_the_reporting_tables(demo_warehouse):
     """Issue 18: every catalogue table in the snapshot, as RTF in tlf/ and in the report, and the
     figures they share with the existing reporting tables are the same numbers."""

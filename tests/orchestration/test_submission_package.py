@@ -153,3 +153,68 @@ def test_files_written_in_batches_are_the_same_files(package, tmp_path, monkeypa
     document = json.loads((whole / "x.json").read_bytes())
     assert records == document["records"] == len(document["rows"]) == 3
     assert list(document)[-1] == "rows"
+
+
+def _key_order(rows: list[tuple], batch_rows: int = 2) -> bool:
+    """KeyOrder over `rows` of (K1, K2), `batch_rows` at a time."""
+    import types
+
+    import pyarrow as pa
+
+    from orchestration.publishing.submission.datasets import KeyOrder
+
+    dataset = types.SimpleNamespace(
+        variables=[types.SimpleNamespace(name=n) for n in ("X", "K1", "K2")], keys=("K1", "K2")
+    )
+    order = KeyOrder(dataset)
+    table = pa.table({"X": [0] * len(rows), "K1": [r[0] for r in rows], "K2": [r[1] for r in rows]})
+    return all(order.continued_by(batch) for batch in table.to_batches(max_chunksize=batch_rows))
+
+
+def test_key_order_of_batches_one_after_the_other():
+    assert _key_order([("a", 1.0), ("a", 2.0), ("b", 1.0), ("c", 0.0)])
+    assert _key_order([("a", 1.0), ("a", 1.0)])  # equal keys are in order
+    assert _key_order([("Z", 1.0), ("a", 1.0)])  # text by its bytes, as DuckDB sorts it
+    assert not _key_order([("a", 1.0), ("c", 1.0), ("b", 1.0)], batch_rows=2)  # at the batches' boundary
+    assert not _key_order([("a", 1.0), ("c", 1.0), ("b", 1.0)], batch_rows=3)  # inside a batch
+    assert not _key_order([("a", 2.0), ("a", 1.0)])  # the second key decides where the first ties
+    assert _key_order([("a", 2.0), ("b", 1.0)])  # and only there
+    assert not _key_order([("a", None), ("a", 1.0)])  # a missing key: only DuckDB's sort places it
+    assert not _key_order([("a", float("nan")), ("a", 1.0)])
+    assert _key_order([("a", None), ("b", 1.0)])  # where it decides nothing, it does not count
+    assert _key_order([])
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 100])
+@pytest.mark.parametrize("stored", ["in key order", "in another order"])
+def test_a_mart_is_read_as_stored_only_when_that_is_its_key_order(package, tmp_path, monkeypatch, stored, batch_rows):
+    """The same files as from DuckDB's sort; the stored rows are taken as they are only when every
+    batch continues the key order, else the files are written again from the sorted read."""
+    from orchestration.publishing.submission import datasets, xport
+
+    monkeypatch.setattr(xport, "_sas_datetime", lambda _moment: "01JAN26:00:00:00")
+    con, _, specification = package
+    dataset = next(d for d in specification if d.name == "adrs")
+    direction = "" if stored == "in key order" else " desc"
+    keys = ", ".join(f'"{key}"{direction}' for key in dataset.keys)
+    con.execute("create schema if not exists stored")
+    con.execute(f"create or replace table stored.adrs as select * from adam.adrs order by {keys}")
+    longest = datasets.longest_values(con, dataset)
+    sorted_reads = []
+    write_files = datasets._write_files
+
+    def spied(*args):
+        sorted_reads.append(args[-1])
+        return write_files(*args)
+
+    monkeypatch.setattr(datasets, "_write_files", spied)
+    monkeypatch.setattr(datasets, "BATCH_ROWS", batch_rows)
+    stored_files, reference = tmp_path / "stored", tmp_path / "reference"
+    for folder, schema in ((stored_files, "stored"), (reference, "adam")):
+        folder.mkdir()
+        datasets.write_dataset_files(con, dataset, STUDY, longest, folder / "x.xpt", folder / "x.json", schema)
+        if folder is stored_files:
+            assert sorted_reads == ([False] if stored == "in key order" else [False, True])
+        monkeypatch.setattr(datasets.KeyOrder, "continued_by", lambda _self, _batch: False)  # always sort
+    for name in ("x.xpt", "x.json"):
+        assert (stored_files / name).read_bytes() == (reference / name).read_bytes()

@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.publishing.submission import xport
 from orchestration.publishing.submission.spec import Dataset, Variable
@@ -98,6 +100,35 @@ def _json_value(variable: Variable) -> str:
 BATCH_ROWS = 100_000  # rows of a dataset in memory at a time while its files are written
 
 
+class KeyOrder:
+    """Whether the batches of a dataset's rows (its SAS values, in the variables' order), one after
+    the other, are in the order of its key variables. A missing or not-a-number key counts as out of
+    order where it decides the order: only DuckDB's sort places it (`key_order`: missing first)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        names = [v.name for v in dataset.variables]
+        self.columns = [names.index(key) for key in dataset.keys] if set(dataset.keys) <= set(names) else []
+        self.last: list[pa.Array] = []  # the previous batch's last row
+
+    def continued_by(self, batch: pa.RecordBatch) -> bool:
+        if not self.columns:
+            return False
+        keys = [batch.column(i) for i in self.columns]
+        if self.last:
+            keys = [pa.concat_arrays([last, key]) for last, key in zip(self.last, keys, strict=True)]
+        rows = len(keys[0])
+        if rows:
+            self.last = [key.slice(rows - 1, 1) for key in keys]
+        ordered = None  # row i <= row i + 1, built from the last key to the first
+        for key in reversed(keys):
+            before, after = key.slice(0, max(rows - 1, 0)), key.slice(1)
+            if ordered is None:
+                ordered = pc.less_equal(before, after)
+            else:
+                ordered = pc.or_kleene(pc.less(before, after), pc.and_kleene(pc.equal(before, after), ordered))
+        return ordered is None or pc.all(ordered.fill_null(False), min_count=0).as_py() is True
+
+
 def longest_values(con: duckdb.DuckDBPyConnection, dataset: Dataset, schema: str = "adam") -> dict[str, int]:
     """Bytes of the longest value of each text variable (0 when it has none)."""
     text = [v for v in dataset.variables if not _xport_numeric(v)]
@@ -125,11 +156,35 @@ def write_dataset_files(
 
     DuckDB computes both files' values (the SAS values and each row's JSON text) and hands them
     over as Arrow, BATCH_ROWS rows at a time: no pandas frame and no Python object per value
-    (at 100,000 patients the frame and its conversions took most of a minute and 4.9 GB)."""
+    (at 100,000 patients the frame and its conversions took most of a minute and 4.9 GB).
+
+    The marts are stored in key order (dbt's `key_order` macro), so the rows are read as stored,
+    without DuckDB sorting the whole mart again (at 100,000 patients 4.5 s of the package's 24 s,
+    and 1 GB of its 1.7 GB); each batch is checked to continue the key order, and a mart that is
+    not stored in it is written again from a sorted read."""
+    (records,) = con.execute(f'select count(*) from "{schema}"."{dataset.name}"').fetchall()[0]
+    for sorted_read in (False, True):
+        if _write_files(con, dataset, study, longest, records, xpt_target, json_target, schema, sorted_read):
+            break
+    return int(records)
+
+
+def _write_files(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    study: Study,
+    longest: dict[str, int],
+    records: int,
+    xpt_target: Path,
+    json_target: Path,
+    schema: str,
+    sorted_read: bool,
+) -> bool:
+    """Both files from the rows as stored, or sorted by DuckDB (`sorted_read`); False, with the
+    files unfinished, as soon as a batch of stored rows breaks the key order."""
     import orjson
 
     lengths = character_lengths(dataset, longest)
-    (records,) = con.execute(f'select count(*) from "{schema}"."{dataset.name}"').fetchall()[0]
     columns = [
         xport.XportVariable(
             v.name, v.label, 8 if _xport_numeric(v) else max(longest[v.name], 1), _xport_numeric(v), v.display_format
@@ -139,7 +194,9 @@ def write_dataset_files(
     sas = ", ".join(_sas_value(v) for v in dataset.variables)
     # Each row's JSON after a comma; the file's first row is written without it.
     row = f"',' || json_array({', '.join(_json_value(v) for v in dataset.variables)})::varchar"
-    result = con.sql(f'select {sas}, {row} from "{schema}"."{dataset.name}" order by {key_order(dataset)}')
+    order = f" order by {key_order(dataset)}" if sorted_read else ""
+    result = con.sql(f'select {sas}, {row} from "{schema}"."{dataset.name}"{order}')
+    in_order = KeyOrder(dataset)
     head = orjson.dumps(dataset_json_metadata(records, dataset, study, lengths))
     assert head.endswith(b'"rows":[]}')
     with (
@@ -149,6 +206,8 @@ def write_dataset_files(
         out.write(head[:-2])  # up to and with the rows' opening bracket
         skip = 1  # the first row's comma
         for batch in result.to_arrow_reader(BATCH_ROWS):
+            if not sorted_read and not in_order.continued_by(batch):
+                return False
             xpt.write(batch.columns[:-1])
             rows = batch.column(len(columns))
             offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=rows.offset * 4)
@@ -156,7 +215,7 @@ def write_dataset_files(
             out.write(data[int(offsets[0]) + skip : int(offsets[-1])])
             skip = 0 if len(rows) else skip
         out.write(b"]}\n")
-    return int(records)
+    return True
 
 
 def dataset_json_metadata(records: int, dataset: Dataset, study: Study, lengths: dict[str, int]) -> dict[str, Any]:

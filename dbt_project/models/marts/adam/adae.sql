@@ -107,4 +107,4 @@ select
     source_file as SRCFILE,
     source_line as SRCLINE
 from worst_grade
-order by USUBJID, AESPID
+{{ key_order() }}

@@ -154,4 +154,4 @@ select
     cast(parameters.AVALU as varchar) as AVALU
 from parameters
 inner join treated using (USUBJID)
-order by treated.USUBJID, PARAMN
+{{ key_order() }}

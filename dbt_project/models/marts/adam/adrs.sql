@@ -180,4 +180,4 @@ inner join parameters using (PARAMCD)
 left join counted as assessment
     on assessment.USUBJID = parameter_rows.USUBJID
    and assessment.ADT = parameter_rows.ADT
-order by patients.USUBJID, ASEQ
+{{ key_order() }}

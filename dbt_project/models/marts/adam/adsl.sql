@@ -4,3 +4,4 @@
     ADaM contract of adsl.yml (which dbt enforces: hence `select *`, and AM04 is not a concern).
 -#}
 select * from {{ ref('int_subject_level') }}  -- noqa: AM04
+{{ key_order() }}

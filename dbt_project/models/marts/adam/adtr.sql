@@ -186,4 +186,4 @@ left join best_change
     on best_change.USUBJID = analysed.USUBJID
    and best_change.ADT = analysed.ADT
    and analysed.PARAMCD = 'SDIAM'
-order by analysed.USUBJID, analysed.PARAMN, analysed.ADT
+{{ key_order() }}

@@ -169,4 +169,4 @@ select
 from parameter_rows
 inner join patients using (USUBJID)
 inner join parameters using (PARAMCD)
-order by patients.USUBJID, parameters.PARAMN
+{{ key_order() }}
