@@ -122,6 +122,25 @@ def _rtf_pages(spec: TableSpec, table: pd.DataFrame) -> tuple[list[str], list[di
     return header, pages
 
 
+def fonts_loaded_once() -> None:
+    """rtflite measures the text of every cell it lays out (`rtflite.strwidth.get_string_width`) and
+    opens and parses the TrueType file again for each string: over a third of a long listing's time.
+    Give that module a font loader that keeps each font it loaded, at each size, for the life of the
+    process. The fonts are the same, so every width and every file is the same; only the loading
+    is done once. Should rtflite stop loading fonts this way, its module is left as it is."""
+    import functools
+    import types
+    from importlib import resources
+
+    from PIL import ImageFont
+    from rtflite import strwidth
+
+    if getattr(strwidth, "ImageFont", None) is ImageFont:
+        strwidth.ImageFont = types.SimpleNamespace(truetype=functools.cache(ImageFont.truetype))
+    if getattr(strwidth, "pkg_resources", None) is resources:
+        strwidth.pkg_resources = types.SimpleNamespace(files=functools.cache(resources.files))
+
+
 def rtf_documents(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: list[str]) -> list:
     """The rtflite documents of one table or listing (landscape letter pages, as CSR tables are):
     one per page of a table, one for a listing; the footnotes close the last."""
@@ -169,6 +188,7 @@ def write_rtf(spec: TableSpec, table: pd.DataFrame, n: int | None, notes: list[s
 
     from rtflite import assemble_rtf
 
+    fonts_loaded_once()
     documents = rtf_documents(spec, table, n, notes)
     if len(documents) == 1:
         documents[0].write_rtf(str(path))

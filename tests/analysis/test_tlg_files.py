@@ -80,3 +80,51 @@ def test_an_empty_table_says_so(tmp_path):
     empty = TableBuilder([]).frame()  # EXT01 of a study whose ADEX has none of our parameters
     files.write_rtf(BY_NAME["tlg_ext01"], empty, 254, ["note"], tmp_path / "ext01.rtf")
     assert "No data for this table in this study." in (tmp_path / "ext01.rtf").read_text()
+
+
+def test_fonts_loaded_once_give_the_same_files_and_load_each_font_once(monkeypatch, tmp_path):
+    """rtflite's width measurement with its fonts kept (files.fonts_loaded_once) against rtflite as
+    shipped, which loads the TrueType file again for every string it measures."""
+    from importlib import resources
+
+    from PIL import ImageFont
+    from rtflite import strwidth
+
+    from analysis.tlg import files
+    from analysis.tlg.catalogue import BY_NAME
+
+    truetype, keep_fonts = ImageFont.truetype, files.fonts_loaded_once
+    loaded: list[tuple[str, float]] = []
+
+    def counted(path, size=10, *args, **kwargs):
+        loaded.append((str(path), size))
+        return truetype(path, size, *args, **kwargs)
+
+    tables = [
+        ("tlg_ael_serious", adverse_events.ae_listing(ADSL, ADAE, "serious")),
+        ("tlg_aet04", adverse_events.aet04(ADSL, ADAE)),
+        ("tlg_dst01", disposition.dst01(ADSL, ARMS)),
+    ]
+
+    def write_all(folder):
+        folder.mkdir()
+        for name, table in tables:
+            files.write_rtf(BY_NAME[name], table, 5, ["a note"], folder / f"{name}.rtf")
+        return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    # rtflite as shipped (whatever an earlier test did to its module is undone at this test's end)
+    monkeypatch.setattr(ImageFont, "truetype", counted)
+    monkeypatch.setattr(strwidth, "ImageFont", ImageFont)
+    monkeypatch.setattr(strwidth, "pkg_resources", resources)
+    monkeypatch.setattr(files, "fonts_loaded_once", lambda: None)
+    as_shipped = write_all(tmp_path / "as-shipped")
+    # If this fails, rtflite keeps its fonts itself and fonts_loaded_once can go.
+    assert len(loaded) > 10 * len(set(loaded)), "rtflite no longer loads a font for each string"
+
+    monkeypatch.setattr(files, "fonts_loaded_once", keep_fonts)
+    loaded.clear()
+    assert write_all(tmp_path / "kept") == as_shipped  # byte for byte
+    assert sorted(loaded) == sorted(set(loaded)) and loaded  # each font and size loaded once
+    loaded.clear()
+    assert write_all(tmp_path / "again") == as_shipped
+    assert loaded == []  # kept for the life of the process
